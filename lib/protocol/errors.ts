@@ -1,0 +1,135 @@
+/**
+ * Every error class of dxl's xenstore layers.
+ *
+ * @module
+ */
+
+/**
+ * The errno names that xenstored sends in an ERROR reply, in `xs_wire.h` order. Servers may
+ * send others (oxenstored's `EQUOTA`), so {@linkcode XenstoreError.code} is a plain string.
+ */
+export const ERRNO_NAMES = [
+  "EINVAL",
+  "EACCES",
+  "EEXIST",
+  "EISDIR",
+  "ENOENT",
+  "ENOMEM",
+  "ENOSPC",
+  "EIO",
+  "ENOTEMPTY",
+  "ENOSYS",
+  "EROFS",
+  "EBUSY",
+  "EAGAIN",
+  "EISCONN",
+  "E2BIG",
+  "EPERM",
+] as const;
+
+/** An errno name from `xs_wire.h`. */
+export type ErrnoName = typeof ERRNO_NAMES[number];
+
+/** Options shared by the error constructors. */
+export interface XenstoreErrorOptions {
+  /** The xenstore path the request named, when it named one. */
+  path?: string | undefined;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/**
+ * The server answered a request with an ERROR reply.
+ *
+ * @example
+ * ```ts
+ * import { XenstoreError } from "./errors.ts";
+ * const e = new XenstoreError("ENOENT", "READ", { path: "/local/domain/7/name" });
+ * console.log(e.message); // Cannot READ "/local/domain/7/name": ENOENT
+ * ```
+ */
+export class XenstoreError extends Error {
+  /** The errno name the server sent (`ENOENT`, `EAGAIN`, `EQUOTA`, ...). */
+  readonly code: string;
+  /** The wire name of the request that failed (`READ`, `WRITE`, ...). */
+  readonly op: string;
+  /** The path the request named, if any. */
+  readonly path: string | undefined;
+
+  constructor(code: string, op: string, options: XenstoreErrorOptions = {}) {
+    const what = options.path === undefined ? op : `${op} "${options.path}"`;
+    super(`Cannot ${what}: ${code}`, { cause: options.cause });
+    this.name = "XenstoreError";
+    this.code = code;
+    this.op = op;
+    this.path = options.path;
+  }
+}
+
+/** Malformed bytes on the wire: a bad header, a truncated frame or an unparseable payload. */
+export class ProtocolError extends Error {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = "ProtocolError";
+  }
+}
+
+/** The connection to xenstored closed; every request still pending fails with this. */
+export class ConnectionClosedError extends Error {
+  constructor(message = "The xenstore connection is closed", options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = "ConnectionClosedError";
+  }
+}
+
+/** A transaction still conflicted (EAGAIN) after its last allowed attempt. */
+export class TransactionConflictError extends Error {
+  /** How many times the transaction body ran. */
+  readonly attempts: number;
+
+  constructor(attempts: number, options: { cause?: unknown } = {}) {
+    super(`Transaction still conflicted (EAGAIN) after ${attempts} attempts`, options);
+    this.name = "TransactionConflictError";
+    this.attempts = attempts;
+  }
+}
+
+/** A path broke one of xenstore's path rules; the message states the rule. */
+export class InvalidPathError extends TypeError {
+  /** The offending path. */
+  readonly path: string;
+
+  constructor(path: string, rule: string) {
+    super(`Invalid xenstore path "${path}": ${rule}`);
+    this.name = "InvalidPathError";
+    this.path = path;
+  }
+}
+
+/** A permission entry was not of the form `n0`, `r5`, `w3`, `b7`. */
+export class InvalidPermissionError extends TypeError {
+  /** The offending text. */
+  readonly text: string;
+
+  constructor(text: string, rule: string) {
+    super(`Invalid xenstore permission "${text}": ${rule}`);
+    this.name = "InvalidPermissionError";
+    this.text = text;
+  }
+}
+
+/** A request payload would exceed the 4096-byte limit; it was not sent. */
+export class PayloadTooLargeError extends RangeError {
+  /** The path the request named. */
+  readonly path: string | undefined;
+  /** The payload size in bytes. */
+  readonly size: number;
+
+  constructor(op: string, size: number, path?: string) {
+    const what = path === undefined ? op : `${op} "${path}"`;
+    super(`Cannot ${what}: payload of ${size} bytes exceeds the 4096-byte limit`);
+    this.name = "PayloadTooLargeError";
+    this.path = path;
+    this.size = size;
+  }
+}

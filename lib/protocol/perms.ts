@@ -1,0 +1,123 @@
+/**
+ * Xenstore permission entries (`n0`, `r5`, `w3`, `b7`) as a typed model.
+ *
+ * @module
+ */
+
+import { InvalidPermissionError } from "./errors.ts";
+
+/** What one entry grants: nothing, read, write, or both. */
+export type Access = "none" | "read" | "write" | "both";
+
+/**
+ * One permission entry. In a list, entry 0 names the node's owner (who always has full
+ * access) and its `access` is the default for every domain without an entry of its own.
+ */
+export interface Permission {
+  /** The domain the entry is about. */
+  domid: number;
+  /** The access granted. */
+  access: Access;
+}
+
+const LETTER_TO_ACCESS: Readonly<Record<string, Access>> = {
+  n: "none",
+  r: "read",
+  w: "write",
+  b: "both",
+};
+const ACCESS_TO_LETTER: Readonly<Record<Access, string>> = {
+  none: "n",
+  read: "r",
+  write: "w",
+  both: "b",
+};
+
+/** The largest domid a permission entry can name. */
+export const DOMID_MAX = 0xffff;
+
+/**
+ * Parses one entry.
+ *
+ * @example
+ * ```ts
+ * import { parsePermission } from "./perms.ts";
+ * console.log(parsePermission("r5")); // { domid: 5, access: "read" }
+ * ```
+ */
+export function parsePermission(text: string): Permission {
+  const letter = text.charAt(0);
+  const access = LETTER_TO_ACCESS[letter];
+  if (access === undefined) {
+    throw new InvalidPermissionError(text, "the first letter must be n, r, w or b");
+  }
+  const rest = text.slice(1);
+  if (!/^[0-9]+$/.test(rest)) {
+    throw new InvalidPermissionError(text, "the letter must be followed by a decimal domid");
+  }
+  const domid = Number(rest);
+  if (domid > DOMID_MAX) {
+    throw new InvalidPermissionError(text, `the domid must be at most ${DOMID_MAX}`);
+  }
+  return { domid, access };
+}
+
+/**
+ * Formats one entry.
+ *
+ * @example
+ * ```ts
+ * import { formatPermission } from "./perms.ts";
+ * console.log(formatPermission({ domid: 0, access: "none" })); // n0
+ * ```
+ */
+export function formatPermission(perm: Permission): string {
+  const letter = ACCESS_TO_LETTER[perm.access];
+  if (letter === undefined) {
+    throw new InvalidPermissionError(
+      String(perm.access),
+      "access must be none, read, write or both",
+    );
+  }
+  if (!Number.isInteger(perm.domid) || perm.domid < 0 || perm.domid > DOMID_MAX) {
+    throw new InvalidPermissionError(
+      `${letter}${perm.domid}`,
+      `the domid must be an integer from 0 to ${DOMID_MAX}`,
+    );
+  }
+  return `${letter}${perm.domid}`;
+}
+
+/**
+ * Parses a list of entries; accepts the strings themselves or one comma- or space-separated
+ * string as `xenstore-ls -p` prints it (`n0,r5`).
+ *
+ * @example
+ * ```ts
+ * import { parsePermissions } from "./perms.ts";
+ * console.log(parsePermissions("n1,r0").length); // 2
+ * ```
+ */
+export function parsePermissions(list: string | readonly string[]): Permission[] {
+  const items = typeof list === "string" ? list.split(/[,\s]+/).filter((s) => s !== "") : list;
+  if (items.length === 0) throw new InvalidPermissionError("", "a list needs at least one entry");
+  return items.map(parsePermission);
+}
+
+/**
+ * Formats a list as `xenstore-ls -p` prints it: entries joined by commas.
+ *
+ * @example
+ * ```ts
+ * import { formatPermissions } from "./perms.ts";
+ * console.log(formatPermissions([{ domid: 1, access: "none" }, { domid: 0, access: "read" }])); // n1,r0
+ * ```
+ */
+export function formatPermissions(perms: readonly Permission[]): string {
+  return perms.map(formatPermission).join(",");
+}
+
+/** Shorthand constructor: `perm("r", 5)` is `{ domid: 5, access: "read" }`. */
+export function perm(letter: "n" | "r" | "w" | "b", domid: number): Permission {
+  return parsePermission(`${letter}${domid}`);
+}
