@@ -56,6 +56,7 @@ export class XenstoreError extends Error {
   /** The path the request named, if any. */
   readonly path: string | undefined;
 
+  /** Builds the error for an ERROR reply `code` to request `op`. */
   constructor(code: string, op: string, options: XenstoreErrorOptions = {}) {
     const what = options.path === undefined ? op : `${op} "${options.path}"`;
     super(`Cannot ${what}: ${code}`, { cause: options.cause });
@@ -68,6 +69,7 @@ export class XenstoreError extends Error {
 
 /** Malformed bytes on the wire: a bad header, a truncated frame or an unparseable payload. */
 export class ProtocolError extends Error {
+  /** Builds the error with a message that says what was malformed. */
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, options);
     this.name = "ProtocolError";
@@ -76,6 +78,7 @@ export class ProtocolError extends Error {
 
 /** The connection to xenstored closed; every request still pending fails with this. */
 export class ConnectionClosedError extends Error {
+  /** Builds the error; the message says why the connection closed. */
   constructor(message = "The xenstore connection is closed", options: { cause?: unknown } = {}) {
     super(message, options);
     this.name = "ConnectionClosedError";
@@ -87,6 +90,7 @@ export class TransactionConflictError extends Error {
   /** How many times the transaction body ran. */
   readonly attempts: number;
 
+  /** Builds the error after `attempts` runs; `cause` is the last EAGAIN. */
   constructor(attempts: number, options: { cause?: unknown } = {}) {
     super(`Transaction still conflicted (EAGAIN) after ${attempts} attempts`, options);
     this.name = "TransactionConflictError";
@@ -99,6 +103,7 @@ export class InvalidPathError extends TypeError {
   /** The offending path. */
   readonly path: string;
 
+  /** Builds the error for `path`, stating the `rule` it broke. */
   constructor(path: string, rule: string) {
     super(`Invalid xenstore path "${path}": ${rule}`);
     this.name = "InvalidPathError";
@@ -111,6 +116,7 @@ export class InvalidPermissionError extends TypeError {
   /** The offending text. */
   readonly text: string;
 
+  /** Builds the error for `text`, stating the `rule` it broke. */
   constructor(text: string, rule: string) {
     super(`Invalid xenstore permission "${text}": ${rule}`);
     this.name = "InvalidPermissionError";
@@ -125,6 +131,7 @@ export class PayloadTooLargeError extends RangeError {
   /** The payload size in bytes. */
   readonly size: number;
 
+  /** Builds the error for request `op` of `size` bytes naming `path`. */
   constructor(op: string, size: number, path?: string) {
     const what = path === undefined ? op : `${op} "${path}"`;
     super(`Cannot ${what}: payload of ${size} bytes exceeds the 4096-byte limit`);
