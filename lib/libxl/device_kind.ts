@@ -1,0 +1,90 @@
+/**
+ * libxl's device kinds (`libxl_types_internal.idl` `libxl__device_kind`): the strings used in
+ * `device/<kind>`, `backend/<kind>` and `/libxl/<domid>/device/<kind>`.
+ *
+ * @module
+ */
+
+/** The 21 device kinds, in libxl's enum order (index = enum value). */
+export const DEVICE_KINDS = [
+  "none",
+  "vif",
+  "vbd",
+  "qdisk",
+  "pci",
+  "vfb",
+  "vkbd",
+  "console",
+  "vtpm",
+  "vusb",
+  "qusb",
+  "9pfs",
+  "vdispl",
+  "vuart",
+  "pvcalls",
+  "vsnd",
+  "vinput",
+  "virtio_disk",
+  "virtio",
+  "vbd3",
+  "xen_9pfs",
+] as const;
+
+/** A device kind string as it appears in xenstore paths. */
+export type DeviceKind = typeof DEVICE_KINDS[number];
+
+/**
+ * Kinds served by QEMU: libxl does not wait for InitWait on these after an add
+ * (`QEMU_BACKEND`).
+ */
+export const QEMU_BACKEND_KINDS: ReadonlySet<DeviceKind> = new Set<DeviceKind>([
+  "qdisk",
+  "vfb",
+  "qusb",
+  "9pfs",
+  "vkbd",
+]);
+
+/**
+ * Parses a kind string case-insensitively, as `libxl__device_kind_from_string` does; returns
+ * `undefined` for anything that is not one of {@linkcode DEVICE_KINDS}.
+ *
+ * @example
+ * ```ts
+ * import { parseDeviceKind } from "./device_kind.ts";
+ * console.log(parseDeviceKind("VBD")); // vbd
+ * console.log(parseDeviceKind("disk")); // undefined
+ * ```
+ */
+export function parseDeviceKind(text: string): DeviceKind | undefined {
+  const lower = text.toLowerCase();
+  return (DEVICE_KINDS as readonly string[]).includes(lower) ? lower as DeviceKind : undefined;
+}
+
+/**
+ * The libxl device types and the kinds they use: `frontend` names the path under
+ * `device/` and `/libxl/<domid>/device/`; `backends` maps each backend choice to the kind
+ * under `backend/`.
+ */
+export const DEVICE_TYPES = {
+  disk: {
+    frontend: "vbd",
+    backends: { phy: "vbd", tap: "vbd3", qdisk: "qdisk", standalone: "virtio_disk" },
+  },
+  nic: { frontend: "vif", backends: { vif: "vif" } },
+  vkb: { frontend: "vkbd", backends: { qemu: "vkbd", linux: "vinput" } },
+  p9: { frontend: "9pfs", backends: { qemu: "9pfs", xen_9pfsd: "xen_9pfs" } },
+  usbctrl: { frontend: "vusb", backends: { pv: "vusb", devicemodel: "qusb", none: "none" } },
+  console: { frontend: "console", backends: { console: "console" } },
+  vuart: { frontend: "vuart", backends: { vuart: "vuart" } },
+  pci: { frontend: "pci", backends: { pci: "pci" } },
+  vfb: { frontend: "vfb", backends: { vfb: "vfb" } },
+  vsnd: { frontend: "vsnd", backends: { vsnd: "vsnd" } },
+  vtpm: { frontend: "vtpm", backends: { vtpm: "vtpm" } },
+  vdispl: { frontend: "vdispl", backends: { vdispl: "vdispl" } },
+  pvcalls: { frontend: "pvcalls", backends: { pvcalls: "pvcalls" } },
+  virtio: { frontend: "virtio", backends: { virtio: "virtio" } },
+} as const satisfies Record<
+  string,
+  { frontend: DeviceKind; backends: Record<string, DeviceKind> }
+>;

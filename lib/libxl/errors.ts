@@ -1,0 +1,186 @@
+/**
+ * The error classes of dxl's libxl layer.
+ *
+ * @module
+ */
+
+/**
+ * A device or domain description had a wrong field; `field` names it.
+ *
+ * @example
+ * ```ts
+ * import { DeviceConfigError } from "./errors.ts";
+ * const e = new DeviceConfigError("vif", "mac", '"zz" is not six hex bytes');
+ * console.log(e.message); // Invalid vif field "mac": "zz" is not six hex bytes
+ * ```
+ */
+export class DeviceConfigError extends TypeError {
+  /** The device kind (or `domain`) being described. */
+  readonly kind: string;
+  /** The offending field. */
+  readonly field: string;
+
+  /** Builds the error for `field` of a `kind` description, saying what is wrong. */
+  constructor(kind: string, field: string, problem: string) {
+    super(`Invalid ${kind} field "${field}": ${problem}`);
+    this.name = "DeviceConfigError";
+    this.kind = kind;
+    this.field = field;
+  }
+}
+
+/**
+ * A device with this kind and devid is already recorded under `/libxl` (libxl's
+ * `ERROR_DEVICE_EXISTS`).
+ *
+ * @example
+ * ```ts
+ * import { DeviceExistsError } from "./errors.ts";
+ * console.log(new DeviceExistsError("/libxl/1/device/vif/0").message);
+ * ```
+ */
+export class DeviceExistsError extends Error {
+  /** The `/libxl` record that already exists. */
+  readonly path: string;
+
+  /** Builds the error for the existing record at `path`. */
+  constructor(path: string) {
+    super(`Device already exists: ${path} is recorded`);
+    this.name = "DeviceExistsError";
+    this.path = path;
+  }
+}
+
+/**
+ * No `/libxl` record exists for the device an operation named.
+ *
+ * @example
+ * ```ts
+ * import { DeviceNotFoundError } from "./errors.ts";
+ * console.log(new DeviceNotFoundError("/libxl/1/device/vbd/51712").message);
+ * ```
+ */
+export class DeviceNotFoundError extends Error {
+  /** The `/libxl` record that is missing. */
+  readonly path: string;
+
+  /** Builds the error for the missing record at `path`. */
+  constructor(path: string) {
+    super(`No such device: ${path} is not recorded`);
+    this.name = "DeviceNotFoundError";
+    this.path = path;
+  }
+}
+
+/** Options of {@linkcode XenbusTimeoutError}. */
+export interface XenbusTimeoutErrorOptions {
+  /** The abort reason or other underlying error. */
+  cause?: unknown;
+}
+
+/**
+ * A XenBus state wait ended (timeout or abort) before the wanted state was reached.
+ *
+ * @example
+ * ```ts
+ * import { XenbusTimeoutError } from "./errors.ts";
+ * const e = new XenbusTimeoutError("/local/domain/0/backend/vbd/1/51712/state", 6, "5", 10000);
+ * console.log(e.message);
+ * ```
+ */
+export class XenbusTimeoutError extends Error {
+  /** The `state` node that was watched. */
+  readonly path: string;
+  /** The state that was wanted. */
+  readonly wanted: number;
+  /** The last value read (`undefined` if the node was missing). */
+  readonly reached: string | undefined;
+  /** How long the wait lasted, in milliseconds. */
+  readonly waitedMs: number;
+
+  /** Builds the error for a wait on `path` for `wanted` that saw `reached` after `waitedMs`. */
+  constructor(
+    path: string,
+    wanted: number,
+    reached: string | undefined,
+    waitedMs: number,
+    options: XenbusTimeoutErrorOptions = {},
+  ) {
+    const got = reached === undefined ? "the node is missing" : `state is "${reached}"`;
+    super(
+      `${path} did not reach XenbusState ${wanted} (${stateLabel(wanted)}) ` +
+        `after ${waitedMs} ms: ${got}`,
+      { cause: options.cause },
+    );
+    this.name = "XenbusTimeoutError";
+    this.path = path;
+    this.wanted = wanted;
+    this.reached = reached;
+    this.waitedMs = waitedMs;
+  }
+}
+
+const LABELS = [
+  "Unknown",
+  "Initialising",
+  "InitWait",
+  "Initialised",
+  "Connected",
+  "Closing",
+  "Closed",
+  "Reconfiguring",
+  "Reconfigured",
+];
+
+function stateLabel(state: number): string {
+  return LABELS[state] ?? "not a XenbusState";
+}
+
+/**
+ * Another domain already has the name a domain was to be given.
+ *
+ * @example
+ * ```ts
+ * import { DomainNameInUseError } from "./errors.ts";
+ * console.log(new DomainNameInUseError("web", 3).message);
+ * ```
+ */
+export class DomainNameInUseError extends Error {
+  /** The name asked for. */
+  readonly domainName: string;
+  /** The domain that has it. */
+  readonly holder: number;
+
+  /** Builds the error: `name` is held by domain `holder`. */
+  constructor(name: string, holder: number) {
+    super(`Domain name "${name}" is already used by domain ${holder}`);
+    this.name = "DomainNameInUseError";
+    this.domainName = name;
+    this.holder = holder;
+  }
+}
+
+/**
+ * A domain's name changed under a rename (libxl's "racing?" case), or the domain is gone.
+ *
+ * @example
+ * ```ts
+ * import { DomainRenameConflictError } from "./errors.ts";
+ * console.log(new DomainRenameConflictError(3, "a", "b").message);
+ * ```
+ */
+export class DomainRenameConflictError extends Error {
+  /** The domain being renamed. */
+  readonly domid: number;
+
+  /** Builds the error: domain `domid` was expected to be named `expected` but is `actual`. */
+  constructor(domid: number, expected: string, actual: string | undefined) {
+    super(
+      `Cannot rename domain ${domid}: expected its name to be "${expected}", found ${
+        actual === undefined ? "no name" : `"${actual}"`
+      }`,
+    );
+    this.name = "DomainRenameConflictError";
+    this.domid = domid;
+  }
+}

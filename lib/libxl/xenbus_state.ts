@@ -1,0 +1,52 @@
+/**
+ * XenBus device states (`xen/include/public/io/xenbus.h`).
+ *
+ * @module
+ */
+
+/** The XenbusState values written to `state` nodes. */
+export const XenbusState = {
+  Unknown: 0,
+  Initialising: 1,
+  InitWait: 2,
+  Initialised: 3,
+  Connected: 4,
+  Closing: 5,
+  Closed: 6,
+  Reconfiguring: 7,
+  Reconfigured: 8,
+} as const;
+
+/** One XenbusState value. */
+export type XenbusState = typeof XenbusState[keyof typeof XenbusState];
+
+/**
+ * The name of a state value, or `undefined` if it is not one.
+ *
+ * @example
+ * ```ts
+ * import { xenbusStateName } from "./xenbus_state.ts";
+ * console.log(xenbusStateName(4)); // Connected
+ * ```
+ */
+export function xenbusStateName(state: number): string | undefined {
+  for (const [name, value] of Object.entries(XenbusState)) {
+    if (value === state) return name;
+  }
+  return undefined;
+}
+
+/**
+ * Parses a `state` node's text strictly (decimal 0-8); `undefined` for anything else.
+ *
+ * @example
+ * ```ts
+ * import { parseXenbusState } from "./xenbus_state.ts";
+ * console.log(parseXenbusState("6")); // 6
+ * console.log(parseXenbusState("6x")); // undefined
+ * ```
+ */
+export function parseXenbusState(text: string | undefined): XenbusState | undefined {
+  if (text === undefined || !/^[0-8]$/.test(text)) return undefined;
+  return Number(text) as XenbusState;
+}
