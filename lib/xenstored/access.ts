@@ -1,0 +1,303 @@
+/**
+ * Node access as C xenstored's core does it (`read_node`, `get_node`, `errno_from_parents`,
+ * `create_node`, `rm_node`, `write_node`), on the live tree or inside a transaction. Checks
+ * that can fail run before anything changes, so the live tree is never half-changed.
+ *
+ * @module
+ */
+
+import type { Connection } from "./connection.ts";
+import type { XenstoredCore } from "./core.ts";
+import { internPerms, type NodePerms, PermBits, type PermEntry } from "./node_perms.ts";
+import { baseName, childPath, isValidNodename, Node, parentOf, type Value } from "./store.ts";
+import { type Accessed, NO_GENERATION, type Transaction, TxNode } from "./transaction.ts";
+
+/** An errno reply raised inside the core; caught by the dispatcher. */
+export class Errno {
+  /** The errno name (`ENOENT`, ...). */
+  readonly code: string;
+  constructor(code: string) {
+    this.code = code;
+  }
+}
+
+/** A node as an operation sees it: live, or a transaction's copy. */
+export type Rec = Node | TxNode;
+
+const ALL = PermBits.Read | PermBits.Write | PermBits.Owner;
+const RECORD_HEADER = 24;
+const PERM_SIZE = 8;
+
+/** Child names of a node, in order. */
+export function kidNames(rec: Rec): Iterable<string> {
+  if (rec instanceof TxNode) return rec.kids;
+  return rec.kids === undefined ? [] : rec.kids.keys();
+}
+
+/** Bytes of the child list as C stores it (each name plus a NUL). */
+export function kidBytes(rec: Rec): number {
+  let n = 0;
+  for (const k of kidNames(rec)) n += k.length + 1;
+  return n;
+}
+
+/** `perm_for_conn` on an already adjusted list. */
+export function permForConn(conn: Connection | undefined, perms: readonly PermEntry[]): number {
+  if (conn === undefined || !conn.unprivileged) return ALL;
+  const owner = perms[0] as PermEntry;
+  const target = conn.domain?.target;
+  if (owner.id === conn.id || (target !== undefined && owner.id === target)) return ALL;
+  for (let i = 1; i < perms.length; i++) {
+    const e = perms[i] as PermEntry;
+    if ((e.bits & PermBits.Ignore) === 0 && (e.id === conn.id || e.id === target)) {
+      return e.bits & ALL;
+    }
+  }
+  return owner.bits & ALL;
+}
+
+/** One request's view of the store: a connection (or the core itself) and its transaction. */
+export class Access {
+  readonly core: XenstoredCore;
+  readonly conn: Connection | undefined;
+  readonly tx: Transaction | undefined;
+
+  constructor(core: XenstoredCore, conn: Connection | undefined, tx: Transaction | undefined) {
+    this.core = core;
+    this.conn = conn;
+    this.tx = tx;
+  }
+
+  get #unpriv(): boolean {
+    return this.conn !== undefined && this.conn.unprivileged;
+  }
+
+  /** What the connection may do with a node. */
+  permFor(rec: Rec): number {
+    if (!this.#unpriv) return ALL;
+    return permForConn(this.conn, this.core.domains.adjust(rec.perms, rec.gen));
+  }
+
+  #introduce(path: string, entry: Accessed): void {
+    const tx = this.tx as Transaction;
+    if (tx.accessed.size >= this.core.quotas["transaction-nodes"] && this.#unpriv) {
+      tx.fail = true;
+      throw new Errno("ENOSPC");
+    }
+    tx.accessed.set(path, entry);
+  }
+
+  /** `read_node`: the node or `undefined`; inside a transaction the first read copies it. */
+  read(path: string): Rec | undefined {
+    const tx = this.tx;
+    if (tx === undefined) return this.core.tree.lookup(path);
+    const seen = tx.accessed.get(path);
+    if (seen !== undefined) return seen.node;
+    const live = this.core.tree.lookup(path);
+    const copy = live === undefined ? undefined : new TxNode(
+      live.value,
+      live.perms,
+      live.gen,
+      live.kids === undefined ? [] : [...live.kids.keys()],
+    );
+    this.#introduce(path, {
+      gen: live === undefined ? NO_GENERATION : live.gen,
+      checkGen: true,
+      modified: false,
+      node: copy,
+      origPerms: live?.perms,
+      fireWatch: false,
+      watchExact: false,
+    });
+    return copy;
+  }
+
+  /** `get_node`: a valid path, an existing node, and the permission; errno otherwise. */
+  get(path: string, perm: number): Rec {
+    if (!isValidNodename(path, this.core.quotas["path-max"])) throw new Errno("EINVAL");
+    const node = this.read(path);
+    let code = "ENOENT";
+    if (node !== undefined) {
+      if ((this.permFor(node) & perm) === perm) return node;
+      code = "EACCES";
+    }
+    throw new Errno(this.#errnoFromParents(path, code, perm));
+  }
+
+  #errnoFromParents(path: string, code: string, perm: number): string {
+    let name = path;
+    let node: Rec | undefined;
+    do {
+      name = parentOf(name);
+      node = this.read(name);
+      if (node !== undefined) break;
+    } while (name !== "/");
+    const parentPerm = node === undefined ? 0 : this.permFor(node);
+    return (parentPerm & perm) !== 0 ? code : "EACCES";
+  }
+
+  /** Throws ENOSPC when an unprivileged writer's node record would reach `node-size`. */
+  checkSize(valueLength: number, permCount: number, childBytes: number): void {
+    if (!this.#unpriv) return;
+    const size = RECORD_HEADER + PERM_SIZE * permCount + valueLength + childBytes;
+    if (size >= this.core.quotas["node-size"]) throw new Errno("ENOSPC");
+  }
+
+  /** `access_node` for a write: new generation, and the transaction's copy. */
+  wrote(path: string, rec: Rec): void {
+    rec.gen = ++this.core.tree.generation;
+    const tx = this.tx;
+    if (tx === undefined) return;
+    let entry = tx.accessed.get(path);
+    if (entry === undefined) {
+      entry = {
+        gen: 0,
+        checkGen: false,
+        modified: false,
+        node: undefined,
+        origPerms: undefined,
+        fireWatch: false,
+        watchExact: false,
+      };
+      this.#introduce(path, entry);
+    }
+    entry.modified = true;
+    entry.node = rec as TxNode;
+  }
+
+  #deleted(path: string): void {
+    ++this.core.tree.generation;
+    const entry = this.tx?.accessed.get(path);
+    if (entry === undefined) return;
+    entry.modified = true;
+    entry.node = undefined;
+  }
+
+  #entryDelta(owner: number, delta: number): void {
+    if (this.tx !== undefined) {
+      this.tx.entryDelta(owner, delta);
+      return;
+    }
+    const d = this.core.domains.findOrAllocExisting(owner, this.core.tree.generation);
+    if (d !== undefined) d.nbentry += delta;
+  }
+
+  /** Moves a node's ownership count from one owner to another (SET_PERMS). */
+  changeOwner(from: number, to: number): void {
+    this.#entryDelta(from, -1);
+    this.#entryDelta(to, 1);
+  }
+
+  /**
+   * `create_node`: creates `path` with `value` and every missing ancestor (empty, with the
+   * parent's permissions, owned by an unprivileged writer). Returns the node and its parent.
+   */
+  create(path: string, value: Value): { node: Rec; parent: Rec } {
+    const names: string[] = [];
+    let name = path;
+    let parent: Rec | undefined;
+    while (parent === undefined) {
+      names.push(name);
+      name = parentOf(name);
+      parent = this.read(name);
+      if (parent === undefined && name === "/") throw new Errno("ENOENT");
+    }
+    const conn = this.conn;
+    const base = this.core.domains.adjust(parent.perms, parent.gen);
+    let perms: NodePerms = base === parent.perms ? parent.perms : internPerms(base);
+    if (this.#unpriv && conn !== undefined) {
+      perms = internPerms([{ id: conn.id, bits: (perms[0] as PermEntry).bits }, ...perms.slice(1)]);
+    }
+    this.#checkCreate(names, value, perms, parent);
+    if (this.tx !== undefined) this.tx.nodeCreated = true;
+    // Bottom-up, as C writes them: the new leaf, each new ancestor, then the old parent.
+    const tx = this.tx !== undefined;
+    let child: Rec | undefined;
+    let leaf: Rec | undefined;
+    let leafParent: Rec = parent;
+    for (let i = 0; i < names.length; i++) {
+      const p = names[i] as string;
+      const v = i === 0 ? value : "";
+      const rec: Rec = tx ? new TxNode(v, perms, 0, []) : new Node(v, perms, 0);
+      if (child !== undefined) this.#link(rec, baseName(names[i - 1] as string), child);
+      this.wrote(p, rec);
+      this.#entryDelta((perms[0] as PermEntry).id, 1);
+      if (i === 0) leaf = rec;
+      if (i === 1) leafParent = rec;
+      child = rec;
+    }
+    this.#link(parent, baseName(names[names.length - 1] as string), child as Rec);
+    this.wrote(name, parent);
+    return { node: leaf as Rec, parent: leafParent };
+  }
+
+  #checkCreate(names: string[], value: Value, perms: NodePerms, parent: Rec): void {
+    if (!this.#unpriv) return;
+    const d = this.conn?.domain;
+    const entries = d?.nbentry ?? 0;
+    const quota = this.core.quotas.nodes;
+    for (let i = 0; i < names.length; i++) {
+      const counted = this.tx === undefined ? entries + i : entries;
+      const kid = i === 0 ? 0 : baseName(names[i - 1] as string).length + 1;
+      try {
+        if (counted >= quota) throw new Errno("ENOSPC");
+        this.checkSize(i === 0 ? value.length : 0, perms.length, kid);
+      } catch (e) {
+        if (this.tx !== undefined && (i > 0 || counted < quota)) this.tx.fail = true;
+        throw e;
+      }
+    }
+    const top = baseName(names[names.length - 1] as string).length + 1;
+    try {
+      this.checkSize(parent.value.length, parent.perms.length, kidBytes(parent) + top);
+    } catch (e) {
+      if (this.tx !== undefined) this.tx.fail = true;
+      throw e;
+    }
+  }
+
+  #link(parent: Rec, name: string, child: Rec): void {
+    if (parent instanceof TxNode) {
+      parent.kids.push(name);
+      return;
+    }
+    parent.kids ??= new Map();
+    parent.kids.set(name, child as Node);
+  }
+
+  #unlink(parent: Rec, name: string): void {
+    if (parent instanceof TxNode) {
+      const i = parent.kids.indexOf(name);
+      if (i >= 0) parent.kids.splice(i, 1);
+      return;
+    }
+    parent.kids?.delete(name);
+    if (parent.kids?.size === 0) parent.kids = undefined;
+  }
+
+  /** `rm_node`: removes `path` and its subtree, firing watches as each node goes. */
+  remove(path: string): void {
+    const parentName = parentOf(path);
+    const parent = this.read(parentName);
+    if (parent === undefined) throw new Errno("EINVAL");
+    const node = this.read(path);
+    if (node === undefined) throw new Errno("EIO");
+    this.#removeTree(path, node, undefined, path);
+    this.#unlink(parent, baseName(path));
+    this.wrote(parentName, parent);
+  }
+
+  #removeTree(path: string, node: Rec, parent: Rec | undefined, root: string): void {
+    for (const name of [...kidNames(node)]) {
+      const p = childPath(path, name);
+      const kid = this.read(p);
+      if (kid === undefined) throw new Errno("EIO");
+      this.#removeTree(p, kid, node, root);
+      this.#unlink(node, name);
+      this.wrote(path, node);
+    }
+    this.#deleted(path);
+    this.core.fireWatches(this, path, node, parent, path !== root, undefined);
+    this.#entryDelta((node.perms[0] as PermEntry).id, -1);
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The protocol core of the embedded xenstored: bytes in, replies and watch events out, with
+ * no sockets, so it can be table-tested. Every whole frame of a chunk is processed at once;
+ * the transport then takes each connection's output in one piece.
+ *
+ * @module
+ */
+
+import { HEADER_SIZE, PAYLOAD_MAX } from "../protocol/packet.ts";
+import { Access, Errno, type Rec } from "./access.ts";
+import { binString } from "./_bytes.ts";
+import { Connection } from "./connection.ts";
+import { Domains } from "./domains.ts";
+import { DEFAULT_PERMS, type NodePerms, PermBits } from "./node_perms.ts";
+import { HANDLERS, type Request } from "./ops.ts";
+import { type Quotas, resolveQuotas } from "./quotas.ts";
+import { Tree } from "./store.ts";
+import { fireWatches } from "./watches.ts";
+import { permForConn } from "./access.ts";
+import { releaseDomain } from "./ops_domains.ts";
+
+/** Options of {@linkcode XenstoredCore}. */
+export interface XenstoredCoreOptions {
+  /** Quota overrides. @default {DEFAULT_QUOTAS} */
+  quotas?: Partial<Quotas>;
+}
+
+/**
+ * The server state and request processing.
+ *
+ * @example
+ * ```ts
+ * import { XenstoredCore } from "./core.ts";
+ * import { encodeArgs, encodePacket, Op } from "../protocol/mod.ts";
+ * const core = new XenstoredCore();
+ * const conn = core.connect();
+ * core.receive(conn, encodePacket({ type: Op.Directory, reqId: 1, txId: 0, payload: encodeArgs(["/"]) }));
+ * console.log(conn.takeOutput().length); // 21
+ * ```
+ */
+export class XenstoredCore {
+  /** The node tree. */
+  readonly tree: Tree = new Tree();
+  /** The domain table. */
+  readonly domains: Domains = new Domains();
+  /** Current quotas (SET_QUOTA and CONTROL change them). */
+  readonly quotas: Quotas;
+  /** Live connections, oldest first. */
+  readonly connections: Set<Connection> = new Set();
+  /** Watches held by all connections (0 skips event matching entirely). */
+  watchCount = 0;
+  /** Permissions of `@introduceDomain` and `@releaseDomain`. */
+  readonly specialPerms: Map<string, NodePerms> = new Map([
+    ["@introduceDomain", DEFAULT_PERMS],
+    ["@releaseDomain", DEFAULT_PERMS],
+  ]);
+  /** Called when a domain is introduced or released (the server opens or closes its socket). */
+  onDomainChange: ((domid: number, introduced: boolean) => void) | undefined;
+  /** Called after a change has been applied to the tree (persistence hooks in here). */
+  onCommit: (() => void) | undefined;
+  readonly #request: Request = { type: 0, reqId: 0, txId: 0, payload: new Uint8Array(0) };
+
+  constructor(options: XenstoredCoreOptions = {}) {
+    this.quotas = resolveQuotas(options.quotas);
+    const dom0 = this.domains.alloc(0, 0);
+    dom0.introduced = true;
+    dom0.nbentry = 3;
+  }
+
+  /**
+   * Opens a connection: a privileged dom0 socket client, or (with `domid`) a connection that
+   * is domain `domid`, which must be introduced.
+   */
+  connect(domid?: number, onClose?: () => void): Connection {
+    let conn: Connection;
+    if (domid === undefined) {
+      conn = new Connection(0, undefined, onClose);
+    } else {
+      const d = this.domains.findIntroduced(domid);
+      if (d === undefined) throw new RangeError(`Domain ${domid} is not introduced`);
+      conn = new Connection(domid, d, onClose);
+    }
+    this.connections.add(conn);
+    return conn;
+  }
+
+  /** Drops a connection with its watches and transactions. */
+  disconnect(conn: Connection): void {
+    this.resetConnection(conn);
+    this.connections.delete(conn);
+    conn.close();
+  }
+
+  /** Deletes a connection's watches and transactions. */
+  resetConnection(conn: Connection): void {
+    this.watchCount -= conn.watches.length;
+    if (conn.domain !== undefined) {
+      conn.domain.nbwatch = Math.max(0, conn.domain.nbwatch - conn.watches.length);
+    }
+    conn.watches.length = 0;
+    conn.transactions.clear();
+  }
+
+  /** Where a path from this connection points (`canonicalize`). */
+  canonicalize(conn: Connection, path: string): string {
+    const c = path.charCodeAt(0);
+    if (c === 47 || c === 64) return path;
+    return `${conn.home}/${path}`;
+  }
+
+  /** Fires watches for a change (see {@linkcode fireWatches}). */
+  fireWatches(
+    access: Access | undefined,
+    name: string,
+    node: Rec | undefined,
+    parent: Rec | undefined,
+    exact: boolean,
+    oldPerms: NodePerms | undefined,
+  ): void {
+    fireWatches(this, access, name, node, parent, exact, oldPerms);
+  }
+
+  /** Whether a connection may receive events of a special `@` path. */
+  specialReadable(name: string, conn: Connection): boolean {
+    const slash = name.indexOf("/");
+    const perms = this.specialPerms.get(slash < 0 ? name : name.slice(0, slash));
+    if (perms === undefined) return false;
+    return (permForConn(conn, perms) & PermBits.Read) !== 0;
+  }
+
+  /**
+   * Feeds bytes received on a connection. Whole frames are processed in order; a header
+   * announcing more than 4096 bytes closes the connection, as C xenstored does.
+   */
+  receive(conn: Connection, chunk: Uint8Array): void {
+    if (conn.closed) return;
+    let buf = chunk;
+    if (conn.pending !== undefined) {
+      buf = new Uint8Array(conn.pending.length + chunk.length);
+      buf.set(conn.pending);
+      buf.set(chunk, conn.pending.length);
+      conn.pending = undefined;
+    }
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    let at = 0;
+    const req = this.#request;
+    while (buf.length - at >= HEADER_SIZE) {
+      const len = view.getUint32(at + 12, true);
+      if (len > PAYLOAD_MAX) {
+        this.disconnect(conn);
+        return;
+      }
+      if (buf.length - at < HEADER_SIZE + len) break;
+      req.type = view.getUint32(at, true);
+      req.reqId = view.getUint32(at + 4, true);
+      req.txId = view.getUint32(at + 8, true);
+      req.payload = buf.subarray(at + HEADER_SIZE, at + HEADER_SIZE + len);
+      at += HEADER_SIZE + len;
+      this.process(conn, req);
+      if (conn.closed) return;
+    }
+    if (at < buf.length) conn.pending = buf.slice(at);
+  }
+
+  /** Processes one request (`process_message`). */
+  process(conn: Connection, req: Request): void {
+    const handler = HANDLERS[req.type];
+    if (handler === undefined) {
+      this.#error(conn, req, "ENOSYS");
+      return;
+    }
+    if (handler.priv && conn.unprivileged) {
+      this.#error(conn, req, "EACCES");
+      return;
+    }
+    let tx = undefined;
+    if (!handler.noTx && req.txId !== 0) {
+      tx = conn.transactions.get(req.txId);
+      if (tx === undefined) {
+        this.#error(conn, req, "ENOENT");
+        return;
+      }
+    }
+    try {
+      handler.fn(new Access(this, conn, tx), req);
+    } catch (e) {
+      this.#error(conn, req, e instanceof Errno ? e.code : "EINVAL");
+    }
+    if (tx === undefined) this.onCommit?.();
+  }
+
+  #error(conn: Connection, req: Request, code: string): void {
+    conn.reply(16, req.reqId, req.txId, [code, "\0"]);
+  }
+
+  /** Sends a reply, or E2BIG when it would exceed 4096 bytes (`send_reply`). */
+  reply(conn: Connection, req: Request, parts: readonly (string | Uint8Array)[]): void {
+    let len = 0;
+    for (const p of parts) len += p.length;
+    if (len > PAYLOAD_MAX) {
+      this.#error(conn, req, "E2BIG");
+      return;
+    }
+    conn.reply(req.type, req.reqId, req.txId, parts);
+  }
+
+  /** Makes a domain exist, as the hypervisor creating it would. */
+  createDomain(domid: number): void {
+    this.domains.create(domid);
+  }
+
+  /**
+   * Makes a domain vanish, as the hypervisor destroying it would: an introduced domain is
+   * released (its nodes removed, `@releaseDomain` fired); stale records are dropped.
+   */
+  destroyDomain(domid: number): void {
+    this.domains.remove(domid);
+    const d = this.domains.findIntroduced(domid);
+    if (d !== undefined) releaseDomain(this, d);
+    for (const stale of this.domains.staleRecords()) this.domains.free(stale.domid);
+    this.onCommit?.();
+  }
+
+  /** Debug text of a payload, for messages. */
+  static describe(payload: Uint8Array): string {
+    return JSON.stringify(binString(payload));
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The server's own domain table (there is no hypervisor): which domains exist, which are
+ * introduced, and C xenstored's per-domain bookkeeping (node and watch counts, the generation
+ * at which the domain record was created, SET_TARGET, features).
+ *
+ * @module
+ */
+
+import { type NodePerms, PermBits, type PermEntry } from "./node_perms.ts";
+
+/** C xenstored's `struct domain`, reduced to what a socket-only server needs. */
+export interface DomainInfo {
+  /** The domain id. */
+  readonly domid: number;
+  /** Global generation when the record was created (for stale permission entries). */
+  generation: number;
+  /** INTRODUCEd and not yet released. */
+  introduced: boolean;
+  /** Flagged shut down (cleared by RESUME). */
+  shutdown: boolean;
+  /** Nodes owned. */
+  nbentry: number;
+  /** Watches held. */
+  nbwatch: number;
+  /** SET_TARGET: the domain whose rights this one has. */
+  target: number | undefined;
+  /** SET_FEATURE bits. */
+  features: number;
+}
+
+/**
+ * The domain table.
+ *
+ * @example
+ * ```ts
+ * import { Domains } from "./domains.ts";
+ * const domains = new Domains();
+ * domains.create(5);
+ * console.log(domains.exists(5), domains.find(5)); // true undefined
+ * ```
+ */
+export class Domains {
+  readonly #existing = new Set<number>([0]);
+  readonly #records = new Map<number, DomainInfo>();
+
+  /** Makes a domain exist ("the hypervisor created it"). */
+  create(domid: number): void {
+    this.#existing.add(domid);
+  }
+
+  /** Makes a domain vanish from the hypervisor. */
+  remove(domid: number): void {
+    if (domid !== 0) this.#existing.delete(domid);
+  }
+
+  /** True when the hypervisor knows the domain. */
+  exists(domid: number): boolean {
+    return this.#existing.has(domid);
+  }
+
+  /** The record of a domain, if one was allocated. */
+  find(domid: number): DomainInfo | undefined {
+    return this.#records.get(domid);
+  }
+
+  /** The record of an introduced domain. */
+  findIntroduced(domid: number): DomainInfo | undefined {
+    const d = this.#records.get(domid);
+    return d?.introduced ? d : undefined;
+  }
+
+  /** Allocates a record (`alloc_domain`). */
+  alloc(domid: number, generation: number): DomainInfo {
+    const d: DomainInfo = {
+      domid,
+      generation,
+      introduced: false,
+      shutdown: false,
+      nbentry: 0,
+      nbwatch: 0,
+      target: undefined,
+      features: 0,
+    };
+    this.#records.set(domid, d);
+    return d;
+  }
+
+  /** `find_or_alloc_existing_domain`: a record for a domain the hypervisor knows. */
+  findOrAllocExisting(domid: number, generation: number): DomainInfo | undefined {
+    return this.#records.get(domid) ??
+      (this.#existing.has(domid) ? this.alloc(domid, generation) : undefined);
+  }
+
+  /** Frees a record. */
+  free(domid: number): void {
+    this.#records.delete(domid);
+  }
+
+  /** Records of domains the hypervisor no longer knows and that are not introduced. */
+  staleRecords(): DomainInfo[] {
+    return [...this.#records.values()].filter((d) => !d.introduced && !this.#existing.has(d.domid));
+  }
+
+  /** Every introduced domain. */
+  introduced(): DomainInfo[] {
+    return [...this.#records.values()].filter((d) => d.introduced);
+  }
+
+  /**
+   * `domain_alloc_permrefs`: entries naming a domain with neither a record nor an existence
+   * are flagged ignored; existing domains get a record.
+   */
+  allocPermRefs(entries: PermEntry[], generation: number): PermEntry[] {
+    return entries.map((e) => {
+      if (this.#records.has(e.id)) return e;
+      if (!this.#existing.has(e.id)) return { id: e.id, bits: e.bits | PermBits.Ignore };
+      this.alloc(e.id, generation);
+      return e;
+    });
+  }
+
+  /**
+   * `domain_adjust_node_perms`: entries after the first that name a domain whose record is
+   * missing or younger than the node are ignored. Returns `perms` itself when nothing changes.
+   */
+  adjust(perms: NodePerms, nodeGen: number): NodePerms | PermEntry[] {
+    if (perms.length === 1) return perms;
+    let out: PermEntry[] | undefined;
+    for (let i = 1; i < perms.length; i++) {
+      const e = perms[i] as PermEntry;
+      if (e.bits & PermBits.Ignore) continue;
+      const d = this.#records.get(e.id);
+      if (d !== undefined && d.generation <= nodeGen) continue;
+      out ??= [...perms];
+      out[i] = { id: e.id, bits: e.bits | PermBits.Ignore };
+    }
+    return out ?? perms;
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Domain requests: INTRODUCE, RELEASE, RESUME, GET_DOMAIN_PATH, IS_DOMAIN_INTRODUCED,
+ * SET_TARGET, GET/SET_FEATURE, GET/SET_QUOTA; and releasing a domain (its nodes removed,
+ * `@releaseDomain` fired), shared with the hypervisor-side destroy.
+ *
+ * @module
+ */
+
+import { Access, Errno } from "./access.ts";
+import { atou, getStrings, oneArg } from "./_bytes.ts";
+import type { XenstoredCore } from "./core.ts";
+import type { DomainInfo } from "./domains.ts";
+import { internPerms, type NodePerms, type PermEntry } from "./node_perms.ts";
+import type { Request } from "./ops.ts";
+import { isQuotaName, QUOTA_DESCRIPTIONS } from "./quotas.ts";
+import { childPath, type Node } from "./store.ts";
+
+/** `DOMID_SELF`. */
+const DOMID_SELF = 0x7ff0;
+/** Feature bits this server offers: WATCHDEPTH. */
+export const SERVER_FEATURES = 4;
+
+function ok(access: Access, req: Request): void {
+  access.core.reply(access.conn!, req, ["OK\0"]);
+}
+
+/** INTRODUCE `domid|gfn|evtchn|` → OK; fires `@introduceDomain` for a new domain. */
+export function doIntroduce(access: Access, req: Request): void {
+  const core = access.core;
+  const vec = getStrings(req.payload);
+  if (vec.length < 3) throw new Errno("EINVAL");
+  const domid = atou(vec[0] as string);
+  if ((atou(vec[2] as string) | 0) <= 0) throw new Errno("EINVAL");
+  core.createDomain(domid);
+  let d = core.domains.find(domid) ?? core.domains.alloc(domid, core.tree.generation);
+  if (!d.introduced) {
+    d.introduced = true;
+    d.shutdown = false;
+    core.onDomainChange?.(domid, true);
+    if (domid !== 0) {
+      core.fireWatches(undefined, "@introduceDomain", undefined, undefined, true, undefined);
+    }
+  }
+  d = d as DomainInfo;
+  for (const conn of core.connections) {
+    if (conn.domain === d) core.resetConnection(conn);
+  }
+  ok(access, req);
+}
+
+function connectedDomain(core: XenstoredCore, domid: number): DomainInfo {
+  const d = core.domains.findIntroduced(domid);
+  if (d === undefined) throw new Errno("ENOENT");
+  return d;
+}
+
+function oneDomain(access: Access, req: Request): DomainInfo {
+  const arg = oneArg(req.payload);
+  if (arg === undefined) throw new Errno("EINVAL");
+  const domid = atou(arg);
+  if (domid === 0) throw new Errno("EINVAL");
+  return connectedDomain(access.core, domid);
+}
+
+/** RELEASE `domid|` → OK; removes the domain's nodes and fires `@releaseDomain`. */
+export function doRelease(access: Access, req: Request): void {
+  releaseDomain(access.core, oneDomain(access, req));
+  ok(access, req);
+}
+
+/** RESUME `domid|` → OK; clears the shut-down flag. */
+export function doResume(access: Access, req: Request): void {
+  oneDomain(access, req).shutdown = false;
+  ok(access, req);
+}
+
+/** GET_DOMAIN_PATH `domid|` → `/local/domain/<domid>|`. */
+export function doGetDomainPath(access: Access, req: Request): void {
+  const arg = oneArg(req.payload);
+  if (arg === undefined) throw new Errno("EINVAL");
+  access.core.reply(access.conn!, req, [`/local/domain/${atou(arg)}\0`]);
+}
+
+/** IS_DOMAIN_INTRODUCED `domid|` → `T|` or `F|`. */
+export function doIsDomainIntroduced(access: Access, req: Request): void {
+  const arg = oneArg(req.payload);
+  if (arg === undefined) throw new Errno("EINVAL");
+  const domid = atou(arg);
+  const yes = domid === DOMID_SELF || access.core.domains.findIntroduced(domid) !== undefined;
+  access.core.reply(access.conn!, req, [yes ? "T\0" : "F\0"]);
+}
+
+/** SET_TARGET `domid|tdomid|` → OK; `domid` gets the rights of `tdomid`. */
+export function doSetTarget(access: Access, req: Request): void {
+  const vec = getStrings(req.payload);
+  if (vec.length < 2) throw new Errno("EINVAL");
+  const d = connectedDomain(access.core, atou(vec[0] as string));
+  const t = connectedDomain(access.core, atou(vec[1] as string));
+  d.target = t.domid;
+  ok(access, req);
+}
+
+/** GET_FEATURE `[domid|]` → the feature bitmap. */
+export function doGetFeature(access: Access, req: Request): void {
+  const vec = getStrings(req.payload);
+  if (vec.length > 1) throw new Errno("EINVAL");
+  let value = SERVER_FEATURES;
+  if (vec.length === 1) {
+    if (access.conn!.unprivileged) throw new Errno("EACCES");
+    const d = access.core.domains.find(atou(vec[0] as string));
+    if (d === undefined) throw new Errno("ENOENT");
+    value = d.introduced ? d.features || SERVER_FEATURES : d.features;
+  }
+  access.core.reply(access.conn!, req, [`${value}\0`]);
+}
+
+/** SET_FEATURE `domid|value|` → OK; refused (EBUSY) once the domain is introduced. */
+export function doSetFeature(access: Access, req: Request): void {
+  const vec = getStrings(req.payload);
+  if (vec.length !== 2) throw new Errno("EINVAL");
+  const core = access.core;
+  const domid = atou(vec[0] as string);
+  if (!core.domains.exists(domid)) throw new Errno("ENOENT");
+  const d = core.domains.find(domid) ?? core.domains.alloc(domid, core.tree.generation);
+  if (d.introduced) throw new Errno("EBUSY");
+  d.features = atou(vec[1] as string) & SERVER_FEATURES;
+  ok(access, req);
+}
+
+/** GET_QUOTA `[[domid|]name|]` → the value, or every quota name. */
+export function doGetQuota(access: Access, req: Request): void {
+  const vec = getStrings(req.payload);
+  const core = access.core;
+  if (vec.length === 0) {
+    core.reply(access.conn!, req, [QUOTA_DESCRIPTIONS.map(([n]) => n).join(" "), "\0"]);
+    return;
+  }
+  if (vec.length > 2) throw new Errno("EINVAL");
+  const name = vec[vec.length - 1] as string;
+  if (!isQuotaName(name)) throw new Errno("EINVAL");
+  if (vec.length === 2 && core.domains.find(atou(vec[0] as string)) === undefined) {
+    throw new Errno("ENOENT");
+  }
+  core.reply(access.conn!, req, [`${core.quotas[name]}\0`]);
+}
+
+/** SET_QUOTA `[domid|]name|value|` → OK. */
+export function doSetQuota(access: Access, req: Request): void {
+  const vec = getStrings(req.payload);
+  if (vec.length !== 2 && vec.length !== 3) throw new Errno("EINVAL");
+  const core = access.core;
+  const name = vec[vec.length - 2] as string;
+  const value = Number(vec[vec.length - 1]);
+  if (!isQuotaName(name) || !Number.isInteger(value) || value < 1) throw new Errno("EINVAL");
+  if (vec.length === 3 && core.domains.find(atou(vec[0] as string)) === undefined) {
+    throw new Errno("ENOENT");
+  }
+  core.quotas[name] = value;
+  ok(access, req);
+}
+
+function dropDomid(perms: NodePerms, domid: number): NodePerms {
+  const first = perms[0] as PermEntry;
+  const rest = perms.slice(1).filter((e) => e.id !== domid);
+  return internPerms([{ id: first.id === domid ? 0 : first.id, bits: first.bits }, ...rest]);
+}
+
+/**
+ * Releases an introduced domain (`destroy_domain`): removes every node it owns (firing
+ * their watches), drops it from the special paths' permissions, closes its connections and
+ * fires `@releaseDomain`.
+ */
+export function releaseDomain(core: XenstoredCore, d: DomainInfo): void {
+  const access = new Access(core, undefined, undefined);
+  const visit = (path: string, node: Node): boolean => {
+    if (d.nbentry <= 0) return false;
+    if ((node.perms[0] as PermEntry).id === d.domid) {
+      access.remove(path);
+      return d.nbentry > 0;
+    }
+    if (node.kids !== undefined) {
+      for (const [name, kid] of [...node.kids]) {
+        if (!visit(childPath(path, name), kid)) return false;
+      }
+    }
+    return true;
+  };
+  visit("/", core.tree.root);
+  for (const [name, perms] of core.specialPerms) {
+    core.specialPerms.set(name, dropDomid(perms, d.domid));
+  }
+  for (const conn of [...core.connections]) {
+    if (conn.domain === d) core.disconnect(conn);
+  }
+  d.introduced = false;
+  core.domains.free(d.domid);
+  core.onDomainChange?.(d.domid, false);
+  core.fireWatches(undefined, "@releaseDomain", undefined, undefined, true, undefined);
+  core.fireWatches(undefined, `@releaseDomain/${d.domid}`, undefined, undefined, true, undefined);
+}

@@ -1,0 +1,159 @@
+/**
+ * Per-connection requests: WATCH, UNWATCH, TRANSACTION_START, TRANSACTION_END (with the
+ * commit), RESET_WATCHES.
+ *
+ * @module
+ */
+
+import { type Access, Errno } from "./access.ts";
+import { getStrings, oneArg } from "./_bytes.ts";
+import type { Connection } from "./connection.ts";
+import type { XenstoredCore } from "./core.ts";
+import type { Request } from "./ops.ts";
+import { childPath, isValidNodename, Node } from "./store.ts";
+import { NO_GENERATION, type Transaction } from "./transaction.ts";
+import { watchPath } from "./watches.ts";
+
+/** WATCH `path|token|` (or `path|token|depth|`) → OK, then the initial event. */
+export function doWatch(access: Access, req: Request): void {
+  const core = access.core;
+  const conn = access.conn!;
+  const vec = getStrings(req.payload);
+  if (vec.length !== 2 && vec.length !== 3) throw new Errno("EINVAL");
+  let [path, token, depthText] = vec as [string, string, string | undefined];
+  let depth = -1;
+  if (depthText !== undefined) {
+    if (!/^[0-9]{1,9}$/.test(depthText)) throw new Errno("EINVAL");
+    depth = Number(depthText);
+  }
+  let relative: string | undefined;
+  if (path.startsWith("@")) {
+    if (path.length > 2048) throw new Errno("EINVAL");
+  } else {
+    if (!path.startsWith("/")) relative = conn.home;
+    path = core.canonicalize(conn, path);
+    if (!isValidNodename(path, core.quotas["path-max"])) throw new Errno("EINVAL");
+  }
+  for (const w of conn.watches) {
+    if (w.node === path && w.token === token) throw new Errno("EEXIST");
+  }
+  if (conn.unprivileged && conn.domain!.nbwatch > core.quotas.watches) throw new Errno("E2BIG");
+  const watch = { node: path, token, relative, depth };
+  conn.watches.push(watch);
+  core.watchCount++;
+  if (conn.domain !== undefined) conn.domain.nbwatch++;
+  core.reply(conn, req, ["OK\0"]);
+  conn.event(watchPath(watch, path), token);
+}
+
+/** UNWATCH `path|token|` → OK, or ENOENT when no such watch. */
+export function doUnwatch(access: Access, req: Request): void {
+  const conn = access.conn!;
+  const vec = getStrings(access.conn === undefined ? new Uint8Array() : req.payload);
+  if (vec.length !== 2) throw new Errno("EINVAL");
+  const node = access.core.canonicalize(conn, vec[0] as string);
+  const i = conn.watches.findIndex((w) => w.node === node && w.token === vec[1]);
+  if (i < 0) throw new Errno("ENOENT");
+  conn.watches.splice(i, 1);
+  access.core.watchCount--;
+  if (conn.domain !== undefined && conn.domain.nbwatch > 0) conn.domain.nbwatch--;
+  access.core.reply(conn, req, ["OK\0"]);
+}
+
+/** RESET_WATCHES → OK; drops the connection's watches and transactions. */
+export function doResetWatches(access: Access, req: Request): void {
+  access.core.resetConnection(access.conn!);
+  access.core.reply(access.conn!, req, ["OK\0"]);
+}
+
+/** TRANSACTION_START → `<id>|`; EBUSY when sent inside a transaction. */
+export function doTransactionStart(access: Access, req: Request): void {
+  const core = access.core;
+  const conn = access.conn!;
+  if (access.tx !== undefined) throw new Errno("EBUSY");
+  if (conn.unprivileged && conn.transactions.size > core.quotas.transactions) {
+    throw new Errno("ENOSPC");
+  }
+  let id = conn.nextTxId;
+  while (id === 0 || conn.transactions.has(id)) id = (id + 1) >>> 0;
+  conn.nextTxId = (id + 1) >>> 0;
+  ++core.tree.generation;
+  conn.transactions.set(id, new TransactionImpl(id));
+  core.reply(conn, req, [`${id}\0`]);
+}
+
+import { Transaction as TransactionImpl } from "./transaction.ts";
+
+/** TRANSACTION_END `T|` or `F|` → OK; EAGAIN when a node the transaction read changed. */
+export function doTransactionEnd(access: Access, req: Request): void {
+  const arg = oneArg(req.payload);
+  if (arg !== "T" && arg !== "F") throw new Errno("EINVAL");
+  const tx = access.tx;
+  if (tx === undefined) throw new Errno("ENOENT");
+  const conn = access.conn!;
+  conn.transactions.delete(tx.id);
+  if (arg === "T") commit(access.core, conn, tx);
+  access.core.reply(conn, req, ["OK\0"]);
+}
+
+function commit(core: XenstoredCore, conn: Connection, tx: Transaction): void {
+  if (tx.fail) throw new Errno("ENOMEM");
+  const checkQuota = tx.nodeCreated && conn.unprivileged;
+  for (const [domid, delta] of tx.changedDomains) {
+    const d = core.domains.findOrAllocExisting(domid, core.tree.generation);
+    if (d === undefined) throw new Errno("ENOMEM");
+    const count = Math.max(0, d.nbentry + delta);
+    if (checkQuota && domid !== 0 && count >= core.quotas.nodes) throw new Errno("ENOSPC");
+  }
+  const tree = core.tree;
+  for (const [path, a] of tx.accessed) {
+    if (!a.checkGen) continue;
+    const live = tree.lookup(path);
+    if ((live === undefined ? NO_GENERATION : live.gen) !== a.gen) throw new Errno("EAGAIN");
+  }
+  const nodes = new Map<string, Node>();
+  for (const [path, a] of tx.accessed) {
+    if (!a.modified || a.node === undefined) continue;
+    const node = tree.lookup(path) ?? new Node("", a.node.perms, 0);
+    node.value = a.node.value;
+    node.perms = a.node.perms;
+    node.gen = ++tree.generation;
+    nodes.set(path, node);
+  }
+  for (const [path, a] of tx.accessed) {
+    if (!a.modified || a.node === undefined) continue;
+    const node = nodes.get(path) as Node;
+    const names = a.node.kids;
+    if (sameKids(node, names)) {
+      for (const name of names) {
+        const fresh = nodes.get(childPath(path, name));
+        if (fresh !== undefined) node.kids!.set(name, fresh);
+      }
+      continue;
+    }
+    const kids = new Map<string, Node>();
+    for (const name of names) {
+      const kid = nodes.get(childPath(path, name)) ?? node.kids?.get(name);
+      if (kid !== undefined) kids.set(name, kid);
+    }
+    node.kids = kids.size === 0 ? undefined : kids;
+  }
+  for (const [domid, delta] of tx.changedDomains) {
+    const d = core.domains.find(domid);
+    if (d !== undefined) d.nbentry = Math.max(0, d.nbentry + delta);
+  }
+  for (const [path, a] of tx.accessed) {
+    if (a.fireWatch) {
+      core.fireWatches(undefined, path, undefined, undefined, a.watchExact, a.origPerms);
+    }
+  }
+}
+
+function sameKids(node: Node, names: readonly string[]): boolean {
+  const kids = node.kids;
+  if (kids === undefined) return names.length === 0;
+  if (kids.size !== names.length) return false;
+  let i = 0;
+  for (const k of kids.keys()) if (k !== names[i++]) return false;
+  return true;
+}

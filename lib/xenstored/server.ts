@@ -1,0 +1,235 @@
+/**
+ * The embedded xenstored on Unix sockets: `<dir>/socket` for privileged dom0 clients, and
+ * `<dir>/domains/<N>.sock` for each introduced domain N, whose connections are that
+ * unprivileged guest.
+ *
+ * @module
+ */
+
+import { Connection } from "./connection.ts";
+import { XenstoredCore } from "./core.ts";
+import type { Quotas } from "./quotas.ts";
+
+/** Options of {@linkcode startXenstored}. */
+export interface StartXenstoredOptions {
+  /** Directory for the sockets (created if missing). */
+  dir: string;
+  /** Quota overrides. @default {C xenstored's defaults} */
+  quotas?: Partial<Quotas> | undefined;
+  /**
+   * Write `/local/domain/0/name = Domain-0` and `domid = 0` as `xen-init-dom0` does.
+   * @default {false}
+   */
+  initDom0?: boolean;
+}
+
+/** A running embedded xenstored. */
+export interface XenstoredHandle extends AsyncDisposable {
+  /** The dom0 socket path. */
+  readonly socket: string;
+  /** The run directory. */
+  readonly dir: string;
+  /** The protocol core (for inspection in tests). */
+  readonly core: XenstoredCore;
+  /** Makes domain `domid` exist (the hypervisor side); INTRODUCE then opens its socket. */
+  createDomain(domid: number): void;
+  /**
+   * Creates domain `domid`, gives it `/local/domain/<domid>` (owned by it, readable by dom0),
+   * INTRODUCEs it and returns the socket whose connections are that guest.
+   */
+  guest(domid: number): Promise<string>;
+  /** The socket path of domain `domid` (listening while it is introduced). */
+  domainSocket(domid: number): string;
+  /** Makes a domain vanish: releases it, fires `@releaseDomain`, closes its socket. */
+  destroyDomain(domid: number): Promise<void>;
+  /** Stops listening, closes every connection and removes the sockets. */
+  close(): Promise<void>;
+}
+
+interface Peer {
+  sock: Deno.UnixConn;
+  queue: Promise<void>;
+}
+
+/**
+ * Starts the embedded xenstored.
+ *
+ * @example
+ * ```ts ignore
+ * import { startXenstored } from "./server.ts";
+ * await using xs = await startXenstored({ dir: await Deno.makeTempDir() });
+ * console.log(xs.socket.endsWith("/socket")); // true
+ * ```
+ */
+export async function startXenstored(options: StartXenstoredOptions): Promise<XenstoredHandle> {
+  const dir = options.dir;
+  await Deno.mkdir(`${dir}/domains`, { recursive: true });
+  const core = new XenstoredCore({ quotas: options.quotas ?? {} });
+  const peers = new Map<Connection, Peer>();
+  const listeners = new Map<number | "main", Deno.Listener<Deno.UnixConn, Deno.UnixAddr>>();
+  const loops: Promise<void>[] = [];
+  let closing = false;
+
+  const flush = () => {
+    for (const [conn, peer] of peers) {
+      if (!conn.hasOutput) continue;
+      const bytes = conn.takeOutput();
+      peer.queue = peer.queue.then(() => writeAll(peer.sock, bytes)).catch(() => {});
+    }
+  };
+
+  const serve = async (sock: Deno.UnixConn, domid: number | undefined) => {
+    let conn: Connection;
+    try {
+      conn = core.connect(domid, () => {
+        const peer = peers.get(conn);
+        peers.delete(conn);
+        peer?.queue.finally(() => closeQuietly(peer.sock));
+      });
+    } catch {
+      closeQuietly(sock);
+      return;
+    }
+    const peer: Peer = { sock, queue: Promise.resolve() };
+    peers.set(conn, peer);
+    const buf = new Uint8Array(65536);
+    try {
+      for (;;) {
+        const n = await sock.read(buf);
+        if (n === null) break;
+        core.receive(conn, buf.subarray(0, n));
+        flush();
+        if (conn.closed) break;
+      }
+    } catch {
+      // the peer went away; fall through to the cleanup
+    }
+    if (!conn.closed) core.disconnect(conn);
+    flush();
+    await peer.queue;
+  };
+
+  const listen = (key: number | "main", path: string) => {
+    try {
+      Deno.removeSync(path);
+    } catch {
+      // nothing to remove
+    }
+    const listener = Deno.listen({ transport: "unix", path });
+    listeners.set(key, listener);
+    loops.push((async () => {
+      const conns: Promise<void>[] = [];
+      try {
+        for await (const sock of listener) {
+          conns.push(serve(sock, key === "main" ? undefined : key));
+        }
+      } catch {
+        // listener closed
+      }
+      await Promise.all(conns);
+    })());
+  };
+
+  const domainSocket = (domid: number) => `${dir}/domains/${domid}.sock`;
+  core.onDomainChange = (domid, introduced) => {
+    if (closing || domid === 0) return;
+    if (introduced && !listeners.has(domid)) listen(domid, domainSocket(domid));
+    if (!introduced) {
+      const l = listeners.get(domid);
+      listeners.delete(domid);
+      if (l !== undefined) {
+        l.close();
+        try {
+          Deno.removeSync(domainSocket(domid));
+        } catch {
+          // already gone
+        }
+      }
+    }
+  };
+  if (options.initDom0 ?? false) initDom0(core);
+  const socket = `${dir}/socket`;
+  listen("main", socket);
+
+  const close = async () => {
+    if (closing) return;
+    closing = true;
+    for (const [key, l] of listeners) {
+      l.close();
+      try {
+        Deno.removeSync(key === "main" ? socket : domainSocket(key));
+      } catch {
+        // already gone
+      }
+    }
+    for (const conn of [...peers.keys()]) core.disconnect(conn);
+    await Promise.all(loops);
+  };
+
+  return {
+    socket,
+    dir,
+    core,
+    createDomain: (domid) => core.createDomain(domid),
+    async guest(domid) {
+      core.createDomain(domid);
+      runAsDom0(core, [
+        [12, [`/local/domain/${domid}`]],
+        [14, [`/local/domain/${domid}`, `n${domid}`, "r0"]],
+        [8, [String(domid), "0", "1"]],
+      ]);
+      flush();
+      return await Promise.resolve(domainSocket(domid));
+    },
+    domainSocket,
+    async destroyDomain(domid) {
+      core.destroyDomain(domid);
+      flush();
+      await Promise.resolve();
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Runs requests as an internal dom0 connection; throws when one fails. */
+function runAsDom0(core: XenstoredCore, requests: [number, string[]][]): void {
+  const conn = new Connection(0, undefined);
+  const enc = new TextEncoder();
+  for (const [type, args] of requests) {
+    const payload = enc.encode(args.map((a) => `${a}\0`).join(""));
+    core.process(conn, { type, reqId: 0, txId: 0, payload });
+    const out = conn.takeOutput();
+    const replyType = new DataView(out.buffer).getUint32(0, true);
+    if (replyType === 16) {
+      const code = new TextDecoder().decode(out.subarray(16, out.length - 1));
+      throw new Error(`Cannot set up ${args[0]}: ${code}`);
+    }
+  }
+}
+
+/** Writes `/local/domain/0/{name,domid}` as `xen-init-dom0` does. */
+export function initDom0(core: XenstoredCore): void {
+  const conn = new Connection(0, undefined);
+  const enc = new TextEncoder();
+  for (
+    const [path, value] of [["/local/domain/0/name", "Domain-0"], ["/local/domain/0/domid", "0"]]
+  ) {
+    const payload = enc.encode(`${path}\0${value}`);
+    core.process(conn, { type: 11, reqId: 0, txId: 0, payload });
+    conn.takeOutput();
+  }
+}
+
+async function writeAll(sock: Deno.UnixConn, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await sock.write(bytes.subarray(off));
+}
+
+function closeQuietly(sock: Deno.UnixConn): void {
+  try {
+    sock.close();
+  } catch {
+    // already closed
+  }
+}

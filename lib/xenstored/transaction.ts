@@ -1,0 +1,74 @@
+/**
+ * Transactions with C xenstored's semantics (`xenstored_transaction.c`): the first access to
+ * a node copies it into the transaction, later accesses see that copy; a commit fails with
+ * EAGAIN only when a node the transaction *read* changed globally since (per-node generation
+ * counts). Watches queued inside fire at commit, in first-access order.
+ *
+ * @module
+ */
+
+import type { NodePerms } from "./node_perms.ts";
+import type { Value } from "./store.ts";
+
+/** The generation of a node that did not exist when it was read. */
+export const NO_GENERATION = -1;
+
+/** A node as a transaction sees it: a private copy with its child names. */
+export class TxNode {
+  /** The value. */
+  value: Value;
+  /** The permission list. */
+  perms: NodePerms;
+  /** Generation count. */
+  gen: number;
+  /** Child names in order. */
+  kids: string[];
+
+  constructor(value: Value, perms: NodePerms, gen: number, kids: string[]) {
+    this.value = value;
+    this.perms = perms;
+    this.gen = gen;
+    this.kids = kids;
+  }
+}
+
+/** One node the transaction touched (`struct accessed_node`). */
+export interface Accessed {
+  /** Generation when first read, or {@linkcode NO_GENERATION}. */
+  gen: number;
+  /** Whether commit must find the same generation (the first access was a read). */
+  checkGen: boolean;
+  /** Written or deleted inside the transaction. */
+  modified: boolean;
+  /** The transaction's copy; `undefined` when the node is absent for the transaction. */
+  node: TxNode | undefined;
+  /** The node's permissions when first accessed (for watch filtering of deletions). */
+  origPerms: NodePerms | undefined;
+  /** A watch event is due at commit. */
+  fireWatch: boolean;
+  /** ... only for watches on exactly this path. */
+  watchExact: boolean;
+}
+
+/** An open transaction. */
+export class Transaction {
+  /** The id given to the client. */
+  readonly id: number;
+  /** Nodes touched, in first-access order. */
+  readonly accessed = new Map<string, Accessed>();
+  /** Node-count changes per owning domain, applied at commit. */
+  readonly changedDomains = new Map<number, number>();
+  /** A node was created inside. */
+  nodeCreated = false;
+  /** Something failed inside that cannot be undone: commit answers ENOMEM. */
+  fail = false;
+
+  constructor(id: number) {
+    this.id = id;
+  }
+
+  /** Records a change of a domain's node count. */
+  entryDelta(domid: number, delta: number): void {
+    this.changedDomains.set(domid, (this.changedDomains.get(domid) ?? 0) + delta);
+  }
+}
