@@ -1,0 +1,180 @@
+/**
+ * Adding devices (`libxl__device_generic_add` and its async callers), and the reads that
+ * trust only the toolstack's `/libxl` record: `deviceExists`, `nextDeviceId`.
+ *
+ * @module
+ */
+
+import type { Transaction, XenstoreOps } from "../client/types.ts";
+import type { DeviceKind } from "./device_kind.ts";
+import type { DeviceSpec } from "./device.ts";
+import { isLibxlOnly } from "./device.ts";
+import { DeviceExistsError } from "./errors.ts";
+import {
+  backendPath,
+  checkDevid,
+  checkDomid,
+  frontendPath,
+  libxlDevicePath,
+  libxlDomainPath,
+} from "./paths.ts";
+import { backendPerms, frontendPerms, roFrontendPerms } from "./perms.ts";
+import type { Target, TransactionalOptions } from "./store.ts";
+import { inTransaction, listIfPresent, rmIfPresent } from "./store.ts";
+
+/** A device id and kind within a domain. */
+export interface DeviceRef {
+  /** The guest domain. */
+  domid: number;
+  /** The frontend kind. */
+  kind: DeviceKind;
+  /** The device id. */
+  devid: number;
+}
+
+/**
+ * A device whose devid is chosen inside the add transaction: {@linkcode nextDeviceId} for
+ * `domid` and `kind`, then `build(devid)`.
+ */
+export interface DeviceFactory {
+  /** The guest domain. */
+  domid: number;
+  /** The frontend kind. */
+  kind: DeviceKind;
+  /** Builds the device for the chosen devid. */
+  build(devid: number): DeviceSpec;
+}
+
+/**
+ * True when `/libxl/<domid>/device/<kind>/<devid>` exists (`libxl__device_exists`); guest and
+ * backend directories are not consulted.
+ *
+ * @example
+ * ```ts ignore
+ * import { deviceExists } from "./device_add.ts";
+ * console.log(await deviceExists(xs, { domid: 1, kind: "vif", devid: 0 }));
+ * ```
+ */
+export async function deviceExists(ops: XenstoreOps, device: DeviceRef): Promise<boolean> {
+  return (await ops.tryRead(libxlDevicePath(device))) !== undefined;
+}
+
+/**
+ * The next free devid of a kind: the highest recorded devid under
+ * `/libxl/<domid>/device/<kind>` plus one, or 0 when there is none. (libxl takes the *last*
+ * DIRECTORY entry plus one, which collides after a low devid is removed and re-added.)
+ *
+ * @example
+ * ```ts ignore
+ * import { nextDeviceId } from "./device_add.ts";
+ * console.log(await nextDeviceId(xs, 1, "vif"));
+ * ```
+ */
+export async function nextDeviceId(
+  ops: XenstoreOps,
+  domid: number,
+  kind: DeviceKind,
+): Promise<number> {
+  const entries = await listIfPresent(ops, `${libxlDomainPath(domid)}/device/${kind}`);
+  let max = -1;
+  for (const entry of entries) {
+    if (!/^(0|[1-9][0-9]{0,9})$/.test(entry)) continue;
+    const devid = Number(entry);
+    if (devid <= 0x7fffffff && devid > max) max = devid;
+  }
+  return max + 1;
+}
+
+/** Options of {@linkcode addDevice}. */
+export type AddDeviceOptions = TransactionalOptions;
+
+function isFactory(value: DeviceSpec | DeviceFactory): value is DeviceFactory {
+  return typeof (value as DeviceFactory).build === "function";
+}
+
+/**
+ * Adds a device in one transaction (the caller's, or its own retried on EAGAIN): fails with
+ * {@linkcode DeviceExistsError} when `/libxl` already records it, then writes exactly what
+ * libxl writes, in libxl's order: the `/libxl` record's `frontend` and `backend` pointers;
+ * the frontend directory (RM, MKDIR, SET_PERMS), its `backend` pointer, each frontend key
+ * with SET_PERMS to frontend permissions, each read-only key with SET_PERMS to read-only
+ * permissions; the backend directory (RM, MKDIR, SET_PERMS), its `frontend` pointer and
+ * keys; and the copy of the backend keys under `/libxl`. Returns the device added.
+ *
+ * @example
+ * ```ts ignore
+ * import { addDevice } from "./device_add.ts";
+ * import { vif } from "./devices/vif.ts";
+ * await addDevice(xs, { domid: 1, kind: "vif", build: (devid) => vif({ domid: 1, devid }) });
+ * ```
+ */
+export function addDevice(
+  target: Target,
+  device: DeviceSpec | DeviceFactory,
+  options: AddDeviceOptions = {},
+): Promise<DeviceSpec> {
+  if (isFactory(device)) {
+    checkDomid(device.domid);
+  } else {
+    checkDomid(device.domid);
+    checkDevid(device.devid);
+  }
+  return inTransaction(target, async (tx) => {
+    const spec = isFactory(device)
+      ? device.build(await nextDeviceId(tx, device.domid, device.kind))
+      : device;
+    if (isFactory(device) && (spec.domid !== device.domid || spec.kind !== device.kind)) {
+      throw new TypeError(
+        `build() returned a ${spec.kind} device of domain ${spec.domid}, ` +
+          `expected ${device.kind} of domain ${device.domid}`,
+      );
+    }
+    const record = libxlDevicePath(spec);
+    if ((await tx.tryRead(record)) !== undefined) throw new DeviceExistsError(record);
+    await writeDevice(tx, spec);
+    return spec;
+  }, options);
+}
+
+async function writeDevice(tx: Transaction, spec: DeviceSpec): Promise<void> {
+  const libxlOnly = isLibxlOnly(spec);
+  const record = libxlDevicePath(spec);
+  const fe = frontendPath(spec);
+  const be = backendPath(spec);
+  if (libxlOnly && (spec.front.length > 0 || spec.roFront.length > 0)) {
+    throw new TypeError(`a ${spec.kind} device with backend kind "none" has no frontend keys`);
+  }
+  await rmIfPresent(tx, record);
+  if (!libxlOnly) {
+    await tx.write(`${record}/frontend`, fe);
+    await tx.write(`${record}/backend`, be);
+  }
+  if (spec.front.length > 0 || spec.roFront.length > 0) {
+    const fePerms = frontendPerms(spec.domid, spec.backendDomid);
+    const roPerms = roFrontendPerms(spec.domid, spec.backendDomid);
+    const ownedByBackend = (spec.kind === "console" && spec.devid === 0) ||
+      spec.kind === "vuart";
+    await rmIfPresent(tx, fe);
+    await tx.mkdir(fe);
+    await tx.setPerms(fe, ownedByBackend ? roPerms : fePerms);
+    await tx.write(`${fe}/backend`, be);
+    for (const [key, value] of spec.front) {
+      await tx.write(`${fe}/${key}`, value);
+      await tx.setPerms(`${fe}/${key}`, fePerms);
+    }
+    for (const [key, value] of spec.roFront) {
+      await tx.write(`${fe}/${key}`, value);
+      await tx.setPerms(`${fe}/${key}`, roPerms);
+    }
+  }
+  if (spec.back.length > 0) {
+    if (!libxlOnly) {
+      await rmIfPresent(tx, be);
+      await tx.mkdir(be);
+      await tx.setPerms(be, backendPerms(spec.domid, spec.backendDomid));
+      await tx.write(`${be}/frontend`, fe);
+      for (const [key, value] of spec.back) await tx.write(`${be}/${key}`, value);
+    }
+    for (const [key, value] of spec.back) await tx.write(`${record}/${key}`, value);
+  }
+}

@@ -1,0 +1,340 @@
+/**
+ * Domain records: what `libxl__domain_make` and the xenstore part of `libxl__build_post`
+ * write, renaming with the uniqueness check inside the transaction, listing and lookup.
+ *
+ * @module
+ */
+
+import type { Transaction, XenstoreOps } from "../client/types.ts";
+import { addDevice } from "./device_add.ts";
+import { pvConsole } from "./devices/console.ts";
+import { text } from "./devices/_fields.ts";
+import { DeviceConfigError, DomainNameInUseError, DomainRenameConflictError } from "./errors.ts";
+import type { CreatedDomain, Hypervisor } from "./hypervisor.ts";
+import { checkDomid, checkUuid, domainPath, libxlDomainPath, vmPath } from "./paths.ts";
+import { noperm, roperm, rwperm } from "./perms.ts";
+import type { LibxlStore, Target, TransactionalOptions } from "./store.ts";
+import { inTransaction, listIfPresent, rmIfPresent } from "./store.ts";
+
+/** The domain types libxl records in `/libxl/<domid>/type`. */
+export type DomainType = "pv" | "pvh" | "hvm";
+
+/** Options of {@linkcode makeDomain}. */
+export interface MakeDomainOptions extends TransactionalOptions {
+  /** The hypervisor that creates the domain and INTRODUCEs it. */
+  hypervisor: Hypervisor;
+  /** The domain's name; must be unique. */
+  name: string;
+  /** The uuid. @default {crypto.randomUUID()} */
+  uuid?: string;
+  /** Ask for this domid. @default {the hypervisor's choice} */
+  domid?: number;
+  /** @default {"pv"} */
+  type?: DomainType;
+  /** `memory/static-max` in KiB. */
+  maxMemKb: number;
+  /** `memory/target` in KiB. @default {maxMemKb} */
+  targetMemKb?: number;
+  /** `memory/videoram` in KiB. @default {0} */
+  videoramKb?: number;
+  /** Number of vCPUs (`cpu/<i>/availability`). @default {1} */
+  vcpus?: number;
+  /** How many of them start online. @default {vcpus} */
+  vcpusOnline?: number;
+  /** `/vm/<uuid>/image/kernel`. */
+  kernel?: string;
+  /** `/vm/<uuid>/image/ramdisk`. */
+  ramdisk?: string;
+  /** `/vm/<uuid>/image/cmdline`. */
+  cmdline?: string;
+  /** Add the primary console (console 0, xenconsoled). @default {true} */
+  console?: boolean;
+  /** The clock for `start_time`, in milliseconds since the epoch. @default {Date.now} */
+  now?: () => number;
+}
+
+/** A domain made by {@linkcode makeDomain}. */
+export interface DomainInfo {
+  /** Its id. */
+  domid: number;
+  /** Its name. */
+  name: string;
+  /** Its uuid. */
+  uuid: string;
+}
+
+async function mknod(tx: Transaction, path: string, perms: ReturnType<typeof noperm>) {
+  await tx.write(path, "");
+  await tx.setPerms(path, perms);
+}
+
+/** The domain that holds `name` other than `except`, read through `ops` (inside its tx). */
+async function nameHolder(
+  ops: XenstoreOps,
+  name: string,
+  except: number,
+): Promise<number | undefined> {
+  for (const entry of await listIfPresent(ops, "/local/domain")) {
+    if (!/^(0|[1-9][0-9]*)$/.test(entry) || Number(entry) === except) continue;
+    if ((await ops.tryRead(`/local/domain/${entry}/name`)) === name) return Number(entry);
+  }
+  return undefined;
+}
+
+async function writeName(tx: Transaction, domid: number, uuid: string, name: string) {
+  const holder = await nameHolder(tx, name, domid);
+  if (holder !== undefined) throw new DomainNameInUseError(name, holder);
+  await tx.write(`${domainPath(domid)}/name`, name);
+  await tx.write(`${vmPath(uuid)}/name`, name);
+}
+
+function startTime(ms: number): string {
+  const centis = Math.floor(ms / 10);
+  return `${Math.floor(centis / 100)}.${String(centis % 100).padStart(2, "0")}`;
+}
+
+function checkOptions(o: MakeDomainOptions) {
+  const int = (field: string, value: unknown, min: number, fallback?: number): number => {
+    if (value === undefined && fallback !== undefined) return fallback;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+      throw new DeviceConfigError("domain", field, `expected an integer >= ${min}, got ${value}`);
+    }
+    return value;
+  };
+  const name = text("domain", "name", o.name);
+  if (name === "") throw new DeviceConfigError("domain", "name", "must not be empty");
+  const maxMemKb = int("maxMemKb", o.maxMemKb, 1);
+  const vcpus = int("vcpus", o.vcpus, 1, 1);
+  const online = int("vcpusOnline", o.vcpusOnline, 0, vcpus);
+  if (online > vcpus) {
+    throw new DeviceConfigError("domain", "vcpusOnline", `${online} is more than vcpus ${vcpus}`);
+  }
+  const type = o.type ?? "pv";
+  if (!["pv", "pvh", "hvm"].includes(type)) {
+    throw new DeviceConfigError("domain", "type", `expected "pv", "pvh" or "hvm", got ${type}`);
+  }
+  let uuid: string;
+  try {
+    uuid = checkUuid(o.uuid ?? crypto.randomUUID());
+  } catch (e) {
+    throw new DeviceConfigError("domain", "uuid", (e as Error).message);
+  }
+  return {
+    name,
+    uuid,
+    type,
+    maxMemKb,
+    targetMemKb: int("targetMemKb", o.targetMemKb, 1, maxMemKb),
+    videoramKb: int("videoramKb", o.videoramKb, 0, 0),
+    vcpus,
+    online,
+    kernel: o.kernel === undefined ? undefined : text("domain", "kernel", o.kernel),
+    ramdisk: o.ramdisk === undefined ? undefined : text("domain", "ramdisk", o.ramdisk),
+    cmdline: o.cmdline === undefined ? undefined : text("domain", "cmdline", o.cmdline),
+  };
+}
+
+/**
+ * Creates a domain's xenstore records as `xl create` does: one transaction for
+ * `libxl__domain_make` (`~`, `/vm/<uuid>`, `/libxl/<domid>` with libxl's noperm / roperm /
+ * rwperm layout, the name checked for uniqueness inside it), `dm-version`, one transaction
+ * for the build (`memory/`, `domid`, `store/`, `cpu/`, `/vm/<uuid>/image`, `start_time`),
+ * INTRODUCE, and the primary console.
+ *
+ * @example
+ * ```ts ignore
+ * import { makeDomain } from "./domain.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * const dom = await makeDomain(xs, { hypervisor: new SimulatedHypervisor(xs), name: "web", maxMemKb: 262144 });
+ * ```
+ */
+export async function makeDomain(
+  store: LibxlStore,
+  options: MakeDomainOptions,
+): Promise<DomainInfo> {
+  const o = checkOptions(options);
+  const tx: TransactionalOptions = {};
+  if (options.attempts !== undefined) tx.attempts = options.attempts;
+  if (options.signal !== undefined) tx.signal = options.signal;
+  const request: { uuid: string; domid?: number } = { uuid: o.uuid };
+  if (options.domid !== undefined) request.domid = options.domid;
+  const created: CreatedDomain = await options.hypervisor.createDomain(request);
+  const domid = created.domid;
+  const home = domainPath(domid);
+  const vm = vmPath(o.uuid);
+  const libxl = libxlDomainPath(domid);
+  await inTransaction(store, async (t) => {
+    await rmIfPresent(t, home);
+    await mknod(t, home, roperm(domid));
+    await rmIfPresent(t, vm);
+    await mknod(t, vm, roperm(domid));
+    await rmIfPresent(t, libxl);
+    await mknod(t, libxl, noperm());
+    await mknod(t, `${libxl}/device`, noperm());
+    await t.write(`${home}/vm`, vm);
+    await writeName(t, domid, o.uuid, o.name);
+    await mknod(t, `${home}/cpu`, roperm(domid));
+    await mknod(t, `${home}/memory`, roperm(domid));
+    await mknod(t, `${home}/device`, roperm(domid));
+    await mknod(t, `${home}/device/suspend/event-channel`, rwperm(domid));
+    await mknod(t, `${home}/control`, roperm(domid));
+    if (o.type === "hvm") await mknod(t, `${home}/hvmloader`, roperm(domid));
+    const control = ["shutdown", "feature-poweroff", "feature-reboot", "feature-suspend"];
+    if (o.type === "hvm") control.push("feature-s3", "feature-s4");
+    control.push("sysrq");
+    for (const key of control) await mknod(t, `${home}/control/${key}`, rwperm(domid));
+    for (const dir of ["data", "drivers", "feature", "attr", "error"]) {
+      await mknod(t, `${home}/${dir}`, rwperm(domid));
+    }
+    await t.write(`${vm}/uuid`, o.uuid);
+    await t.write(`${vm}/name`, o.name);
+    await t.write(`${home}/control/platform-feature-multiprocessor-suspend`, "1");
+    await t.write(`${home}/control/platform-feature-xs_reset_watches`, "1");
+    await t.write(`${libxl}/type`, o.type);
+  }, tx);
+  await store.write(`${libxl}/dm-version`, "qemu_xen");
+  await inTransaction(store, async (t) => {
+    await t.write(`${home}/memory/static-max`, String(o.maxMemKb));
+    await t.write(`${home}/memory/target`, String(o.targetMemKb));
+    await t.write(`${home}/memory/videoram`, String(o.videoramKb));
+    await t.write(`${home}/domid`, String(domid));
+    await t.write(`${home}/store/port`, String(created.store.port));
+    await t.write(`${home}/store/ring-ref`, String(created.store.gfn));
+    for (let i = 0; i < o.vcpus; i++) {
+      await t.write(`${home}/cpu/${i}/availability`, i < o.online ? "online" : "offline");
+    }
+    await t.write(`${vm}/image/ostype`, o.type === "hvm" ? "hvm" : "linux");
+    if (o.kernel !== undefined) await t.write(`${vm}/image/kernel`, o.kernel);
+    if (o.ramdisk !== undefined) await t.write(`${vm}/image/ramdisk`, o.ramdisk);
+    if (o.cmdline !== undefined) await t.write(`${vm}/image/cmdline`, o.cmdline);
+    await t.write(`${vm}/start_time`, startTime((options.now ?? Date.now)()));
+  }, tx);
+  await options.hypervisor.introduceDomain(created);
+  await store.write(`${libxl}/dm-version`, "qemu_xen");
+  if (options.console ?? true) {
+    await addDevice(
+      store,
+      pvConsole({ domid, port: created.console.port, ringRef: created.console.gfn }),
+      tx,
+    );
+  }
+  return { domid, name: o.name, uuid: o.uuid };
+}
+
+/** Options of {@linkcode renameDomain}. */
+export interface RenameDomainOptions extends TransactionalOptions {
+  /** Rename only if the current name is this (libxl's `old_name`). */
+  expectedName?: string;
+}
+
+/**
+ * Renames a domain: `~/name` and `/vm/<uuid>/name`, in one transaction (the caller's or its
+ * own) that also checks that no other domain has the new name — inside the transaction, so
+ * two concurrent renames to one name cannot both succeed.
+ *
+ * @example
+ * ```ts ignore
+ * import { renameDomain } from "./domain.ts";
+ * await renameDomain(xs, 3, "db", { expectedName: "web" });
+ * ```
+ */
+export function renameDomain(
+  target: Target,
+  domid: number,
+  name: string,
+  options: RenameDomainOptions = {},
+): Promise<void> {
+  checkDomid(domid);
+  const newName = text("domain", "name", name);
+  if (newName === "") throw new DeviceConfigError("domain", "name", "must not be empty");
+  return inTransaction(target, async (tx) => {
+    const current = await tx.tryRead(`${domainPath(domid)}/name`);
+    if (options.expectedName !== undefined && current !== options.expectedName) {
+      throw new DomainRenameConflictError(domid, options.expectedName, current);
+    }
+    const uuid = await readDomainUuid(tx, domid);
+    if (uuid === undefined) throw new DomainRenameConflictError(domid, current ?? "", undefined);
+    await writeName(tx, domid, uuid, newName);
+  }, options);
+}
+
+/**
+ * The uuid from a domain's `~/vm` pointer when it is exactly `/vm/<uuid>`, else `undefined`.
+ *
+ * @example
+ * ```ts ignore
+ * import { readDomainUuid } from "./domain.ts";
+ * console.log(await readDomainUuid(xs, 1));
+ * ```
+ */
+export async function readDomainUuid(ops: XenstoreOps, domid: number): Promise<string | undefined> {
+  const vm = await ops.tryRead(`${domainPath(domid)}/vm`);
+  const m = vm === undefined ? null : /^\/vm\/([0-9a-f-]{36})$/.exec(vm);
+  if (m === null) return undefined;
+  try {
+    return checkUuid(m[1]!);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A domain as {@linkcode listDomains} reports it. */
+export interface DomainSummary {
+  /** Its id. */
+  domid: number;
+  /** `~/name`, if any. */
+  name: string | undefined;
+  /** The uuid from `~/vm`, if well formed. */
+  uuid: string | undefined;
+  /** `/libxl/<domid>/type`. */
+  type: string | undefined;
+}
+
+/**
+ * The domains the toolstack made (those with a `/libxl/<domid>` record), with their names,
+ * in id order, read in one transaction.
+ *
+ * @example
+ * ```ts ignore
+ * import { listDomains } from "./domain.ts";
+ * for (const d of await listDomains(xs)) console.log(d.domid, d.name);
+ * ```
+ */
+export function listDomains(
+  target: Target,
+  options: TransactionalOptions = {},
+): Promise<DomainSummary[]> {
+  return inTransaction(target, async (tx) => {
+    const ids = (await listIfPresent(tx, "/libxl"))
+      .filter((e) => /^(0|[1-9][0-9]*)$/.test(e) && Number(e) <= 0x7fef)
+      .map(Number)
+      .sort((a, b) => a - b);
+    const out: DomainSummary[] = [];
+    for (const domid of ids) {
+      out.push({
+        domid,
+        name: await tx.tryRead(`${domainPath(domid)}/name`),
+        uuid: await readDomainUuid(tx, domid),
+        type: await tx.tryRead(`${libxlDomainPath(domid)}/type`),
+      });
+    }
+    return out;
+  }, options);
+}
+
+/**
+ * The id of the toolstack-made domain called `name`, or `undefined`.
+ *
+ * @example
+ * ```ts ignore
+ * import { findDomain } from "./domain.ts";
+ * console.log(await findDomain(xs, "web"));
+ * ```
+ */
+export async function findDomain(
+  target: Target,
+  name: string,
+  options: TransactionalOptions = {},
+): Promise<number | undefined> {
+  return (await listDomains(target, options)).find((d) => d.name === name)?.domid;
+}

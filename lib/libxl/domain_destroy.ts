@@ -1,0 +1,72 @@
+/**
+ * Domain teardown (`libxl__destroy_domid` → `libxl__devices_destroy` → `devices_destroy_cb`):
+ * devices found through `/libxl` records only, then `~/vm`'s `/vm/<uuid>`, `~` and
+ * `/libxl/<domid>`, then the hypervisor.
+ *
+ * @module
+ */
+
+import { listDevices } from "./device_list.ts";
+import type { RemoveResult } from "./device_remove.ts";
+import { cleanupDevice, removeDevice } from "./device_remove.ts";
+import type { ForceMode, RemoveDeviceOptions } from "./device_remove.ts";
+import { readDomainUuid } from "./domain.ts";
+import type { Hypervisor } from "./hypervisor.ts";
+import { checkDomid, domainPath, libxlDomainPath, vmPath } from "./paths.ts";
+import type { LibxlStore } from "./store.ts";
+import { rmIfPresent } from "./store.ts";
+
+/** Options of {@linkcode destroyDomain}. */
+export interface DestroyDomainOptions extends Omit<RemoveDeviceOptions, "force"> {
+  /** Destroys the domain itself afterwards; omitted, only xenstore is cleaned up. */
+  hypervisor?: Hypervisor;
+  /**
+   * How device removal treats backends that do not close.
+   * @default {"always"}
+   */
+  force?: ForceMode;
+}
+
+/** What {@linkcode destroyDomain} did. */
+export interface DestroyDomainResult {
+  /** Each device removal, in `/libxl` order. */
+  devices: RemoveResult[];
+}
+
+/**
+ * Tears a domain down the way libxl does: every device recorded under
+ * `/libxl/<domid>/device` is removed (consoles and vuarts by xenstore cleanup only, others
+ * through the close handshake, all in parallel) — the guest's frontends are never used to
+ * find them; then `/vm/<uuid>` (from `~/vm`, only when it has that exact shape), `~` and
+ * `/libxl/<domid>` are removed, each outside a transaction, and finally the hypervisor is
+ * asked to destroy the domain.
+ *
+ * @example
+ * ```ts ignore
+ * import { destroyDomain } from "./domain_destroy.ts";
+ * await destroyDomain(xs, 3, { hypervisor, timeoutMs: 10_000 });
+ * ```
+ */
+export async function destroyDomain(
+  store: LibxlStore,
+  domid: number,
+  options: DestroyDomainOptions = {},
+): Promise<DestroyDomainResult> {
+  checkDomid(domid);
+  const { hypervisor, ...rest } = options;
+  const removeOptions: RemoveDeviceOptions = { ...rest, force: options.force ?? "always" };
+  const records = await listDevices(store, domid);
+  const devices = await Promise.all(records.map(async (record): Promise<RemoveResult> => {
+    if (record.kind === "console" || record.kind === "vuart") {
+      await cleanupDevice(store, record);
+      return { record, closed: false, forced: true };
+    }
+    return await removeDevice(store, record, removeOptions);
+  }));
+  const uuid = await readDomainUuid(store, domid);
+  if (uuid !== undefined) await rmIfPresent(store, vmPath(uuid));
+  await rmIfPresent(store, domainPath(domid));
+  await rmIfPresent(store, libxlDomainPath(domid));
+  if (hypervisor !== undefined) await hypervisor.destroyDomain(domid);
+  return { devices };
+}

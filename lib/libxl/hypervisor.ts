@@ -1,0 +1,129 @@
+/**
+ * The few hypervisor operations the libxl layer needs, behind an interface: a simulated
+ * implementation (the default, for the embedded xenstored and tests) and room for a real one.
+ *
+ * A real implementation (Deno FFI to libxenctrl) would map `createDomain` to
+ * `xc_domain_create` plus the domain build (which yields the store and console rings and
+ * event channels), `introduceDomain` to xenstore INTRODUCE with those values, and
+ * `destroyDomain` to `xc_domain_destroy` (xenstored then sees the domain die and fires
+ * `@releaseDomain`; no RELEASE is needed).
+ *
+ * @module
+ */
+
+import { checkDomid, DOMID_MAX } from "./paths.ts";
+
+/** A shared page and event channel of a new domain (store ring or console ring). */
+export interface RingInfo {
+  /** The event channel port in the guest. */
+  port: number;
+  /** The guest frame number of the ring page. */
+  gfn: number;
+}
+
+/** A domain the hypervisor created. */
+export interface CreatedDomain {
+  /** Its id. */
+  domid: number;
+  /** The xenstore ring (`store/port`, `store/ring-ref`, INTRODUCE). */
+  store: RingInfo;
+  /** The primary console ring (`console/port`, `console/ring-ref`). */
+  console: RingInfo;
+}
+
+/** The hypervisor operations used by `makeDomain` and `destroyDomain`. */
+export interface Hypervisor {
+  /** Creates an empty domain; `domid` asks for a particular id. */
+  createDomain(request: { uuid: string; domid?: number }): Promise<CreatedDomain>;
+  /** Tells xenstored about the domain (INTRODUCE) once its store ring exists. */
+  introduceDomain(domain: CreatedDomain): Promise<void>;
+  /** Destroys the domain (and makes xenstored forget it). */
+  destroyDomain(domid: number): Promise<void>;
+}
+
+/** What the simulated hypervisor needs from a xenstore connection. */
+export interface DomainIntroducer {
+  /** INTRODUCE. */
+  introduce(domid: number, gfn: number | bigint, port: number): Promise<void>;
+  /** RELEASE. */
+  release(domid: number): Promise<void>;
+}
+
+/** Options of {@linkcode SimulatedHypervisor}. */
+export interface SimulatedHypervisorOptions {
+  /** The lowest id handed out. @default {1} */
+  firstDomid?: number;
+  /** Ids already taken (by domains created elsewhere). @default {[]} */
+  taken?: Iterable<number>;
+}
+
+/**
+ * A hypervisor that exists only in this process: it hands out the lowest free domid,
+ * invents ring frames (`0x100000 + 2*domid` for the store, one less for the console; store
+ * port 1, console port 2), and INTRODUCEs and RELEASEs domains on the given connection.
+ *
+ * @example
+ * ```ts ignore
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * const hv = new SimulatedHypervisor(xs);
+ * const dom = await hv.createDomain({ uuid: crypto.randomUUID() });
+ * await hv.introduceDomain(dom);
+ * await hv.destroyDomain(dom.domid);
+ * ```
+ */
+export class SimulatedHypervisor implements Hypervisor {
+  #xs: DomainIntroducer;
+  #first: number;
+  #live = new Set<number>();
+  #introduced = new Set<number>();
+
+  /** Simulates domains on top of the xenstore connection `xs`. */
+  constructor(xs: DomainIntroducer, options: SimulatedHypervisorOptions = {}) {
+    this.#xs = xs;
+    this.#first = checkDomid(options.firstDomid ?? 1, "firstDomid");
+    for (const domid of options.taken ?? []) this.#live.add(checkDomid(domid));
+  }
+
+  /** The ids of the domains that exist. */
+  get domains(): number[] {
+    return [...this.#live].sort((a, b) => a - b);
+  }
+
+  /** Allocates an id (the requested one, or the lowest free) and invents the rings. */
+  createDomain(request: { uuid: string; domid?: number }): Promise<CreatedDomain> {
+    let domid = request.domid;
+    if (domid !== undefined) {
+      checkDomid(domid);
+      if (this.#live.has(domid)) {
+        return Promise.reject(new RangeError(`domain ${domid} already exists`));
+      }
+    } else {
+      domid = this.#first;
+      while (this.#live.has(domid)) domid++;
+      if (domid > DOMID_MAX) return Promise.reject(new RangeError("no free domain id"));
+    }
+    this.#live.add(domid);
+    return Promise.resolve({
+      domid,
+      store: { port: 1, gfn: 0x100000 + 2 * domid },
+      console: { port: 2, gfn: 0x100000 + 2 * domid - 1 },
+    });
+  }
+
+  /** INTRODUCEs the domain with its store ring. */
+  async introduceDomain(domain: CreatedDomain): Promise<void> {
+    if (!this.#live.has(domain.domid)) throw new RangeError(`no domain ${domain.domid}`);
+    await this.#xs.introduce(domain.domid, domain.store.gfn, domain.store.port);
+    this.#introduced.add(domain.domid);
+  }
+
+  /** RELEASEs the domain (if introduced) and frees its id. */
+  async destroyDomain(domid: number): Promise<void> {
+    if (!this.#live.has(domid)) throw new RangeError(`no domain ${domid}`);
+    if (this.#introduced.has(domid)) {
+      await this.#xs.release(domid);
+      this.#introduced.delete(domid);
+    }
+    this.#live.delete(domid);
+  }
+}

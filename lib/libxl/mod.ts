@@ -1,0 +1,36 @@
+/**
+ * dxl's libxl layer: domains and devices laid out in xenstore exactly as libxl lays them
+ * out, found and torn down only through the toolstack's own `/libxl` records (XSA-175).
+ *
+ * @module
+ */
+
+export * from "./errors.ts";
+export * from "./device_kind.ts";
+export * from "./paths.ts";
+export * from "./vdev.ts";
+export * from "./perms.ts";
+export * from "./xenbus_state.ts";
+export * from "./xenbus_wait.ts";
+export * from "./store.ts";
+export * from "./device.ts";
+export * from "./devices/vbd.ts";
+export * from "./devices/vif.ts";
+export * from "./devices/console.ts";
+export * from "./devices/vkbd.ts";
+export * from "./devices/vfb.ts";
+export * from "./devices/p9.ts";
+export * from "./devices/vtpm.ts";
+export * from "./devices/vusb.ts";
+export * from "./devices/vdispl.ts";
+export * from "./devices/vsnd.ts";
+export * from "./devices/pci.ts";
+export * from "./device_add.ts";
+export * from "./device_list.ts";
+export * from "./device_remove.ts";
+export * from "./domain.ts";
+export * from "./domain_destroy.ts";
+export * from "./hypervisor.ts";
+export * from "./sim_backend.ts";
+export * from "./sim_frontend.ts";
+export * from "./tree.ts";

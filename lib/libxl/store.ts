@@ -1,0 +1,100 @@
+/**
+ * What the libxl layer needs from a xenstore connection, and how its operations run either
+ * inside the caller's transaction or in their own.
+ *
+ * @module
+ */
+
+import { XenstoreError } from "../protocol/errors.ts";
+import type {
+  Transaction,
+  TransactionOptions,
+  Watch,
+  WatchOptions,
+  XenstoreOps,
+} from "../client/types.ts";
+
+/**
+ * A xenstore connection as the libxl layer uses it: the node operations, transactions with
+ * EAGAIN retry, and watches. dxl's `XenstoreClient` is one.
+ */
+export interface LibxlStore extends XenstoreOps {
+  /** Runs `fn` in a transaction, rerunning it on EAGAIN a bounded number of times. */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** Watches `path`; the first event is the server's initial one. */
+  watch(path: string, options?: WatchOptions): Watch;
+}
+
+/** Where an operation runs: its own transaction on a store, or the caller's transaction. */
+export type Target = LibxlStore | Transaction;
+
+/**
+ * True when `target` is an open transaction (it has `commit`, `abort` and an `id`).
+ *
+ * @example
+ * ```ts ignore
+ * import { isTransaction } from "./store.ts";
+ * await xs.transaction(async (tx) => console.log(isTransaction(tx))); // true
+ * ```
+ */
+export function isTransaction(target: Target): target is Transaction {
+  const t = target as Partial<Transaction>;
+  return typeof t.commit === "function" && typeof t.abort === "function" &&
+    typeof t.id === "number";
+}
+
+/** Options for an operation that may open its own transaction. */
+export interface TransactionalOptions {
+  /**
+   * How many times its own transaction may run before `TransactionConflictError`.
+   * @default {16}
+   */
+  attempts?: number;
+  /** Stops retrying and aborts its own transaction. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `fn` in the caller's transaction when `target` is one, else in a new transaction on
+ * the store, retried on EAGAIN up to `attempts` times.
+ *
+ * @example
+ * ```ts ignore
+ * import { inTransaction } from "./store.ts";
+ * await inTransaction(xs, (tx) => tx.write("/tool/a", "1"));
+ * ```
+ */
+export function inTransaction<T>(
+  target: Target,
+  fn: (tx: Transaction) => Promise<T>,
+  options: TransactionalOptions = {},
+): Promise<T> {
+  if (isTransaction(target)) return fn(target);
+  const txOptions: TransactionOptions = { attempts: options.attempts ?? 16 };
+  if (options.signal !== undefined) txOptions.signal = options.signal;
+  return target.transaction(fn, txOptions);
+}
+
+/** True for a `XenstoreError` with the given errno name. */
+export function isErrno(error: unknown, code: string): boolean {
+  return error instanceof XenstoreError && error.code === code;
+}
+
+/** RM that also accepts a missing parent (ENOENT), as `libxl__xs_rm_checked`. */
+export async function rmIfPresent(ops: XenstoreOps, path: string): Promise<void> {
+  try {
+    await ops.rm(path);
+  } catch (error) {
+    if (!isErrno(error, "ENOENT")) throw error;
+  }
+}
+
+/** DIRECTORY that returns `[]` for a missing node. */
+export async function listIfPresent(ops: XenstoreOps, path: string): Promise<string[]> {
+  try {
+    return await ops.directory(path);
+  } catch (error) {
+    if (isErrno(error, "ENOENT")) return [];
+    throw error;
+  }
+}

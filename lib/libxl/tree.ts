@@ -1,0 +1,66 @@
+/**
+ * A subtree printed the way `xenstore-ls -f -p` prints it (one node a line,
+ * `path = "value"   (perms)`), for comparing stores with captures of real tools.
+ *
+ * @module
+ */
+
+import { formatPermissions } from "../protocol/perms.ts";
+import type { XenstoreOps } from "../client/types.ts";
+
+function quote(value: string): string {
+  let out = "";
+  for (const ch of value) {
+    const code = ch.charCodeAt(0);
+    if (ch === "\\") out += "\\\\";
+    else if (ch === '"') out += '\\"';
+    else if (code < 0x20 || code > 0x7e) out += `\\x${code.toString(16).padStart(2, "0")}`;
+    else out += ch;
+  }
+  return out;
+}
+
+/** Options of {@linkcode formatTree}. */
+export interface FormatTreeOptions {
+  /** Include the root node's own line (`xenstore-ls` prints only its descendants). @default {true} */
+  root?: boolean;
+}
+
+/**
+ * Lists `path` and its descendants depth-first in the server's DIRECTORY order, one line per
+ * node: `/full/path = "value"   (n0,r1)`, each line ending in a newline. Returns `""` when the
+ * node does not exist.
+ *
+ * @example
+ * ```ts ignore
+ * import { formatTree } from "./tree.ts";
+ * console.log(await formatTree(xs, "/libxl/1"));
+ * ```
+ */
+export async function formatTree(
+  ops: XenstoreOps,
+  path: string,
+  options: FormatTreeOptions = {},
+): Promise<string> {
+  const lines: string[] = [];
+  const visit = async (node: string, print: boolean): Promise<boolean> => {
+    const value = await ops.tryRead(node);
+    if (value === undefined) return false;
+    if (print) {
+      const perms = formatPermissions(await ops.getPerms(node));
+      lines.push(`${node} = "${quote(value)}"   (${perms})\n`);
+    }
+    let children: string[];
+    try {
+      children = await ops.directory(node);
+    } catch {
+      return true;
+    }
+    for (const child of children) {
+      await visit(node === "/" ? `/${child}` : `${node}/${child}`, true);
+    }
+    return true;
+  };
+  await visit(path, options.root ?? true);
+  return lines.join("");
+}
