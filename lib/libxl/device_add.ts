@@ -86,7 +86,14 @@ export async function nextDeviceId(
 }
 
 /** Options of {@linkcode addDevice}. */
-export type AddDeviceOptions = TransactionalOptions;
+export interface AddDeviceOptions extends TransactionalOptions {
+  /**
+   * Read the `/libxl` record first and fail if it exists. libxl's synchronous console add
+   * (part of domain creation) skips this read; every other add does it.
+   * @default {true}
+   */
+  checkExists?: boolean;
+}
 
 function isFactory(value: DeviceSpec | DeviceFactory): value is DeviceFactory {
   return typeof (value as DeviceFactory).build === "function";
@@ -130,7 +137,9 @@ export function addDevice(
       );
     }
     const record = libxlDevicePath(spec);
-    if ((await tx.tryRead(record)) !== undefined) throw new DeviceExistsError(record);
+    if ((options.checkExists ?? true) && (await tx.tryRead(record)) !== undefined) {
+      throw new DeviceExistsError(record);
+    }
     await writeDevice(tx, spec);
     return spec;
   }, options);

@@ -74,7 +74,7 @@ export const DEVICE_TYPES = {
   nic: { frontend: "vif", backends: { vif: "vif" } },
   vkb: { frontend: "vkbd", backends: { qemu: "vkbd", linux: "vinput" } },
   p9: { frontend: "9pfs", backends: { qemu: "9pfs", xen_9pfsd: "xen_9pfs" } },
-  usbctrl: { frontend: "vusb", backends: { pv: "vusb", devicemodel: "qusb", none: "none" } },
+  usbctrl: { frontend: "vusb", backends: { pv: "vusb", qusb: "qusb", devicemodel: "none" } },
   console: { frontend: "console", backends: { console: "console" } },
   vuart: { frontend: "vuart", backends: { vuart: "vuart" } },
   pci: { frontend: "pci", backends: { pci: "pci" } },

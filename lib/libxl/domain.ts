@@ -215,7 +215,7 @@ export async function makeDomain(
     await addDevice(
       store,
       pvConsole({ domid, port: created.console.port, ringRef: created.console.gfn }),
-      tx,
+      { ...tx, checkExists: false },
     );
   }
   return { domid, name: o.name, uuid: o.uuid };

@@ -55,6 +55,14 @@ export interface SimulatedHypervisorOptions {
   firstDomid?: number;
   /** Ids already taken (by domains created elsewhere). @default {[]} */
   taken?: Iterable<number>;
+  /**
+   * Called when a domain is created, before anything is written (for a stand-in hypervisor
+   * that xenstored consults, such as the embedded xenstored's domain table).
+   * @default {nothing}
+   */
+  onCreate?: (domid: number) => void | Promise<void>;
+  /** Called after a domain is released. @default {nothing} */
+  onDestroy?: (domid: number) => void | Promise<void>;
 }
 
 /**
@@ -76,12 +84,16 @@ export class SimulatedHypervisor implements Hypervisor {
   #first: number;
   #live = new Set<number>();
   #introduced = new Set<number>();
+  #onCreate: SimulatedHypervisorOptions["onCreate"];
+  #onDestroy: SimulatedHypervisorOptions["onDestroy"];
 
   /** Simulates domains on top of the xenstore connection `xs`. */
   constructor(xs: DomainIntroducer, options: SimulatedHypervisorOptions = {}) {
     this.#xs = xs;
     this.#first = checkDomid(options.firstDomid ?? 1, "firstDomid");
     for (const domid of options.taken ?? []) this.#live.add(checkDomid(domid));
+    this.#onCreate = options.onCreate;
+    this.#onDestroy = options.onDestroy;
   }
 
   /** The ids of the domains that exist. */
@@ -90,24 +102,28 @@ export class SimulatedHypervisor implements Hypervisor {
   }
 
   /** Allocates an id (the requested one, or the lowest free) and invents the rings. */
-  createDomain(request: { uuid: string; domid?: number }): Promise<CreatedDomain> {
+  async createDomain(request: { uuid: string; domid?: number }): Promise<CreatedDomain> {
     let domid = request.domid;
     if (domid !== undefined) {
       checkDomid(domid);
-      if (this.#live.has(domid)) {
-        return Promise.reject(new RangeError(`domain ${domid} already exists`));
-      }
+      if (this.#live.has(domid)) throw new RangeError(`domain ${domid} already exists`);
     } else {
       domid = this.#first;
       while (this.#live.has(domid)) domid++;
-      if (domid > DOMID_MAX) return Promise.reject(new RangeError("no free domain id"));
+      if (domid > DOMID_MAX) throw new RangeError("no free domain id");
     }
     this.#live.add(domid);
-    return Promise.resolve({
+    try {
+      await this.#onCreate?.(domid);
+    } catch (error) {
+      this.#live.delete(domid);
+      throw error;
+    }
+    return {
       domid,
       store: { port: 1, gfn: 0x100000 + 2 * domid },
       console: { port: 2, gfn: 0x100000 + 2 * domid - 1 },
-    });
+    };
   }
 
   /** INTRODUCEs the domain with its store ring. */
@@ -125,5 +141,6 @@ export class SimulatedHypervisor implements Hypervisor {
       this.#introduced.delete(domid);
     }
     this.#live.delete(domid);
+    await this.#onDestroy?.(domid);
   }
 }
