@@ -1,0 +1,268 @@
+/**
+ * One Unix-socket connection to xenstored: request multiplexing by `req_id`, write
+ * coalescing and frame decoding. The client builds its operations on top of this.
+ *
+ * @module
+ */
+
+import {
+  ConnectionClosedError,
+  decodeString,
+  HEADER_SIZE,
+  Op,
+  opName,
+  type Packet,
+  PacketDecoder,
+  PAYLOAD_MAX,
+  PayloadTooLargeError,
+  ProtocolError,
+  XenstoreError,
+} from "../protocol/mod.ts";
+
+/** What the owner of a {@linkcode Connection} hears about besides replies. */
+export interface ConnectionHandlers {
+  /** A WATCH_EVENT arrived. Throwing a `ProtocolError` here closes the connection. */
+  onEvent(packet: Packet): void;
+  /** The connection ended: `ConnectionClosedError` on a drop or `close()`, else the failure. */
+  onClose(reason: Error): void;
+}
+
+interface Pending {
+  type: number;
+  path: string | undefined;
+  resolve: (payload: Uint8Array) => void;
+  reject: (error: Error) => void;
+  onAck: (() => void) | undefined;
+}
+
+const READ_BUFFER_SIZE = 64 * 1024;
+const INITIAL_WRITE_BUFFER = 16 * 1024;
+const MAX_REQ_ID = 0xffffffff;
+
+/**
+ * A multiplexed connection: any number of requests in flight, replies matched by `req_id`
+ * in whatever order they come. Frames queued in the same tick go out in one `write`.
+ *
+ * @example
+ * ```ts ignore
+ * import { Connection } from "./connection.ts";
+ * import { encodeArgs, Op } from "../protocol/mod.ts";
+ * const conn = await Connection.open("/run/xenstored/socket", {
+ *   onEvent: () => {},
+ *   onClose: () => {},
+ * });
+ * const value = await conn.request(Op.Read, 0, encodeArgs(["/local/domain/0/name"]));
+ * await conn.close();
+ * ```
+ */
+export class Connection {
+  /** The socket path this connection was opened on. */
+  readonly path: string;
+  #conn: Deno.UnixConn;
+  #handlers: ConnectionHandlers;
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #decoder = new PacketDecoder();
+  #closed: Error | undefined;
+  #reading: Promise<void>;
+  // Double buffering: requests fill #fill while #flight is being written.
+  #fill = new Uint8Array(INITIAL_WRITE_BUFFER);
+  #fillView = new DataView(this.#fill.buffer);
+  #fillLen = 0;
+  #flight = new Uint8Array(INITIAL_WRITE_BUFFER);
+  #writing: Promise<void> | undefined;
+  #flushQueued = false;
+
+  private constructor(path: string, conn: Deno.UnixConn, handlers: ConnectionHandlers) {
+    this.path = path;
+    this.#conn = conn;
+    this.#handlers = handlers;
+    this.#reading = this.#readLoop();
+  }
+
+  /** Connects to the Unix socket at `path`. */
+  static async open(path: string, handlers: ConnectionHandlers): Promise<Connection> {
+    const conn = await Deno.connect({ transport: "unix", path });
+    return new Connection(path, conn, handlers);
+  }
+
+  /** True once the connection has ended, for whatever reason. */
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** How many requests await a reply. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Sends one request and resolves with the reply payload. Rejects with `XenstoreError` for
+   * an ERROR reply, `PayloadTooLargeError` (nothing sent) for a payload over 4096 bytes, and
+   * `ConnectionClosedError` or `ProtocolError` if the connection ends first. `onAck` runs
+   * synchronously when the success reply is decoded, before any later frame.
+   */
+  request(
+    type: number,
+    txId: number,
+    payload: Uint8Array,
+    path?: string,
+    onAck?: () => void,
+  ): Promise<Uint8Array> {
+    if (this.#closed !== undefined) return Promise.reject(this.#closedError());
+    if (payload.length > PAYLOAD_MAX) {
+      return Promise.reject(new PayloadTooLargeError(opName(type), payload.length, path));
+    }
+    const reqId = this.#allocId();
+    this.#enqueue(type, reqId, txId, payload);
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.#pending.set(reqId, { type, path, resolve, reject, onAck });
+    });
+  }
+
+  /**
+   * Writes raw bytes as they are, bypassing framing and the payload limit (for tests that
+   * send malformed frames). Replies to such bytes cannot be matched to a request.
+   */
+  async sendRaw(bytes: Uint8Array): Promise<void> {
+    if (this.#closed !== undefined) throw this.#closedError();
+    await this.#writing;
+    await this.#writeAll(bytes);
+  }
+
+  /** Closes the socket; every pending request rejects with `ConnectionClosedError`. */
+  async close(): Promise<void> {
+    this.#fail(new ConnectionClosedError("The xenstore connection was closed by the client"));
+    await this.#reading;
+    await this.#writing;
+  }
+
+  #closedError(): Error {
+    const reason = this.#closed;
+    if (reason instanceof ConnectionClosedError) return reason;
+    return new ConnectionClosedError("The xenstore connection is closed", { cause: reason });
+  }
+
+  #allocId(): number {
+    let id = this.#nextId;
+    while (this.#pending.has(id)) id = id === MAX_REQ_ID ? 1 : id + 1;
+    this.#nextId = id === MAX_REQ_ID ? 1 : id + 1;
+    return id;
+  }
+
+  #enqueue(type: number, reqId: number, txId: number, payload: Uint8Array): void {
+    const size = HEADER_SIZE + payload.length;
+    if (this.#fillLen + size > this.#fill.length) {
+      const next = new Uint8Array(Math.max(this.#fill.length * 2, this.#fillLen + size));
+      next.set(this.#fill.subarray(0, this.#fillLen));
+      this.#fill = next;
+      this.#fillView = new DataView(next.buffer);
+    }
+    const at = this.#fillLen;
+    const view = this.#fillView;
+    view.setUint32(at, type, true);
+    view.setUint32(at + 4, reqId, true);
+    view.setUint32(at + 8, txId, true);
+    view.setUint32(at + 12, payload.length, true);
+    this.#fill.set(payload, at + HEADER_SIZE);
+    this.#fillLen = at + size;
+    if (!this.#flushQueued && this.#writing === undefined) {
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    if (this.#fillLen === 0 || this.#closed !== undefined) return;
+    const out = this.#fill;
+    const len = this.#fillLen;
+    this.#fill = this.#flight;
+    this.#fillView = new DataView(this.#fill.buffer);
+    this.#fillLen = 0;
+    this.#flight = out;
+    this.#writing = this.#writeAll(out.subarray(0, len)).then(
+      () => {
+        this.#writing = undefined;
+        if (this.#fillLen > 0) this.#flush();
+      },
+      (error: unknown) => {
+        this.#writing = undefined;
+        this.#fail(new ConnectionClosedError("Writing to xenstored failed", { cause: error }));
+      },
+    );
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let at = 0;
+    while (at < bytes.length) at += await this.#conn.write(bytes.subarray(at));
+  }
+
+  async #readLoop(): Promise<void> {
+    const buf = new Uint8Array(READ_BUFFER_SIZE);
+    try {
+      while (this.#closed === undefined) {
+        const n = await this.#conn.read(buf);
+        if (n === null) {
+          const left = this.#decoder.pending;
+          this.#fail(
+            left > 0
+              ? new ProtocolError(`xenstored closed the connection inside a frame (${left} bytes)`)
+              : new ConnectionClosedError("xenstored closed the connection"),
+          );
+          return;
+        }
+        for (const packet of this.#decoder.push(buf.subarray(0, n))) this.#dispatch(packet);
+      }
+    } catch (error) {
+      if (this.#closed !== undefined) return;
+      this.#fail(
+        error instanceof ProtocolError
+          ? error
+          : new ConnectionClosedError("Reading from xenstored failed", { cause: error }),
+      );
+    }
+  }
+
+  #dispatch(packet: Packet): void {
+    if (this.#closed !== undefined) return;
+    if (packet.type === Op.WatchEvent) {
+      this.#handlers.onEvent(packet);
+      return;
+    }
+    const pending = this.#pending.get(packet.reqId);
+    if (pending === undefined) {
+      throw new ProtocolError(
+        `Reply ${opName(packet.type)} with req_id ${packet.reqId} matches no pending request`,
+      );
+    }
+    if (packet.type !== Op.Error && packet.type !== pending.type) {
+      throw new ProtocolError(
+        `Reply to ${opName(pending.type)} (req_id ${packet.reqId}) has type ${opName(packet.type)}`,
+      );
+    }
+    this.#pending.delete(packet.reqId);
+    if (packet.type === Op.Error) {
+      const code = decodeString(packet.payload);
+      pending.reject(new XenstoreError(code, opName(pending.type), { path: pending.path }));
+      return;
+    }
+    pending.onAck?.();
+    pending.resolve(packet.payload);
+  }
+
+  #fail(reason: Error): void {
+    if (this.#closed !== undefined) return;
+    this.#closed = reason;
+    const pendingError = reason instanceof ProtocolError ? reason : this.#closedError();
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the peer: nothing left to release.
+    }
+    for (const p of pending) p.reject(pendingError);
+    this.#handlers.onClose(reason);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * dxl's xenstore client: `connect()` returns a {@linkcode XenstoreClient} with every
+ * xenstore operation, transactions and watches over one multiplexed Unix-socket connection.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "./mod.ts";
+ * await using xs = await connect();
+ * await xs.transaction(async (tx) => {
+ *   await tx.write("/tool/demo/a", "1");
+ *   await tx.write("/tool/demo/b", "2");
+ * });
+ * for await (const ev of xs.watch("/tool/demo")) {
+ *   if (ev.kind === "change" && !ev.initial) break;
+ * }
+ * ```
+ *
+ * @module
+ */
+
+export { connect } from "./connect.ts";
+export { XenstoreClient } from "./client.ts";
+export { Connection } from "./connection.ts";
+export { NodeOps } from "./node_ops.ts";
+export { runTransaction, startTransaction, XenstoreTransaction } from "./transaction.ts";
+export { WatchIterator } from "./watch.ts";
+export { RUN_SOCKET, socketPaths, VAR_RUN_SOCKET } from "./socket_path.ts";
+export { backoff, delay } from "./retry.ts";
+
+export type { ConnectOptions } from "./connect.ts";
+export type { ClientOptions, QuotaOptions, ReconnectOptions } from "./client.ts";
+export type { ConnectionHandlers } from "./connection.ts";
+export type { RequestFn } from "./node_ops.ts";
+export type { WatchOwner } from "./watch.ts";
+export type {
+  Transaction,
+  TransactionOptions,
+  Watch,
+  WatchEvent,
+  WatchOptions,
+  XenstoreOps,
+} from "./types.ts";

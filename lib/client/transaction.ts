@@ -1,0 +1,142 @@
+/**
+ * Transactions: an explicit handle (`startTransaction`) and the retrying runner behind
+ * `transaction(fn, options)`.
+ *
+ * @module
+ */
+
+import { encodeArgs, Op, TransactionConflictError, XenstoreError } from "../protocol/mod.ts";
+import { NodeOps, type RequestFn } from "./node_ops.ts";
+import { backoff, delay as defaultDelay } from "./retry.ts";
+import type { Transaction, TransactionOptions } from "./types.ts";
+
+const COMMIT = encodeArgs(["T"]);
+const ABORT = encodeArgs(["F"]);
+
+/**
+ * An open transaction: the node operations in it, plus `commit` and `abort`. Once it ended,
+ * every method rejects with a `TypeError`.
+ *
+ * @example
+ * ```ts ignore
+ * const tx = await xs.startTransaction();
+ * await tx.write("/a", "1");
+ * await tx.commit(); // XenstoreError EAGAIN on a conflict
+ * ```
+ */
+export class XenstoreTransaction extends NodeOps implements Transaction {
+  /** The server's transaction id. */
+  readonly id: number;
+  #ended: string | undefined;
+
+  constructor(request: RequestFn, id: number) {
+    super(request, id);
+    this.id = id;
+  }
+
+  /** True once committed, aborted or failed. */
+  get ended(): boolean {
+    return this.#ended !== undefined;
+  }
+
+  protected override send(type: number, payload: Uint8Array, path?: string): Promise<Uint8Array> {
+    if (this.#ended !== undefined) {
+      return Promise.reject(new TypeError(`Transaction ${this.id} has already ${this.#ended}`));
+    }
+    return super.send(type, payload, path);
+  }
+
+  /** Commits; rejects with `XenstoreError` `EAGAIN` when another change conflicted. */
+  async commit(): Promise<void> {
+    await this.#end(COMMIT, "committed");
+  }
+
+  /** Discards every change made in the transaction. */
+  async abort(): Promise<void> {
+    await this.#end(ABORT, "aborted");
+  }
+
+  async #end(payload: Uint8Array, how: string): Promise<void> {
+    const reply = this.send(Op.TransactionEnd, payload);
+    this.#ended = how;
+    await reply;
+  }
+}
+
+/** Starts a transaction on the server and wraps its id. */
+export async function startTransaction(request: RequestFn): Promise<XenstoreTransaction> {
+  const reply = await request(Op.TransactionStart, 0, encodeArgs([""]));
+  const text = new TextDecoder().decode(reply).replace(/\0$/, "");
+  const id = Number(text);
+  if (!/^[0-9]+$/.test(text) || id === 0 || id > 0xffffffff) {
+    throw new XenstoreError("EINVAL", "TRANSACTION_START", {
+      cause: new Error(`the server sent transaction id ${JSON.stringify(text)}`),
+    });
+  }
+  return new XenstoreTransaction(request, id);
+}
+
+function isConflict(error: unknown): boolean {
+  return error instanceof XenstoreError && error.code === "EAGAIN";
+}
+
+/**
+ * Runs `fn` in a fresh transaction and commits; on EAGAIN (from the commit or any operation
+ * inside) waits a jittered exponential backoff and runs it again, up to `attempts` times,
+ * then throws `TransactionConflictError` with the last conflict as `cause`. If `fn` throws
+ * anything else the transaction is aborted and the error rethrown. An aborted `signal` aborts
+ * the open transaction and rejects with the signal's reason.
+ *
+ * @example
+ * ```ts ignore
+ * const n = await runTransaction(request, async (tx) => {
+ *   const next = Number(await tx.read("/counter")) + 1;
+ *   await tx.write("/counter", String(next));
+ *   return next;
+ * }, {});
+ * ```
+ */
+export async function runTransaction<T>(
+  request: RequestFn,
+  fn: (tx: Transaction) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const attempts = options.attempts ?? 16;
+  if (!Number.isInteger(attempts) || attempts < 1) {
+    throw new RangeError(`transaction attempts must be a positive integer, got ${attempts}`);
+  }
+  const baseMs = options.backoffMs ?? 1;
+  const wait = options.delay ?? defaultDelay;
+  const signal = options.signal;
+  let lastConflict: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    signal?.throwIfAborted();
+    const tx = await startTransaction(request);
+    try {
+      const result = await runAbortable(tx, fn, signal);
+      await tx.commit();
+      return result;
+    } catch (error) {
+      if (!tx.ended) await tx.abort().catch(() => {});
+      if (signal?.aborted) throw signal.reason;
+      if (!isConflict(error)) throw error;
+      lastConflict = error;
+    }
+    if (attempt < attempts) await wait(backoff(attempt, baseMs), signal);
+  }
+  throw new TransactionConflictError(attempts, { cause: lastConflict });
+}
+
+/** Runs `fn(tx)`, but rejects as soon as `signal` aborts (the caller then aborts `tx`). */
+function runAbortable<T>(
+  tx: Transaction,
+  fn: (tx: Transaction) => Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  if (signal === undefined) return fn(tx);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    fn(tx).then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
