@@ -199,5 +199,5 @@ Deno.test("vuart() owns its frontend from the backend and has no guest keys", {
 }, () => {
   const u = vuart({ domid: 4, port: 3, ringRef: 77 });
   assert.equal(u.front.length, 0);
-  assert.match(expectedLayout(u), /^\/local\/domain\/4\/vuart\/0 = ""   \(n0,r4\)$/m);
+  assert.match(expectedLayout(u), /^\/local\/domain\/4\/vuart\/0 = "" {3}\(n0,r4\)$/m);
 });
