@@ -67,7 +67,7 @@ export interface SimulatedHypervisorOptions {
 
 /**
  * A hypervisor that exists only in this process: it hands out the lowest free domid,
- * invents ring frames (`0x100000 + 2*domid` for the store, one less for the console; store
+ * invents ring frames (`0x101000 + 2*domid` for the store, one less for the console; store
  * port 1, console port 2), and INTRODUCEs and RELEASEs domains on the given connection.
  *
  * @example
@@ -121,8 +121,8 @@ export class SimulatedHypervisor implements Hypervisor {
     }
     return {
       domid,
-      store: { port: 1, gfn: 0x100000 + 2 * domid },
-      console: { port: 2, gfn: 0x100000 + 2 * domid - 1 },
+      store: { port: 1, gfn: 0x101000 + 2 * domid },
+      console: { port: 2, gfn: 0x101000 + 2 * domid - 1 },
     };
   }
 

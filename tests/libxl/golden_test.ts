@@ -1,0 +1,189 @@
+/**
+ * The tree and the requests our code produces, against every server, compared with what
+ * Xen 4.17's own `xl` produced (tests/testdata/libxl, derived from ../shared/golden).
+ */
+
+import assert from "node:assert/strict";
+import { connect } from "../../lib/client/mod.ts";
+import { addDevice } from "../../lib/libxl/device_add.ts";
+import { vbd } from "../../lib/libxl/devices/vbd.ts";
+import { vif } from "../../lib/libxl/devices/vif.ts";
+import type { DeviceSpec } from "../../lib/libxl/device.ts";
+import { makeDomain } from "../../lib/libxl/domain.ts";
+import { backendPath, frontendPath, libxlDevicePath } from "../../lib/libxl/paths.ts";
+import { SimulatedBackend } from "../../lib/libxl/sim_backend.ts";
+import type { LibxlStore } from "../../lib/libxl/store.ts";
+import { formatTree } from "../../lib/libxl/tree.ts";
+import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
+import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
+import { forEachServer, type TestServer } from "../_helpers/servers.ts";
+import { fixture, lastTransaction, recording, testHypervisor } from "./_helpers.ts";
+
+const UUID = "6e1a7b52-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+
+/** oxenstored lists children sorted (real-daemons.md D4): compare its trees as sets. */
+function comparable(server: TestServer, text: string): string[] {
+  const lines = text.split("\n").filter((l) => l !== "");
+  return server.kind === "ocaml" ? lines.sort() : lines;
+}
+
+async function deviceTree(xs: LibxlStore, spec: DeviceSpec): Promise<string> {
+  return (await formatTree(xs, frontendPath(spec))) + (await formatTree(xs, backendPath(spec))) +
+    (await formatTree(xs, libxlDevicePath(spec)));
+}
+
+function makeGuest1(
+  xs: LibxlStore,
+  server: TestServer,
+  hvStore: Parameters<typeof testHypervisor>[1],
+) {
+  return makeDomain(xs, {
+    hypervisor: testHypervisor(server, hvStore),
+    name: "guest1",
+    uuid: UUID,
+    maxMemKb: 262144,
+    vcpus: 2,
+    kernel: "/srv/xen/vmlinuz",
+    now: () => 1795611510820,
+  });
+}
+
+const TRACE_IGNORED = /^(READ|DIRECTORY) /;
+
+forEachServer("makeDomain() writes what xl create writes, in xl's order", async (_t, server) => {
+  await using xs = await connect({ path: server.socket });
+  const rec = recording(xs);
+  const dom = await makeGuest1(rec.store, server, xs);
+  assert.equal(dom.domid, 1);
+  await xs.write("/local/domain/1/console/tty", "/dev/pts/11");
+  const tree = (await formatTree(xs, "/local/domain/1")) + (await formatTree(xs, `/vm/${UUID}`)) +
+    (await formatTree(xs, "/libxl/1")) + (await formatTree(xs, "/local/domain/0/backend"));
+  assert.deepEqual(
+    comparable(server, tree),
+    comparable(server, await fixture("create-pv.connected.tree")),
+  );
+  const byTx = new Map<number, string[]>();
+  let current = 0;
+  for (const entry of rec.log) {
+    if (entry.line === "TRANSACTION_START") {
+      current++;
+      byTx.set(current, []);
+    } else if (entry.tx !== 0) byTx.get(current)!.push(entry.line);
+  }
+  const make = byTx.get(1)!.filter((l) => !TRACE_IGNORED.test(l));
+  const want = (await fixture("create-pv.make.trace")).split("\n").filter((l) => l !== "");
+  assert.deepEqual(make, want.filter((l) => !TRACE_IGNORED.test(l)));
+  assert.deepEqual(byTx.get(2), (await fixture("create-pv.build.trace")).trim().split("\n"));
+  assert.deepEqual(byTx.get(3), (await fixture("create-pv.console.trace")).trim().split("\n"));
+  const outside = rec.log.filter((e) => e.tx === 0).map((e) => e.line);
+  assert.deepEqual(outside, [
+    "WRITE | /libxl/1/dm-version | qemu_xen",
+    "WRITE | /libxl/1/dm-version | qemu_xen",
+  ]);
+});
+
+/** What the golden run's block script wrote for each disk (physical-device and friends). */
+const HOTPLUG: Record<string, [string, string][]> = {
+  "/local/domain/0/backend/vbd/1/51728": [["physical-device", "7:0"], [
+    "physical-device-path",
+    "/dev/loop0",
+  ]],
+  "/local/domain/0/backend/vbd/1/51744": [["physical-device", "7:1"], [
+    "physical-device-path",
+    "/dev/loop1",
+  ]],
+  "/local/domain/0/backend/vbd/1/51760": [["node", "/dev/loop7"], ["physical-device", "7:7"], [
+    "physical-device-path",
+    "/dev/loop7",
+  ]],
+  "/local/domain/0/backend/vbd/1/51808": [["physical-device", "7:2"], [
+    "physical-device-path",
+    "/dev/loop2",
+  ]],
+};
+
+const DEVICES: [string, () => DeviceSpec, string | undefined][] = [
+  ["vbd-phy-xvdb", () => vbd({ domid: 1, vdev: "xvdb", target: "/dev/loop0" }), "block-attach-phy"],
+  [
+    "vbd-phy-ro-xvdc",
+    () => vbd({ domid: 1, vdev: "xvdc", target: "/dev/loop1", readwrite: false }),
+    undefined,
+  ],
+  ["vbd-file-xvdd", () => vbd({ domid: 1, vdev: "xvdd", target: "/srv/xen/disk.img" }), undefined],
+  [
+    "vbd-qdisk-raw-xvde",
+    () =>
+      vbd({
+        domid: 1,
+        vdev: "xvde",
+        target: "/srv/xen/disk.img",
+        backend: "qdisk",
+        readwrite: false,
+      }),
+    undefined,
+  ],
+  [
+    "vbd-qdisk-qcow2-xvdf",
+    () =>
+      vbd({
+        domid: 1,
+        vdev: "xvdf",
+        target: "/srv/xen/disk.qcow2",
+        backend: "qdisk",
+        format: "qcow2",
+      }),
+    undefined,
+  ],
+  [
+    "vbd-cdrom-xvdg",
+    () => vbd({ domid: 1, vdev: "xvdg", target: "/dev/loop2", cdrom: true }),
+    undefined,
+  ],
+  ["vif-mac", () => vif({ domid: 1, devid: 0, mac: "00:16:3e:aa:bb:cc" }), "network-attach-mac"],
+];
+
+forEachServer(
+  "addDevice() leaves each device exactly as xl block-attach / network-attach do",
+  async (t, server) => {
+    await using xs = await connect({ path: server.socket });
+    await makeGuest1(xs, server, xs);
+    await using _backend = await SimulatedBackend.start(xs, {
+      kinds: ["vbd", "vif"],
+      hotplug: async (store, be) => {
+        for (const [k, v] of HOTPLUG[be] ?? []) await store.write(`${be}/${k}`, v);
+      },
+    });
+    for (const [name, build, trace] of DEVICES) {
+      await t.step(name, async () => {
+        const spec = build();
+        const rec = recording(xs);
+        await addDevice(rec.store, spec);
+        if (trace !== undefined) {
+          const want = (await fixture(`${trace}.add.trace`)).trim().split("\n");
+          assert.deepEqual(lastTransaction(rec.log), want);
+        }
+        if (spec.waitsForBackend) {
+          await waitForXenbusState(xs, `${backendPath(spec)}/state`, XenbusState.Connected);
+        }
+        assert.deepEqual(
+          comparable(server, await deviceTree(xs, spec)),
+          comparable(server, await fixture(`${name}.connected.tree`)),
+        );
+      });
+    }
+  },
+);
+
+forEachServer("formatTree() prints what the real xenstore-ls -f -p prints", async (_t, server) => {
+  await using xs = await connect({ path: server.socket });
+  await makeGuest1(xs, server, xs);
+  const env = "/work/shared/refxs/.work/env.sh";
+  const out = await new Deno.Command("bash", {
+    args: ["-c", `. ${env} && XENSTORED_PATH=${server.socket} xenstore-ls -f -p /local/domain/1`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.success, true, new TextDecoder().decode(out.stderr));
+  const ours = await formatTree(xs, "/local/domain/1", { root: false });
+  assert.equal(ours, new TextDecoder().decode(out.stdout));
+}, { kinds: ["c"] });
