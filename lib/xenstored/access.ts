@@ -41,6 +41,11 @@ export function kidBytes(rec: Rec): number {
   return n;
 }
 
+function hasKid(rec: Rec, name: string): boolean {
+  if (rec instanceof TxNode) return rec.kids.includes(name);
+  return rec.kids?.has(name) ?? false;
+}
+
 /** `perm_for_conn` on an already adjusted list. */
 export function permForConn(conn: Connection | undefined, perms: readonly PermEntry[]): number {
   if (conn === undefined || !conn.unprivileged) return ALL;
@@ -283,6 +288,12 @@ export class Access {
     const node = this.read(path);
     if (node === undefined) throw new Errno("EIO");
     this.#removeTree(path, node, undefined, path);
+    if (!hasKid(parent, baseName(path))) {
+      // C xenstored 4.17 answers EIO here and leaves its store inconsistent (a transaction
+      // that read the parent before the node was created); we fail the transaction instead.
+      if (this.tx !== undefined) this.tx.fail = true;
+      throw new Errno("EIO");
+    }
     this.#unlink(parent, baseName(path));
     this.wrote(parentName, parent);
   }

@@ -175,8 +175,14 @@ export function releaseDomain(core: XenstoredCore, d: DomainInfo): void {
   const visit = (path: string, node: Node): boolean => {
     if (d.nbentry <= 0) return false;
     if ((node.perms[0] as PermEntry).id === d.domid) {
-      access.remove(path);
-      return d.nbentry > 0;
+      if (path !== "/") {
+        access.remove(path);
+        return d.nbentry > 0;
+      }
+      // C xenstored 4.17 deletes the whole store, root included, here (D22); we keep the
+      // root, give it to dom0 and go on with its children.
+      node.perms = dropDomid(node.perms, d.domid);
+      d.nbentry--;
     }
     if (node.kids !== undefined) {
       for (const [name, kid] of [...node.kids]) {

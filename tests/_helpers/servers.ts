@@ -9,6 +9,7 @@
  * @module
  */
 
+import { startXenstored } from "../../lib/xenstored/mod.ts";
 import { fromFileUrl, joinPosix } from "./paths.ts";
 
 /** The servers a suite can run against. */
@@ -85,6 +86,22 @@ async function startReal(kind: "c" | "ocaml"): Promise<TestServer> {
   };
 }
 
+async function startEmbedded(): Promise<TestServer> {
+  const dir = await Deno.makeTempDir({ prefix: "dxl-embedded-", dir: "/tmp" });
+  const xs = await startXenstored({ dir });
+  return {
+    kind: "embedded",
+    socket: xs.socket,
+    dir,
+    guest: (domid) => xs.guest(domid),
+    destroyDomain: (domid) => xs.destroyDomain(domid),
+    async [Symbol.asyncDispose]() {
+      await xs.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
 /** Starts one server of the given kind. */
 export function startServer(kind: ServerKind): Promise<TestServer> {
   switch (kind) {
@@ -92,7 +109,7 @@ export function startServer(kind: ServerKind): Promise<TestServer> {
     case "ocaml":
       return startReal(kind);
     case "embedded":
-      return Promise.reject(new Error("the embedded xenstored is not built yet"));
+      return startEmbedded();
   }
 }
 
