@@ -64,9 +64,9 @@ export class NodeOps implements XenstoreOps {
   }
 
   /** Reads a node's value as raw bytes. */
-  readBytes(path: string): Promise<Uint8Array> {
+  async readBytes(path: string): Promise<Uint8Array> {
     validatePath(path);
-    return this.send(Op.Read, encodeArgs([path]), path);
+    return await this.send(Op.Read, encodeArgs([path]), path);
   }
 
   /** Reads a node's value, or `undefined` when it does not exist. */
