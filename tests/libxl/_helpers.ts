@@ -162,6 +162,14 @@ async function ctl(server: TestServer, command: string): Promise<void> {
   }
 }
 
+/** A hypervisor for tests plus the guest socket of each domain it made. */
+export interface TestHypervisor {
+  /** Pass this to `makeDomain`. */
+  hypervisor: SimulatedHypervisor;
+  /** The Unix socket whose connection is guest `domid` (valid once it is introduced). */
+  guestSocket(domid: number): string;
+}
+
 /**
  * A {@linkcode SimulatedHypervisor} whose domains also exist in the test server's stand-in
  * hypervisor (the real daemons check that a domain exists before INTRODUCE and before
@@ -172,22 +180,29 @@ export function testHypervisor(
   server: TestServer,
   xs: ConstructorParameters<typeof SimulatedHypervisor>[0],
   firstDomid = 1,
-): SimulatedHypervisor {
+): TestHypervisor {
   const real = server.kind !== "embedded";
-  return new SimulatedHypervisor(xs, {
+  const sockets = new Map<number, string>();
+  const hypervisor = new SimulatedHypervisor(xs, {
     firstDomid,
     onCreate: async (domid) => {
-      if (real) await ctl(server, `create ${domid}`);
-      else await server.guest(domid);
+      if (real) {
+        await ctl(server, `create ${domid}`);
+        sockets.set(domid, `${server.dir}/dom${domid}.sock`);
+      } else {
+        sockets.set(domid, await server.guest(domid));
+      }
     },
     onDestroy: async (domid) => {
       if (real) await ctl(server, `destroy ${domid}`);
     },
   });
-}
-
-/** Creates domain `domid` in the server's stand-in hypervisor without introducing it. */
-export async function createDomainInServer(server: TestServer, domid: number): Promise<void> {
-  if (server.kind !== "embedded") await ctl(server, `create ${domid}`);
-  else await server.guest(domid);
+  return {
+    hypervisor,
+    guestSocket(domid) {
+      const path = sockets.get(domid);
+      if (path === undefined) throw new Error(`domain ${domid} was not made by this hypervisor`);
+      return path;
+    },
+  };
 }

@@ -38,7 +38,7 @@ function makeGuest1(
   hvStore: Parameters<typeof testHypervisor>[1],
 ) {
   return makeDomain(xs, {
-    hypervisor: testHypervisor(server, hvStore),
+    hypervisor: testHypervisor(server, hvStore).hypervisor,
     name: "guest1",
     uuid: UUID,
     maxMemKb: 262144,

@@ -1,0 +1,275 @@
+/** Device add, list, next id, remove and destroy against every server. */
+
+import assert from "node:assert/strict";
+import { connect, type XenstoreClient } from "../../lib/client/mod.ts";
+import { addDevice, deviceExists, nextDeviceId } from "../../lib/libxl/device_add.ts";
+import { listDevices } from "../../lib/libxl/device_list.ts";
+import { destroyDevice, removeDevice } from "../../lib/libxl/device_remove.ts";
+import { vbd } from "../../lib/libxl/devices/vbd.ts";
+import { vif } from "../../lib/libxl/devices/vif.ts";
+import { vusb } from "../../lib/libxl/devices/vusb.ts";
+import { makeDomain } from "../../lib/libxl/domain.ts";
+import {
+  DeviceExistsError,
+  DeviceNotFoundError,
+  XenbusTimeoutError,
+} from "../../lib/libxl/errors.ts";
+import { backendPath } from "../../lib/libxl/paths.ts";
+import { type BackendBehaviour, SimulatedBackend } from "../../lib/libxl/sim_backend.ts";
+import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
+import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
+import { forEachServer, type TestServer } from "../_helpers/servers.ts";
+import { recording, testHypervisor } from "./_helpers.ts";
+
+async function guest(xs: XenstoreClient, server: TestServer, name = "g1"): Promise<number> {
+  const { hypervisor } = testHypervisor(server, xs);
+  return (await makeDomain(xs, { hypervisor, name, maxMemKb: 65536 })).domid;
+}
+
+/** A delay that never fires by itself: the test fires it (no sleeping for timing). */
+function manualTimer() {
+  const pending: (() => void)[] = [];
+  return {
+    delay: (_ms: number, signal: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        pending.push(resolve);
+        signal.addEventListener("abort", () => resolve(), { once: true });
+      }),
+    fire() {
+      for (const resolve of pending.splice(0)) resolve();
+    },
+    get waiting() {
+      return pending.length;
+    },
+  };
+}
+
+async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+forEachServer(
+  "listDevices() and nextDeviceId() read the /libxl records only",
+  async (_t, server) => {
+    await using xs = await connect({ path: server.socket });
+    const domid = await guest(xs, server);
+    assert.equal(await nextDeviceId(xs, domid, "vif"), 0);
+    await addDevice(xs, vif({ domid, devid: 5, mac: "00:16:3e:00:00:05" }));
+    await addDevice(xs, vif({ domid, devid: 1, mac: "00:16:3e:00:00:01" }));
+    assert.equal(await nextDeviceId(xs, domid, "vif"), 6, "max + 1, not last + 1");
+    const added = await addDevice(xs, {
+      domid,
+      kind: "vif",
+      build: (devid) => vif({ domid, devid }),
+    });
+    assert.equal(added.devid, 6);
+    await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/loop0" }));
+    await addDevice(xs, vusb({ domid, devid: 0, type: "devicemodel" }));
+    const list = await listDevices(xs, domid);
+    assert.deepEqual(
+      list.map((d) => `${d.kind}/${d.devid}@${d.backendKind}`).sort(),
+      ["console/0@console", "vbd/51712@vbd", "vif/1@vif", "vif/5@vif", "vif/6@vif", "vusb/0@none"],
+    );
+    const disk = list.find((d) => d.kind === "vbd")!;
+    assert.equal(disk.backendPath, "/local/domain/0/backend/vbd/1/51712");
+    assert.equal(disk.keys.params, "/dev/loop0");
+    assert.equal((await listDevices(xs, domid, { kind: "vif" })).length, 3);
+    assert.equal(await deviceExists(xs, { domid, kind: "vbd", devid: 51712 }), true);
+    assert.equal(await deviceExists(xs, { domid, kind: "vbd", devid: 51728 }), false);
+    await assert.rejects(
+      addDevice(xs, vif({ domid, devid: 1 })),
+      (e: unknown) => e instanceof DeviceExistsError && e.path === `/libxl/${domid}/device/vif/1`,
+    );
+  },
+);
+
+forEachServer(
+  "removeDevice() closes the backend, then removes every path and emptied parent",
+  async (_t, server) => {
+    await using xs = await connect({ path: server.socket });
+    const domid = await guest(xs, server);
+    await using _backend = await SimulatedBackend.start(xs, { kinds: ["vbd", "vif"] });
+    const disk = await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/loop0" }));
+    await addDevice(xs, vif({ domid, devid: 0 }));
+    await waitForXenbusState(xs, `${backendPath(disk)}/state`, XenbusState.Connected);
+    const rec = recording(xs);
+    const result = await removeDevice(rec.store, disk);
+    assert.deepEqual([result.closed, result.forced], [true, false]);
+    const lines = rec.log.map((e) => e.line);
+    const close = lines.indexOf(`WRITE | ${backendPath(disk)}/online | 0`);
+    assert.ok(close > 0, "online=0 was written");
+    assert.equal(lines[close - 1], `READ | ${backendPath(disk)}/state`);
+    assert.equal(lines[close + 1], `WRITE | ${backendPath(disk)}/state | 5`);
+    for (
+      const gone of [
+        `/local/domain/${domid}/device/vbd`,
+        `/libxl/${domid}/device/vbd`,
+        `/local/domain/0/backend/vbd`,
+      ]
+    ) {
+      assert.equal(await xs.exists(gone), false, `${gone} should be gone`);
+    }
+    for (
+      const kept of [
+        `/local/domain/${domid}/device/vif/0`,
+        `/libxl/${domid}/device`,
+        "/local/domain/0/backend/vif",
+      ]
+    ) {
+      assert.equal(await xs.exists(kept), true, `${kept} should stay`);
+    }
+    await assert.rejects(removeDevice(xs, disk), DeviceNotFoundError);
+  },
+);
+
+async function silentSetup(server: TestServer, behaviour: BackendBehaviour) {
+  const xs = await connect({ path: server.socket });
+  const domid = await guest(xs, server);
+  const disk = await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/loop0" }));
+  const backend = await SimulatedBackend.start(xs, { kinds: ["vbd"], behaviour });
+  return { xs, domid, disk, backend };
+}
+
+forEachServer(
+  "removeDevice() against a backend that never answers times out with a clear error",
+  async (_t, server) => {
+    const { xs, domid, disk, backend } = await silentSetup(server, "silent");
+    try {
+      const timer = manualTimer();
+      let clock = 1000;
+      const pending = removeDevice(xs, disk, {
+        force: "never",
+        timeoutMs: 10_000,
+        delay: timer.delay,
+        now: () => clock,
+      });
+      await until(() => timer.waiting > 0, "the timeout to be armed");
+      clock += 10_000;
+      timer.fire();
+      await assert.rejects(pending, (e: unknown) => {
+        assert.ok(e instanceof XenbusTimeoutError);
+        assert.equal(e.path, `${backendPath(disk)}/state`);
+        assert.equal(e.reached, "5");
+        assert.equal(e.waitedMs, 10_000);
+        assert.match(
+          e.message,
+          /did not reach XenbusState 6 \(Closed\) after 10000 ms: state is "5"/,
+        );
+        return true;
+      });
+      assert.equal(await xs.read(`${backendPath(disk)}/online`), "0");
+      assert.equal(
+        await xs.exists(`/local/domain/${domid}/device/vbd/51712`),
+        true,
+        "safe mode forces nothing",
+      );
+      assert.equal(await xs.exists(`/libxl/${domid}/device/vbd/51712`), true);
+
+      const auto = manualTimer();
+      const forced = removeDevice(xs, disk, { delay: auto.delay });
+      await until(() => auto.waiting > 0, "the timeout to be armed");
+      auto.fire();
+      assert.deepEqual(
+        [(await forced).closed, (await forced).forced],
+        [false, true],
+      );
+      for (
+        const gone of [
+          backendPath(disk),
+          `/local/domain/${domid}/device/vbd`,
+          `/libxl/${domid}/device/vbd`,
+        ]
+      ) {
+        assert.equal(await xs.exists(gone), false, `${gone} should be gone`);
+      }
+    } finally {
+      await backend.stop();
+      await xs.close();
+    }
+  },
+);
+
+forEachServer(
+  "destroyDevice() removes the frontend with online=0/state=5, then cleans up after a crashed backend",
+  async (_t, server) => {
+    const { xs, domid, disk, backend } = await silentSetup(server, "crash");
+    try {
+      await waitForXenbusState(xs, `${backendPath(disk)}/state`, XenbusState.Connected);
+      const timer = manualTimer();
+      const rec = recording(xs);
+      const pending = destroyDevice(rec.store, disk, { delay: timer.delay });
+      await until(() => timer.waiting > 0, "the timeout to be armed");
+      assert.equal(
+        await xs.exists(`/local/domain/${domid}/device/vbd/51712`),
+        false,
+        "frontend removed first",
+      );
+      assert.equal(await xs.read(`${backendPath(disk)}/state`), "5");
+      timer.fire();
+      const result = await pending;
+      assert.deepEqual([result.closed, result.forced], [false, true]);
+      assert.equal(backend.crashed, true);
+      const lines = rec.log.map((e) => e.line);
+      const rmFrontend = lines.indexOf(`RM | /local/domain/${domid}/device/vbd/51712`);
+      const online = lines.indexOf(`WRITE | ${backendPath(disk)}/online | 0`);
+      assert.ok(
+        rmFrontend >= 0 && rmFrontend < online,
+        "frontend removed in the closing transaction",
+      );
+      assert.equal(await xs.exists(backendPath(disk)), false);
+      assert.equal(await xs.exists(`/libxl/${domid}/device/vbd`), false);
+    } finally {
+      await backend.stop();
+      await xs.close();
+    }
+  },
+);
+
+forEachServer("removeDevice() waits for a backend that answers late", async (_t, server) => {
+  await using xs = await connect({ path: server.socket });
+  const domid = await guest(xs, server);
+  const gate = manualTimer();
+  let slow = false;
+  await using _backend = await SimulatedBackend.start(xs, {
+    kinds: ["vif"],
+    behaviour: "late",
+    delay: (ms, signal) => slow ? gate.delay(ms, signal) : Promise.resolve(),
+  });
+  const nic = await addDevice(xs, vif({ domid, devid: 0 }));
+  await waitForXenbusState(xs, `${backendPath(nic)}/state`, XenbusState.Connected);
+  slow = true;
+  const pending = removeDevice(xs, nic, { timeoutMs: 60_000 });
+  await until(() => gate.waiting > 0, "the backend to see Closing");
+  assert.equal(await xs.read(`${backendPath(nic)}/state`), "5");
+  gate.fire();
+  const result = await pending;
+  assert.deepEqual([result.closed, result.forced], [true, false]);
+  assert.equal(await xs.exists(backendPath(nic)), false);
+});
+
+forEachServer(
+  "waitForXenbusState() sees a state already reached and honours an abort",
+  async (_t, server) => {
+    await using xs = await connect({ path: server.socket });
+    await xs.write("/tool/dxl/state", "4");
+    assert.equal(await waitForXenbusState(xs, "/tool/dxl/state", XenbusState.Connected), 4);
+    const ac = new AbortController();
+    const pending = waitForXenbusState(xs, "/tool/dxl/state", XenbusState.Closed, {
+      signal: ac.signal,
+    });
+    ac.abort(new Error("operator gave up"));
+    await assert.rejects(pending, (e: unknown) => {
+      assert.ok(e instanceof XenbusTimeoutError);
+      assert.equal((e.cause as Error).message, "operator gave up");
+      return true;
+    });
+    const later = waitForXenbusState(xs, "/tool/dxl/missing/state", XenbusState.Closed);
+    await xs.write("/tool/dxl/missing/state", "6");
+    assert.equal(await later, 6);
+  },
+  { kinds: ["embedded", "c"] },
+);
