@@ -6,6 +6,7 @@
  */
 
 import type { Transaction, XenstoreOps } from "../client/types.ts";
+import { XenstoreError } from "../protocol/errors.ts";
 import type { DeviceKind } from "./device_kind.ts";
 import type { DeviceSpec } from "./device.ts";
 import { isLibxlOnly } from "./device.ts";
@@ -138,6 +139,10 @@ export function addDevice(
     }
     const record = libxlDevicePath(spec);
     if ((options.checkExists ?? true) && (await tx.tryRead(record)) !== undefined) {
+      // A devid chosen as "highest + 1" that is already recorded means this transaction
+      // read the directory before a concurrent add committed (xenstored reads untouched
+      // nodes live): its commit would fail, so report the conflict and let it rerun.
+      if (isFactory(device)) throw new XenstoreError("EAGAIN", "READ", { path: record });
       throw new DeviceExistsError(record);
     }
     await writeDevice(tx, spec);
