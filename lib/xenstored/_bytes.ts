@@ -13,7 +13,7 @@ const utf8 = new TextDecoder();
 /** Decodes bytes one character per byte. */
 export function binString(bytes: Uint8Array, start = 0, end = bytes.length): string {
   const n = end - start;
-  if (n > 48) {
+  if (n > 4096) {
     let ascii = true;
     for (let i = start; i < end; i++) {
       if ((bytes[i] as number) >= 0x80) {
@@ -23,9 +23,8 @@ export function binString(bytes: Uint8Array, start = 0, end = bytes.length): str
     }
     if (ascii) return utf8.decode(bytes.subarray(start, end));
   }
-  let s = "";
-  for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i] as number);
-  return s;
+  // One flat string (`+=` would build a chain of cons-strings).
+  return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
 }
 
 /** `onearg`: the payload must be one string with its only NUL at the very end. */

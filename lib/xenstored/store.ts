@@ -44,11 +44,8 @@ export function toValue(bytes: Uint8Array): Value {
   const n = bytes.length;
   if (n === 0) return "";
   for (let i = 0; i < n; i++) if ((bytes[i] as number) >= 0x80) return bytes.slice();
-  if (n <= 64) {
-    let s = "";
-    for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[i] as number);
-    return s;
-  }
+  // One flat string: building it with `+=` would leave a chain of cons-strings per value.
+  if (n <= 256) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   return asciiDecoder.decode(bytes);
 }
 
