@@ -16,6 +16,7 @@ import {
 } from "../../lib/libxl/errors.ts";
 import { backendPath } from "../../lib/libxl/paths.ts";
 import { type BackendBehaviour, SimulatedBackend } from "../../lib/libxl/sim_backend.ts";
+import { SimulatedFrontend } from "../../lib/libxl/sim_frontend.ts";
 import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
 import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
 import { forEachServer, type TestServer } from "../_helpers/servers.ts";
@@ -273,3 +274,38 @@ forEachServer(
   },
   { kinds: ["embedded", "c"] },
 );
+
+forEachServer(
+  "SimulatedFrontend on a real guest connection completes the handshake with SimulatedBackend",
+  async (_t, server) => {
+    await using xs = await connect({ path: server.socket });
+    const hv = testHypervisor(server, xs);
+    const domid =
+      (await makeDomain(xs, { hypervisor: hv.hypervisor, name: "fe", maxMemKb: 65536 })).domid;
+    await using _backend = await SimulatedBackend.start(xs, { kinds: ["vif"] });
+    const nic = await addDevice(xs, vif({ domid, devid: 0 }));
+    await using g = await connect({ path: hv.guestSocket(domid) });
+    const frontend = await SimulatedFrontend.start(g, { domid, kind: "vif", devid: 0 });
+    try {
+      const fe = `/local/domain/${domid}/device/vif/0`;
+      await waitForXenbusState(xs, `${fe}/state`, XenbusState.Connected);
+      assert.equal(await xs.read(`${backendPath(nic)}/state`), "4");
+      assert.equal(await xs.read(`${fe}/event-channel`), "9");
+      assert.deepEqual(frontend.errors, []);
+    } finally {
+      await frontend.stop();
+    }
+    const result = await removeDevice(xs, nic);
+    assert.equal(result.closed, true);
+  },
+);
+
+Deno.test("SimulatedFrontend refuses a backend pointer that is not its own device's", async () => {
+  const store = {
+    read: () => Promise.resolve("/local/domain/0/backend/vif/9/0"),
+  } as unknown as Parameters<typeof SimulatedFrontend.start>[0];
+  await assert.rejects(
+    SimulatedFrontend.start(store, { domid: 3, kind: "vif", devid: 0 }),
+    { name: "TypeError", message: /not a backend path for this device/ },
+  );
+});
