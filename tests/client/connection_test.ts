@@ -1,0 +1,170 @@
+/**
+ * The connection's robustness against a scripted fake server: replies out of order,
+ * malformed replies (ProtocolError, then a clean close) and drops (ConnectionClosedError).
+ */
+
+import assert from "node:assert/strict";
+import {
+  ConnectionClosedError,
+  encodePacket,
+  Op,
+  ProtocolError,
+  XenstoreError,
+} from "../../lib/protocol/mod.ts";
+import { connect } from "../../lib/client/mod.ts";
+import { fakeServer, z } from "./_fake_server.ts";
+
+const decoder = new TextDecoder();
+
+Deno.test("replies that arrive out of order reach the request with their req_id", async () => {
+  await using server = await fakeServer(async (peer) => {
+    const reqs = await peer.receive(3);
+    assert.ok(reqs);
+    for (const req of reqs.reverse()) {
+      const path = decoder.decode(req.payload).replace(/\0$/, "");
+      await peer.reply({ ...req, payload: new TextEncoder().encode(`value of ${path}`) });
+    }
+    await peer.receive(1); // until the client closes
+  });
+  await using xs = await connect({ path: server.path });
+  const values = await Promise.all([xs.read("/a"), xs.read("/b"), xs.read("/c")]);
+  assert.deepEqual(values, ["value of /a", "value of /b", "value of /c"]);
+});
+
+Deno.test("requests issued in one tick are written together, each with its own req_id", async () => {
+  await using server = await fakeServer(async (peer) => {
+    const reqs = await peer.receive(50);
+    assert.ok(reqs);
+    assert.equal(new Set(reqs.map((r) => r.reqId)).size, 50);
+    for (const req of reqs) await peer.reply({ ...req, payload: z("ok") });
+    await peer.receive(1);
+  });
+  await using xs = await connect({ path: server.path });
+  const writes = Array.from({ length: 50 }, (_, i) => xs.write(`/n${i}`, "v"));
+  await Promise.all(writes);
+});
+
+Deno.test("an ERROR reply with a non-standard errno becomes XenstoreError with that code", async () => {
+  await using server = await fakeServer(async (peer) => {
+    const [req] = (await peer.receive(1))!;
+    await peer.reply({ type: Op.Error, reqId: req!.reqId, txId: 0, payload: z("EQUOTA") });
+    await peer.receive(1);
+  });
+  await using xs = await connect({ path: server.path });
+  const error = await xs.write("/q", "x").catch((e) => e);
+  assert.ok(error instanceof XenstoreError);
+  assert.equal(error.code, "EQUOTA");
+  assert.equal(error.op, "WRITE");
+  assert.equal(error.path, "/q");
+});
+
+/** Runs one malformed-reply scenario: two requests pending, the server sends `bytes`. */
+async function malformed(
+  bytes: (reqIds: number[]) => Uint8Array,
+  closeAfter: boolean,
+): Promise<{ errors: unknown[]; closed: boolean; after: unknown }> {
+  await using server = await fakeServer(async (peer) => {
+    const reqs = await peer.receive(2);
+    assert.ok(reqs);
+    await peer.send(bytes(reqs.map((r) => r.reqId)));
+    if (!closeAfter) await peer.receive(1); // the client must be the one to close
+  });
+  const xs = await connect({ path: server.path });
+  const results = await Promise.allSettled([xs.read("/a"), xs.read("/b")]);
+  const closed = xs.closed;
+  const after = await xs.read("/c").catch((e) => e);
+  await xs.close();
+  return {
+    errors: results.map((r) => r.status === "rejected" ? r.reason : "fulfilled"),
+    closed,
+    after,
+  };
+}
+
+function header(type: number, reqId: number, len: number): Uint8Array {
+  const out = new Uint8Array(16);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, type, true);
+  view.setUint32(4, reqId, true);
+  view.setUint32(12, len, true);
+  return out;
+}
+
+Deno.test("an oversized length rejects every pending request with ProtocolError and closes", async () => {
+  const { errors, closed, after } = await malformed(() => header(Op.Read, 1, 100_000), false);
+  for (const e of errors) {
+    assert.ok(e instanceof ProtocolError, String(e));
+    assert.match(e.message, /100000 bytes, over the 4096-byte limit/);
+  }
+  assert.equal(closed, true);
+  assert.ok(after instanceof ConnectionClosedError);
+});
+
+Deno.test("random garbage is a ProtocolError, never a crash", async () => {
+  const garbage = new Uint8Array(64).map((_, i) => (i * 97 + 13) & 0xff);
+  const { errors, closed } = await malformed(() => garbage, false);
+  assert.ok(errors.every((e) => e instanceof ProtocolError), errors.map(String).join("; "));
+  assert.equal(closed, true);
+});
+
+Deno.test("a frame truncated by the server closing is a ProtocolError", async () => {
+  const { errors, closed } = await malformed(
+    (ids) =>
+      encodePacket({ type: Op.Read, reqId: ids[0]!, txId: 0, payload: z("abc") }).slice(0, 18),
+    true,
+  );
+  for (const e of errors) assert.match(String(e), /ProtocolError: .*inside a frame/);
+  assert.equal(closed, true);
+});
+
+Deno.test("a reply whose req_id nobody waits for is a ProtocolError", async () => {
+  const { errors, closed } = await malformed(
+    () => encodePacket({ type: Op.Read, reqId: 999, txId: 0, payload: z("x") }),
+    false,
+  );
+  for (const e of errors) assert.match(String(e), /req_id 999 matches no pending request/);
+  assert.equal(closed, true);
+});
+
+Deno.test("a reply of the wrong type is a ProtocolError", async () => {
+  const { errors } = await malformed(
+    (ids) => encodePacket({ type: Op.Write, reqId: ids[0]!, txId: 0, payload: z("OK") }),
+    false,
+  );
+  for (const e of errors) assert.match(String(e), /Reply to READ .* has type WRITE/);
+});
+
+Deno.test("a malformed watch event is a ProtocolError", async () => {
+  const { errors } = await malformed(
+    () => encodePacket({ type: Op.WatchEvent, reqId: 0, txId: 0, payload: z("only-a-path") }),
+    false,
+  );
+  for (const e of errors) assert.match(String(e), /Malformed WATCH_EVENT/);
+});
+
+Deno.test("a dropped connection rejects pending requests and ends watches with ConnectionClosedError", async () => {
+  await using server = await fakeServer(async (peer) => {
+    const [watch] = (await peer.receive(1))!;
+    await peer.reply({ ...watch!, payload: z("OK") });
+    await peer.receive(2); // two reads, never answered
+  });
+  const xs = await connect({ path: server.path });
+  const watch = xs.watch("/w", { token: "t" });
+  await watch.ready;
+  const reads = [xs.read("/a"), xs.read("/b")];
+  for (const r of reads) await assert.rejects(r, ConnectionClosedError);
+  await assert.rejects(watch.next(), ConnectionClosedError);
+  assert.equal(xs.closed, true);
+  await xs.close();
+});
+
+Deno.test("close() rejects requests still pending with ConnectionClosedError", async () => {
+  await using server = await fakeServer(async (peer) => {
+    await peer.receive(2);
+  });
+  const xs = await connect({ path: server.path });
+  const pending = assert.rejects(xs.read("/slow"), ConnectionClosedError);
+  await xs.close();
+  await pending;
+  await assert.rejects(xs.read("/a"), /closed/);
+});
