@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { DEFAULT_QUOTAS, resolveQuotas } from "../../lib/xenstored/mod.ts";
+import { Harness } from "./_table.ts";
+
+Deno.test("quotas: C xenstored's defaults", () => {
+  assert.deepEqual(
+    { ...DEFAULT_QUOTAS },
+    {
+      nodes: 1000,
+      watches: 128,
+      transactions: 10,
+      outstanding: 20,
+      "transaction-nodes": 1024,
+      memory: 2621440,
+      "node-size": 2048,
+      "path-max": 2048,
+      permissions: 5,
+    },
+  );
+  assert.throws(() => resolveQuotas({ nodez: 1 } as never), /Unknown xenstored quota "nodez"/);
+  assert.throws(() => resolveQuotas({ nodes: 0 }), /Invalid value for quota "nodes": 0/);
+});
+
+Deno.test("quotas: nodes per domain apply to guests, never to dom0", () => {
+  const h = new Harness({ nodes: 4 });
+  h.guest(5);
+  h.run([
+    ["g5", "-", "write", ["a", ""], "OK|"],
+    ["g5", "-", "write", ["b", ""], "OK|"],
+    ["g5", "-", "write", ["c/d", ""], "ENOSPC"],
+    ["g5", "-", "read", ["c"], "ENOENT"],
+    ["g5", "-", "write", ["c", ""], "OK|"],
+    ["g5", "-", "write", ["e", ""], "ENOSPC"],
+    ["g5", "-", "rm", ["a"], "OK|"],
+    ["g5", "-", "write", ["e", ""], "OK|"],
+    ["dom0", "-", "write", ["/x/y/z/w", ""], "OK|"],
+  ]);
+});
+
+Deno.test("quotas: node size, permissions, watches and transactions for guests", () => {
+  const h = new Harness({ watches: 1, transactions: 1, permissions: 2 });
+  h.guest(5);
+  h.run([
+    ["g5", "-", "write", ["big", "x".repeat(2000)], "OK|"],
+    ["g5", "-", "write", ["big", "x".repeat(2020)], "ENOSPC"],
+    ["g5", "-", "setperms", ["big", "n5", "r0", "r1"], "ENOSPC"],
+    ["g5", "-", "setperms", ["big", "n5", "r0"], "OK|"],
+    ["dom0", "-", "write", ["/local/domain/5/big", "x".repeat(4000)], "OK|"],
+    ["g5", "-", "setperms", ["big", "n5"], "ENOSPC"],
+    ["g5", "-", "watch", ["a", "1"], "OK|", { g5: ["a|1|"] }],
+    ["g5", "-", "watch", ["a", "2"], "OK|", { g5: ["a|2|"] }],
+    ["g5", "-", "watch", ["a", "3"], "E2BIG"],
+    ["g5", "-", "start", { raw: "\0" }, "1|"],
+    ["g5", "-", "start", { raw: "\0" }, "2|"],
+    ["g5", "-", "start", { raw: "\0" }, "ENOSPC"],
+  ]);
+});
+
+Deno.test("quotas: SET_QUOTA, GET_QUOTA and CONTROL quota read and change them", () => {
+  const h = new Harness();
+  h.guest(5);
+  h.run([
+    [
+      "dom0",
+      "-",
+      "getquota",
+      [],
+      "nodes watches transactions outstanding transaction-nodes memory node-size path-max permissions|",
+    ],
+    ["dom0", "-", "getquota", ["nodes"], "1000|"],
+    ["dom0", "-", "setquota", ["nodes", "7"], "OK|"],
+    ["dom0", "-", "getquota", ["5", "nodes"], "7|"],
+    ["dom0", "-", "setquota", ["nodez", "7"], "EINVAL"],
+    ["dom0", "-", "control", ["quota", "set", "watches", "9"], "OK|"],
+    ["dom0", "-", "getquota", ["watches"], "9|"],
+    ["dom0", "-", "control", ["quota", "set", "watches", "0"], "EINVAL"],
+    ["dom0", "-", "control", ["quota", "77"], "ENOENT"],
+    ["dom0", "-", "control", ["bogus"], "EINVAL"],
+    ["dom0", "-", "control", ["check"], "OK|"],
+  ]);
+  const text = h.send("dom0", "-", "control", ["quota", "5"]).get("dom0")![0]!;
+  assert.match(text, /^Domain 5:\nnodes {11}: {8}1\n/);
+});
