@@ -70,6 +70,7 @@ export class Connection {
   #fillView = new DataView(this.#fill.buffer);
   #fillLen = 0;
   #flight = new Uint8Array(INITIAL_WRITE_BUFFER);
+  #flightView = new DataView(this.#flight.buffer);
   #writing: Promise<void> | undefined;
   #flushQueued = false;
 
@@ -176,21 +177,26 @@ export class Connection {
     this.#flushQueued = false;
     if (this.#fillLen === 0 || this.#closed !== undefined) return;
     const out = this.#fill;
+    const outView = this.#fillView;
     const len = this.#fillLen;
     this.#fill = this.#flight;
-    this.#fillView = new DataView(this.#fill.buffer);
+    this.#fillView = this.#flightView;
     this.#fillLen = 0;
     this.#flight = out;
-    this.#writing = this.#writeAll(out.subarray(0, len)).then(
-      () => {
-        this.#writing = undefined;
-        if (this.#fillLen > 0) this.#flush();
-      },
-      (error: unknown) => {
-        this.#writing = undefined;
-        this.#fail(new ConnectionClosedError("Writing to xenstored failed", { cause: error }));
-      },
-    );
+    this.#flightView = outView;
+    this.#writing = this.#writeOut(out.subarray(0, len));
+  }
+
+  async #writeOut(bytes: Uint8Array): Promise<void> {
+    try {
+      await this.#writeAll(bytes);
+    } catch (error) {
+      this.#writing = undefined;
+      this.#fail(new ConnectionClosedError("Writing to xenstored failed", { cause: error }));
+      return;
+    }
+    this.#writing = undefined;
+    if (this.#fillLen > 0) this.#flush();
   }
 
   async #writeAll(bytes: Uint8Array): Promise<void> {
@@ -200,6 +206,7 @@ export class Connection {
 
   async #readLoop(): Promise<void> {
     const buf = new Uint8Array(READ_BUFFER_SIZE);
+    const view = new DataView(buf.buffer);
     try {
       while (this.#closed === undefined) {
         const n = await this.#conn.read(buf);
@@ -212,7 +219,8 @@ export class Connection {
           );
           return;
         }
-        for (const packet of this.#decoder.push(buf.subarray(0, n))) this.#dispatch(packet);
+        if (this.#decoder.pending === 0) this.#decodeInPlace(buf, view, n);
+        else for (const p of this.#decoder.push(buf.subarray(0, n))) this.#dispatch(p);
       }
     } catch (error) {
       if (this.#closed !== undefined) return;
@@ -222,6 +230,25 @@ export class Connection {
           : new ConnectionClosedError("Reading from xenstored failed", { cause: error }),
       );
     }
+  }
+
+  /** The common case, nothing buffered: dispatch whole frames straight from `buf`. */
+  #decodeInPlace(buf: Uint8Array, view: DataView, n: number): void {
+    let at = 0;
+    while (n - at >= HEADER_SIZE) {
+      const len = view.getUint32(at + 12, true);
+      if (len > PAYLOAD_MAX || n - at < HEADER_SIZE + len) break;
+      const start = at + HEADER_SIZE;
+      at = start + len;
+      this.#dispatch({
+        type: view.getUint32(start - 16, true),
+        reqId: view.getUint32(start - 12, true),
+        txId: view.getUint32(start - 8, true),
+        payload: buf.slice(start, at),
+      });
+    }
+    // A partial frame (or an oversized header, which the decoder rejects) is left to it.
+    if (at < n) { for (const p of this.#decoder.push(buf.subarray(at, n))) this.#dispatch(p); }
   }
 
   #dispatch(packet: Packet): void {

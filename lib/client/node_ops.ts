@@ -9,7 +9,6 @@ import {
   decodeDirectoryPart,
   decodeString,
   encodeArgs,
-  encodeWrite,
   formatPermission,
   fromUtf8,
   Op,
@@ -29,6 +28,26 @@ export type RequestFn = (
   payload: Uint8Array,
   path?: string,
 ) => Promise<Uint8Array>;
+
+const utf8 = new TextEncoder();
+
+/**
+ * `path\0`, or `path\0value` for WRITE, encoded without TextEncoder for the path: a
+ * validated path is ASCII, so each char code is its byte. The hot-path encoder.
+ */
+export function encodePathArgs(path: string, value?: string | Uint8Array): Uint8Array {
+  const n = path.length;
+  if (value === undefined) {
+    const out = new Uint8Array(n + 1);
+    for (let i = 0; i < n; i++) out[i] = path.charCodeAt(i);
+    return out;
+  }
+  const bytes = typeof value === "string" ? utf8.encode(value) : value;
+  const out = new Uint8Array(n + 1 + bytes.length);
+  for (let i = 0; i < n; i++) out[i] = path.charCodeAt(i);
+  out.set(bytes, n + 1);
+  return out;
+}
 
 /** DIRECTORY_PART listings restart when the node changes; give up after this many. */
 const DIRECTORY_PART_RESTARTS = 64;
@@ -59,14 +78,18 @@ export class NodeOps implements XenstoreOps {
   }
 
   /** Reads a node's value as UTF-8 text. */
-  async read(path: string): Promise<string> {
-    return fromUtf8(await this.readBytes(path));
+  read(path: string): Promise<string> {
+    return this.readBytes(path).then(fromUtf8);
   }
 
   /** Reads a node's value as raw bytes. */
-  async readBytes(path: string): Promise<Uint8Array> {
-    validatePath(path);
-    return await this.send(Op.Read, encodeArgs([path]), path);
+  readBytes(path: string): Promise<Uint8Array> {
+    try {
+      validatePath(path);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.send(Op.Read, encodePathArgs(path), path);
   }
 
   /** Reads a node's value, or `undefined` when it does not exist. */
@@ -82,19 +105,19 @@ export class NodeOps implements XenstoreOps {
   /** Writes a value, creating missing ancestors. */
   async write(path: string, value: string | Uint8Array): Promise<void> {
     validatePath(path);
-    await this.send(Op.Write, encodeWrite(path, value), path);
+    await this.send(Op.Write, encodePathArgs(path, value), path);
   }
 
   /** Creates a node with an empty value; succeeds if it exists. */
   async mkdir(path: string): Promise<void> {
     validatePath(path);
-    await this.send(Op.Mkdir, encodeArgs([path]), path);
+    await this.send(Op.Mkdir, encodePathArgs(path), path);
   }
 
   /** Removes a node and its subtree. */
   async rm(path: string): Promise<void> {
     validatePath(path);
-    await this.send(Op.Rm, encodeArgs([path]), path);
+    await this.send(Op.Rm, encodePathArgs(path), path);
   }
 
   /**
@@ -105,7 +128,7 @@ export class NodeOps implements XenstoreOps {
   async directory(path: string): Promise<string[]> {
     validatePath(path);
     try {
-      return splitStrings(await this.send(Op.Directory, encodeArgs([path]), path));
+      return splitStrings(await this.send(Op.Directory, encodePathArgs(path), path));
     } catch (error) {
       if (!(error instanceof XenstoreError && error.code === "E2BIG")) throw error;
       try {
