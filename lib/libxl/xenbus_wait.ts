@@ -13,8 +13,8 @@ import { parseXenbusState } from "./xenbus_state.ts";
 /** Options of {@linkcode waitForXenbusState}. */
 export interface WaitForStateOptions {
   /**
-   * Give up after this many milliseconds (`LIBXL_DESTROY_TIMEOUT` and `LIBXL_INIT_TIMEOUT`
-   * are 10 s).
+   * Give up after this many milliseconds, counted from the first read of the node (the
+   * initial watch event); `LIBXL_DESTROY_TIMEOUT` and `LIBXL_INIT_TIMEOUT` are 10 s.
    * @default {10000}
    */
   timeoutMs?: number;
@@ -96,9 +96,11 @@ export async function waitForXenbusState(
   const onAbort = () => fail(options.signal?.reason);
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
-  delay(timeoutMs, stop.signal).then(() => {
-    if (!stop.signal.aborted) fail(new Error(`timed out after ${timeoutMs} ms`));
-  });
+  const armTimeout = () =>
+    delay(timeoutMs, stop.signal).then(() => {
+      if (!stop.signal.aborted) fail(new Error(`timed out after ${timeoutMs} ms`));
+    });
+  let armed = false;
   ended.promise.catch(() => {});
   const watch = store.watch(statePath, { initial: true });
   const events = watch[Symbol.asyncIterator]();
@@ -113,6 +115,10 @@ export async function waitForXenbusState(
       last = await Promise.race([store.tryRead(statePath), ended.promise]);
       const state = parseXenbusState(last);
       if (state !== undefined && accept.has(state)) return state;
+      if (!armed) {
+        armed = true;
+        armTimeout();
+      }
     }
   } finally {
     stop.abort();
