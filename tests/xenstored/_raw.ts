@@ -105,8 +105,8 @@ export class RawConn {
   }
 
   /** Sends a request and waits for its reply (not a watch event); returns the reply. */
-  async request(type: number, payload: string, txId = 0): Promise<Frame> {
-    const id = await this.send(type, payload, txId);
+  async request(type: number, payload: string, txId = 0, reqId?: number): Promise<Frame> {
+    const id = await this.send(type, payload, txId, reqId);
     const ok = await this.waitFor((fs) => fs.some((f) => f.reqId === id && f.type !== 15));
     const reply = this.#frames.find((f) => f.reqId === id && f.type !== 15);
     if (!ok || reply === undefined) {
