@@ -29,7 +29,7 @@ export interface MakeDomainOptions extends TransactionalOptions {
   uuid?: string;
   /** Ask for this domid. @default {the hypervisor's choice} */
   domid?: number;
-  /** @default {"pv"} */
+  /** The domain type, recorded in `/libxl/<domid>/type`. @default {"pv"} */
   type?: DomainType;
   /** `memory/static-max` in KiB. */
   maxMemKb: number;

@@ -26,7 +26,7 @@ export interface SimulatedBackendOptions {
   backendDomid?: number;
   /** Serve only these backend kinds. @default {every kind} */
   kinds?: readonly DeviceKind[];
-  /** @default {"normal"} */
+  /** How the driver behaves (see {@linkcode BackendBehaviour}). @default {"normal"} */
   behaviour?: BackendBehaviour;
   /** The delay of `late`, in milliseconds. @default {100} */
   lateMs?: number;

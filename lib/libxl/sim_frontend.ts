@@ -17,7 +17,7 @@ export type FrontendBehaviour = "normal" | "silent" | "late" | "crash";
 
 /** Options of {@linkcode SimulatedFrontend}. */
 export interface SimulatedFrontendOptions {
-  /** @default {"normal"} */
+  /** How the frontend behaves (see {@linkcode FrontendBehaviour}). @default {"normal"} */
   behaviour?: FrontendBehaviour;
   /** The delay of `late`, in milliseconds. @default {100} */
   lateMs?: number;

@@ -24,13 +24,13 @@ export interface PciFunction {
   vdevfn?: number;
   /** `name-N`, written when set. */
   name?: string;
-  /** @default {true} */
+  /** Translate MSI to INTx where needed (`msitranslate` in `opts-N`). @default {true} */
   msitranslate?: boolean;
-  /** @default {false} */
+  /** Let the guest manage the device's power state (`power_mgmt`). @default {false} */
   powerMgmt?: boolean;
-  /** @default {false} */
+  /** Let the guest write all config space (`permissive`). @default {false} */
   permissive?: boolean;
-  /** @default {"strict"} */
+  /** How reserved memory regions conflicts are treated (`rdm_policy`). @default {"strict"} */
   rdmPolicy?: "strict" | "relaxed";
 }
 
