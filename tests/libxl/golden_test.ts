@@ -6,8 +6,18 @@
 import assert from "node:assert/strict";
 import { connect } from "../../lib/client/mod.ts";
 import { addDevice } from "../../lib/libxl/device_add.ts";
+import { removeDevice } from "../../lib/libxl/device_remove.ts";
 import { vbd } from "../../lib/libxl/devices/vbd.ts";
 import { vif } from "../../lib/libxl/devices/vif.ts";
+import { pvConsole, vuart } from "../../lib/libxl/devices/console.ts";
+import { vkbd } from "../../lib/libxl/devices/vkbd.ts";
+import { vfb } from "../../lib/libxl/devices/vfb.ts";
+import { p9 } from "../../lib/libxl/devices/p9.ts";
+import { vtpm } from "../../lib/libxl/devices/vtpm.ts";
+import { vusb } from "../../lib/libxl/devices/vusb.ts";
+import { vdispl } from "../../lib/libxl/devices/vdispl.ts";
+import { vsnd } from "../../lib/libxl/devices/vsnd.ts";
+import { pci } from "../../lib/libxl/devices/pci.ts";
 import type { DeviceSpec } from "../../lib/libxl/device.ts";
 import { makeDomain } from "../../lib/libxl/domain.ts";
 import { backendPath, frontendPath, libxlDevicePath } from "../../lib/libxl/paths.ts";
@@ -17,7 +27,7 @@ import { formatTree } from "../../lib/libxl/tree.ts";
 import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
 import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
 import { forEachServer, type TestServer } from "../_helpers/servers.ts";
-import { fixture, lastTransaction, recording, testHypervisor } from "./_helpers.ts";
+import { expectedLayout, fixture, lastTransaction, recording, testHypervisor } from "./_helpers.ts";
 
 const UUID = "6e1a7b52-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 
@@ -187,3 +197,74 @@ forEachServer("formatTree() prints what the real xenstore-ls -f -p prints", asyn
   const ours = await formatTree(xs, "/local/domain/1", { root: false });
   assert.equal(ours, new TextDecoder().decode(out.stdout));
 }, { kinds: ["c"] });
+
+const OTHER_KINDS: [string, (domid: number) => DeviceSpec][] = [
+  ["vkbd (qemu)", (domid) => vkbd({ domid, devid: 0 })],
+  [
+    "vkbd (linux, vinput)",
+    (domid) => vkbd({ domid, devid: 1, backend: "linux", uniqueId: "k1", width: 800, height: 600 }),
+  ],
+  ["vfb", (domid) => vfb({ domid, devid: 0 })],
+  ["9pfs", (domid) => p9({ domid, devid: 0, tag: "share", path: "/srv/share" })],
+  ["vtpm", (domid) => vtpm({ domid, devid: 0, uuid: UUID })],
+  ["vusb (pv)", (domid) => vusb({ domid, devid: 0 })],
+  [
+    "vusb (devicemodel, /libxl only)",
+    (domid) => vusb({ domid, devid: 1, type: "devicemodel", ports: 2 }),
+  ],
+  [
+    "vdispl",
+    (domid) =>
+      vdispl({
+        domid,
+        devid: 0,
+        beAlloc: true,
+        connectors: [{ width: 1024, height: 768, uniqueId: "c0" }, {
+          width: 800,
+          height: 600,
+          uniqueId: "c1",
+        }],
+      }),
+  ],
+  [
+    "vsnd",
+    (domid) =>
+      vsnd({
+        domid,
+        devid: 0,
+        shortName: "card",
+        pcms: [{ name: "p0", streams: [{ uniqueId: "s0", type: "p" }] }],
+      }),
+  ],
+  ["console 1 (secondary)", (domid) => pvConsole({ domid, devid: 1, name: "chan" })],
+  ["vuart", (domid) => vuart({ domid, port: 5, ringRef: 4242 })],
+  ["pci", (domid) => pci({ domid, domainName: "guest1", functions: [{ bdf: "0000:03:00.0" }] })],
+];
+
+forEachServer(
+  "addDevice() lays out every other kind as §6 describes (keys, order, permissions)",
+  async (t, server) => {
+    await using xs = await connect({ path: server.socket });
+    const { domid } = await makeGuest1(xs, server, xs);
+    const specs = OTHER_KINDS.map(([name, build]) => [name, build(domid)] as const);
+    for (const [name, spec] of specs) {
+      await t.step(name, async () => {
+        await addDevice(xs, spec);
+        assert.deepEqual(
+          comparable(server, await deviceTree(xs, spec)),
+          comparable(server, expectedLayout(spec)),
+        );
+      });
+    }
+    await using _backend = await SimulatedBackend.start(xs);
+    for (const [name, spec] of specs) {
+      const result = await removeDevice(xs, spec);
+      assert.equal(result.forced, false, name);
+      assert.equal(await deviceTree(xs, spec), "", `${name} left paths behind`);
+    }
+    for (const gone of ["vuart", "device/vkbd", "device/vusb", "device/pci"]) {
+      assert.equal(await xs.exists(`/local/domain/${domid}/${gone}`), false, `~/${gone} emptied`);
+    }
+    assert.equal(await xs.exists(`/local/domain/${domid}/console/backend`), true, "console 0 kept");
+  },
+);
