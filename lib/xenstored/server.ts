@@ -29,8 +29,6 @@ export interface XenstoredHandle extends AsyncDisposable {
   readonly socket: string;
   /** The run directory. */
   readonly dir: string;
-  /** The protocol core (for inspection in tests). */
-  readonly core: XenstoredCore;
   /** Makes domain `domid` exist (the hypervisor side); INTRODUCE then opens its socket. */
   createDomain(domid: number): void;
   /**
@@ -166,10 +164,9 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
     await Promise.all(loops);
   };
 
-  return {
+  const handle: XenstoredHandle = {
     socket,
     dir,
-    core,
     createDomain: (domid) => core.createDomain(domid),
     async guest(domid) {
       core.createDomain(domid);
@@ -190,6 +187,17 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
     close,
     [Symbol.asyncDispose]: close,
   };
+  cores.set(handle, core);
+  return handle;
+}
+
+const cores = new WeakMap<XenstoredHandle, XenstoredCore>();
+
+/** The protocol core behind a handle (for tests that inspect server state). */
+export function coreOf(handle: XenstoredHandle): XenstoredCore {
+  const core = cores.get(handle);
+  if (core === undefined) throw new TypeError("Not a handle returned by startXenstored()");
+  return core;
 }
 
 /** Runs requests as an internal dom0 connection; throws when one fails. */

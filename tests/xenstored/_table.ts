@@ -8,7 +8,9 @@
 
 import assert from "node:assert/strict";
 import { encodePacket } from "../../lib/protocol/mod.ts";
-import { type Connection, type Quotas, XenstoredCore } from "../../lib/xenstored/mod.ts";
+import type { Connection } from "../../lib/xenstored/connection.ts";
+import { XenstoredCore } from "../../lib/xenstored/core.ts";
+import type { Quotas } from "../../lib/xenstored/mod.ts";
 import { bin } from "./_raw.ts";
 
 /** Request names used in rows, mapped to message types. */

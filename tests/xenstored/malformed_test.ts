@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { encodePacket } from "../../lib/protocol/mod.ts";
 import { startXenstored } from "../../lib/xenstored/mod.ts";
+import { coreOf } from "../../lib/xenstored/server.ts";
 import { rng } from "./_diff_gen.ts";
 import { bin, RawConn } from "./_raw.ts";
 import { Harness } from "./_table.ts";
@@ -151,7 +152,7 @@ Deno.test(`fuzz: ${FRAMES} malformed frames (seed ${SEED}) never kill the server
     while (sent < FRAMES) {
       const asGuest = r() < 0.3;
       // A fuzzed RELEASE from dom0 may have released the guest: introduce it again.
-      if (asGuest && xs.core.domains.findIntroduced(5) === undefined) await xs.guest(5);
+      if (asGuest && coreOf(xs).domains.findIntroduced(5) === undefined) await xs.guest(5);
       const conn = await RawConn.open(asGuest ? guestSock : xs.socket);
       const { frames, closes } = fuzzFrames(r, 1 + Math.floor(r() * 20));
       const last = closes ? frames.pop() : undefined;

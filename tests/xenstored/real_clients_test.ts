@@ -10,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import { startXenstored, type XenstoredHandle } from "../../lib/xenstored/mod.ts";
+import { coreOf } from "../../lib/xenstored/server.ts";
 import { REFXS_DIR } from "../_helpers/servers.ts";
 import { joinPosix } from "../_helpers/paths.ts";
 
@@ -98,7 +99,7 @@ realClientTest("xenstore-watch gets the initial event, then a write and an rm", 
     stderr: "piped",
   }).spawn();
   const until = Date.now() + 5000;
-  while (xs.core.watchCount === 0 && Date.now() < until) {
+  while (coreOf(xs).watchCount === 0 && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 10));
   }
   await tool(s, "xenstore-write", "/w/x", "1");
