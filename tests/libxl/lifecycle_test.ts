@@ -305,3 +305,32 @@ forEachServer(
     );
   },
 );
+
+forEachServer(
+  "SimulatedBackend in a driver domain serves its devices over the domain's own connection",
+  async (_t, server) => {
+    await using xs = await connect({ path: server.socket });
+    const hv = testHypervisor(server, xs);
+    const driver =
+      (await makeDomain(xs, { hypervisor: hv.hypervisor, name: "storage", maxMemKb: 65536 })).domid;
+    const domid =
+      (await makeDomain(xs, { hypervisor: hv.hypervisor, name: "client", maxMemKb: 65536 })).domid;
+    await using d = await connect({ path: hv.guestSocket(driver) });
+    await using backend = await SimulatedBackend.start(d, { backendDomid: driver, kinds: ["vbd"] });
+    const disk = await addDevice(
+      xs,
+      vbd({ domid, backendDomid: driver, vdev: "xvdb", target: "/dev/sdb" }),
+    );
+    await waitForXenbusState(xs, `${backendPath(disk)}/state`, XenbusState.Connected);
+    assert.equal(await xs.read(`${backendPath(disk)}/hotplug-status`), "connected");
+    assert.deepEqual(await xs.getPerms(backendPath(disk)), [
+      { domid: driver, access: "none" },
+      { domid, access: "read" },
+    ]);
+    const result = await removeDevice(xs, disk);
+    assert.deepEqual([result.closed, result.forced], [true, false]);
+    assert.equal(await xs.exists(`/local/domain/${driver}/backend/vbd`), false);
+    assert.equal(await xs.exists(`/local/domain/${domid}/device/vbd`), false);
+    assert.deepEqual(backend.errors, []);
+  },
+);
