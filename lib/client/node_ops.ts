@@ -67,6 +67,7 @@ export class NodeOps implements XenstoreOps {
   #request: RequestFn;
   #txId: number;
 
+  /** Operations sent with `request`, in transaction `txId` (0: none). */
   constructor(request: RequestFn, txId: number) {
     this.#request = request;
     this.#txId = txId;

@@ -29,6 +29,7 @@ export class XenstoreTransaction extends NodeOps implements Transaction {
   readonly id: number;
   #ended: string | undefined;
 
+  /** Wraps transaction `id`, already started on the server, sending through `request`. */
   constructor(request: RequestFn, id: number) {
     super(request, id);
     this.id = id;
@@ -39,6 +40,7 @@ export class XenstoreTransaction extends NodeOps implements Transaction {
     return this.#ended !== undefined;
   }
 
+  /** Sends in this transaction; rejects with `TypeError` once it has ended. */
   protected override send(type: number, payload: Uint8Array, path?: string): Promise<Uint8Array> {
     if (this.#ended !== undefined) {
       return Promise.reject(new TypeError(`Transaction ${this.id} has already ${this.#ended}`));

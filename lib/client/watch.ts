@@ -59,6 +59,10 @@ export class WatchIterator implements Watch, AsyncIterableIterator<WatchEvent> {
     this.close().catch(() => {});
   };
 
+  /**
+   * A watch of `path` with `token`, owned (unregistered) by `owner`; `registered` settles
+   * when the server answers the WATCH.
+   */
   constructor(
     owner: WatchOwner,
     path: string,

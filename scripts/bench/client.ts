@@ -39,7 +39,7 @@ interface Row {
 type Column = "raw" | "libxenstore" | "dxl" | "pyxs";
 const COLUMNS: Column[] = ["raw", "libxenstore", "dxl", "pyxs"];
 
-async function sh(cmd: string, args: string[], env?: Record<string, string>): Promise<string> {
+async function sh(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
   const out = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" })
     .output();
   const text = new TextDecoder().decode(out.stdout);
