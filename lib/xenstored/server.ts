@@ -47,7 +47,14 @@ export interface XenstoredHandle extends AsyncDisposable {
 interface Peer {
   sock: Deno.UnixConn;
   queue: Promise<void>;
+  /** Bytes handed to the socket writer and not yet written. */
+  pending: number;
 }
+
+/** Stop reading from a client while this much of its output waits to be written. */
+const READ_PAUSE_BYTES = 1 << 20;
+/** Drop a client (e.g. a watcher that never reads) once this much output waits. */
+const DROP_BYTES = 64 << 20;
 
 /**
  * Starts the embedded xenstored.
@@ -72,7 +79,11 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
     for (const [conn, peer] of peers) {
       if (!conn.hasOutput) continue;
       const bytes = conn.takeOutput();
-      peer.queue = peer.queue.then(() => writeAll(peer.sock, bytes)).catch(() => {});
+      peer.pending += bytes.length;
+      peer.queue = peer.queue.then(() => writeAll(peer.sock, bytes)).catch(() => {}).then(() => {
+        peer.pending -= bytes.length;
+      });
+      if (peer.pending > DROP_BYTES) core.disconnect(conn);
     }
   };
 
@@ -88,7 +99,7 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
       closeQuietly(sock);
       return;
     }
-    const peer: Peer = { sock, queue: Promise.resolve() };
+    const peer: Peer = { sock, queue: Promise.resolve(), pending: 0 };
     peers.set(conn, peer);
     const buf = new Uint8Array(65536);
     try {
@@ -98,6 +109,7 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
         core.receive(conn, buf.subarray(0, n));
         flush();
         if (conn.closed) break;
+        if (peer.pending > READ_PAUSE_BYTES) await peer.queue;
       }
     } catch {
       // the peer went away; fall through to the cleanup
