@@ -139,7 +139,8 @@ function checkOptions(o: MakeDomainOptions) {
  * `libxl__domain_make` (`~`, `/vm/<uuid>`, `/libxl/<domid>` with libxl's noperm / roperm /
  * rwperm layout, the name checked for uniqueness inside it), `dm-version`, one transaction
  * for the build (`memory/`, `domid`, `store/`, `cpu/`, `/vm/<uuid>/image`, `start_time`),
- * INTRODUCE, and the primary console.
+ * INTRODUCE, and the primary console. If any step fails, what was written is removed and
+ * the hypervisor destroys the domain again.
  *
  * @example
  * ```ts ignore
@@ -159,6 +160,26 @@ export async function makeDomain(
   const request: { uuid: string; domid?: number } = { uuid: o.uuid };
   if (options.domid !== undefined) request.domid = options.domid;
   const created: CreatedDomain = await options.hypervisor.createDomain(request);
+  try {
+    await writeDomain(store, created, o, options, tx);
+  } catch (error) {
+    const domid = created.domid;
+    for (const path of [vmPath(o.uuid), domainPath(domid), libxlDomainPath(domid)]) {
+      await rmIfPresent(store, path).catch(() => {});
+    }
+    await options.hypervisor.destroyDomain(domid).catch(() => {});
+    throw error;
+  }
+  return { domid: created.domid, name: o.name, uuid: o.uuid };
+}
+
+async function writeDomain(
+  store: LibxlStore,
+  created: CreatedDomain,
+  o: ReturnType<typeof checkOptions>,
+  options: MakeDomainOptions,
+  tx: TransactionalOptions,
+): Promise<void> {
   const domid = created.domid;
   const home = domainPath(domid);
   const vm = vmPath(o.uuid);
@@ -218,7 +239,6 @@ export async function makeDomain(
       { ...tx, checkExists: false },
     );
   }
-  return { domid, name: o.name, uuid: o.uuid };
 }
 
 /** Options of {@linkcode renameDomain}. */

@@ -10,7 +10,7 @@ import type { Watch } from "../client/types.ts";
 import type { DeviceKind } from "./device_kind.ts";
 import { checkDomid, parseBackendPath } from "./paths.ts";
 import type { LibxlStore } from "./store.ts";
-import { XenbusState } from "./xenbus_state.ts";
+import { switchXenbusState, XenbusState } from "./xenbus_state.ts";
 import { sleep } from "./xenbus_wait.ts";
 
 /**
@@ -159,13 +159,13 @@ export class SimulatedBackend implements AsyncDisposable {
         }
         await this.#pause();
         if (this.#stop.signal.aborted) return;
-        await this.#store.write(`${device}/state`, String(XenbusState.Closed));
+        await switchXenbusState(this.#store, device, XenbusState.Closed);
         return;
       }
       if (state !== String(XenbusState.Initialising) || online !== "1") return;
       await this.#pause();
       if (this.#stop.signal.aborted) return;
-      await this.#store.write(`${device}/state`, String(XenbusState.InitWait));
+      if (!(await switchXenbusState(this.#store, device, XenbusState.InitWait))) return;
       const script = await this.#store.tryRead(`${device}/script`);
       const hotplug = await this.#store.tryRead(`${device}/hotplug-status`);
       if (script !== undefined || hotplug !== undefined) {
@@ -175,7 +175,7 @@ export class SimulatedBackend implements AsyncDisposable {
       await this.#pause();
       if (this.#stop.signal.aborted) return;
       if ((await this.#store.tryRead(`${device}/state`)) !== String(XenbusState.InitWait)) return;
-      await this.#store.write(`${device}/state`, String(XenbusState.Connected));
+      await switchXenbusState(this.#store, device, XenbusState.Connected);
     } catch (error) {
       if (!this.#stop.signal.aborted) this.errors.push(error);
     }

@@ -9,7 +9,7 @@ import type { Watch } from "../client/types.ts";
 import type { DeviceRef } from "./device_add.ts";
 import { frontendPath, parseBackendPath } from "./paths.ts";
 import type { LibxlStore } from "./store.ts";
-import { parseXenbusState, XenbusState } from "./xenbus_state.ts";
+import { parseXenbusState, switchXenbusState, XenbusState } from "./xenbus_state.ts";
 import { sleep } from "./xenbus_wait.ts";
 
 /** How the frontend behaves: the same modes as the simulated backend driver. */
@@ -98,7 +98,7 @@ export class SimulatedFrontend implements AsyncDisposable {
 
   async #answer(backendState: XenbusState): Promise<void> {
     const mine = parseXenbusState(await this.#store.tryRead(`${this.#dir}/state`));
-    const set = (s: XenbusState) => this.#store.write(`${this.#dir}/state`, String(s));
+    const set = (s: XenbusState) => switchXenbusState(this.#store, this.#dir, s);
     if (backendState === XenbusState.InitWait && mine === XenbusState.Initialising) {
       await this.#store.write(`${this.#dir}/ring-ref`, "8");
       await this.#store.write(`${this.#dir}/event-channel`, "9");

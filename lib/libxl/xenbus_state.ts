@@ -50,3 +50,37 @@ export function parseXenbusState(text: string | undefined): XenbusState | undefi
   if (text === undefined || !/^[0-8]$/.test(text)) return undefined;
   return Number(text) as XenbusState;
 }
+
+/** What {@linkcode switchXenbusState} needs: a store with transactions. */
+export interface StateStore {
+  /** Runs `fn` in a transaction, rerunning it on EAGAIN. */
+  transaction<T>(
+    fn: (tx: {
+      tryRead(path: string): Promise<string | undefined>;
+      write(path: string, value: string): Promise<void>;
+    }) => Promise<T>,
+  ): Promise<T>;
+}
+
+/**
+ * Writes `<dir>/state` only if the node still exists, in one transaction — as Linux's
+ * `xenbus_switch_state` does, so a driver never re-creates a device the toolstack removed.
+ * Returns false when the node was gone.
+ *
+ * @example
+ * ```ts ignore
+ * import { switchXenbusState, XenbusState } from "./xenbus_state.ts";
+ * await switchXenbusState(xs, "/local/domain/0/backend/vif/1/0", XenbusState.Connected);
+ * ```
+ */
+export function switchXenbusState(
+  store: StateStore,
+  dir: string,
+  state: XenbusState,
+): Promise<boolean> {
+  return store.transaction(async (tx) => {
+    if ((await tx.tryRead(`${dir}/state`)) === undefined) return false;
+    await tx.write(`${dir}/state`, String(state));
+    return true;
+  });
+}

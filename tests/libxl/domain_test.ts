@@ -29,6 +29,8 @@ forEachServer(
       makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 }),
       (e: unknown) => e instanceof DomainNameInUseError && e.holder === a.domid,
     );
+    assert.equal(await xs.exists(`/local/domain/${b.domid + 1}`), false, "failed make cleaned up");
+    assert.deepEqual(hypervisor.domains, [a.domid, b.domid], "failed make destroyed its domain");
     assert.deepEqual(
       (await listDomains(xs)).map((d) => [d.domid, d.name, d.uuid, d.type]),
       [[a.domid, "web", a.uuid, "pv"], [b.domid, "db", b.uuid, "pv"]],
