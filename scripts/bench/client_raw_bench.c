@@ -4,11 +4,10 @@
  *
  *   client_raw_bench SOCKET seq N    N sequential READs of /bench/key, one write() and one
  *                                    read() per request; prints "<ops/s> <p50 us>"
- *   client_raw_bench SOCKET pipe N   N READs pipelined on one connection with poll():
- *                                    writes as fast as the socket takes them while reading
- *                                    replies; prints "<ops/s> 0"
+ *   client_raw_bench SOCKET pipe N   N READs pipelined on one connection: a thread writes
+ *                                    them all with one blocking write() while the main
+ *                                    thread reads replies in 1 MiB reads; prints "<ops/s> 0"
  */
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
+#include <pthread.h>
 
 #define PATH "/bench/key"
 #define FRAME (16 + sizeof PATH)
@@ -59,6 +58,23 @@ static long consume(uint8_t *buf, size_t *len) {
     return replies;
 }
 
+struct writer {
+    int fd;
+    const uint8_t *bytes;
+    size_t len;
+};
+
+static void *write_all(void *arg) {
+    struct writer *w = arg;
+    size_t at = 0;
+    while (at < w->len) {
+        ssize_t n = write(w->fd, w->bytes + at, w->len - at);
+        if (n <= 0) exit(1);
+        at += n;
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: %s SOCKET seq|pipe N\n", argv[0]);
@@ -98,26 +114,19 @@ int main(int argc, char **argv) {
     }
     uint8_t *out = malloc(FRAME * n);
     for (long i = 0; i < n; i++) frame(out + i * FRAME, (uint32_t)i + 1);
-    fcntl(fd, F_SETFL, O_NONBLOCK);
-    size_t sent = 0, total_bytes = FRAME * n;
+    struct writer w = {fd, out, FRAME * n};
+    pthread_t thread;
     long replies = 0;
+    static uint8_t big[1 << 20];
     double start = now_us();
+    pthread_create(&thread, NULL, write_all, &w);
     while (replies < n) {
-        struct pollfd p = {.fd = fd, .events = POLLIN | (sent < total_bytes ? POLLOUT : 0)};
-        poll(&p, 1, -1);
-        if ((p.revents & POLLOUT) && sent < total_bytes) {
-            ssize_t w = write(fd, out + sent, total_bytes - sent);
-            if (w > 0) sent += w;
-        }
-        if (p.revents & POLLIN) {
-            ssize_t r = read(fd, in + have, sizeof in - have);
-            if (r == 0) return 1;
-            if (r > 0) {
-                have += r;
-                replies += consume(in, &have);
-            }
-        }
+        ssize_t r = read(fd, big + have, sizeof big - have);
+        if (r <= 0) return 1;
+        have += r;
+        replies += consume(big, &have);
     }
+    pthread_join(thread, NULL);
     double total = now_us() - start;
     printf("%.0f 0\n", n / (total / 1e6));
     return 0;
