@@ -20,8 +20,11 @@ import {
   libxlDomainPath,
 } from "./paths.ts";
 import { backendPerms, frontendPerms, roFrontendPerms } from "./perms.ts";
-import type { Target, TransactionalOptions } from "./store.ts";
+import type { LibxlStore, Target, TransactionalOptions } from "./store.ts";
 import { inTransaction, listIfPresent, rmIfPresent } from "./store.ts";
+import { XenbusState } from "./xenbus_state.ts";
+import type { WaitForStateOptions } from "./xenbus_wait.ts";
+import { waitForXenbusState } from "./xenbus_wait.ts";
 
 /** A device id and kind within a domain. */
 export interface DeviceRef {
@@ -191,4 +194,30 @@ async function writeDevice(tx: Transaction, spec: DeviceSpec): Promise<void> {
     }
     for (const [key, value] of spec.back) await tx.write(`${record}/${key}`, value);
   }
+}
+
+/**
+ * Waits, as libxl does after an add (`libxl__wait_device_connection`), for the backend of a
+ * device to reach InitWait (or any later state up to Connected); returns at once for devices
+ * libxl does not wait on (QEMU backends, `vinput`, consoles). Rejects with
+ * `XenbusTimeoutError` on timeout or abort.
+ *
+ * @example
+ * ```ts ignore
+ * import { addDevice, waitForBackend } from "./device_add.ts";
+ * import { vif } from "./devices/vif.ts";
+ * const nic = await addDevice(xs, vif({ domid: 1, devid: 0 }));
+ * await waitForBackend(xs, nic, { timeoutMs: 10_000 });
+ * ```
+ */
+export async function waitForBackend(
+  store: LibxlStore,
+  spec: DeviceSpec,
+  options: Omit<WaitForStateOptions, "alsoAccept"> = {},
+): Promise<XenbusState | undefined> {
+  if (!spec.waitsForBackend || isLibxlOnly(spec)) return undefined;
+  return await waitForXenbusState(store, `${backendPath(spec)}/state`, XenbusState.InitWait, {
+    ...options,
+    alsoAccept: [XenbusState.Initialised, XenbusState.Connected],
+  });
 }

@@ -2,7 +2,13 @@
 
 import assert from "node:assert/strict";
 import { connect, type XenstoreClient } from "../../lib/client/mod.ts";
-import { addDevice, deviceExists, nextDeviceId } from "../../lib/libxl/device_add.ts";
+import {
+  addDevice,
+  deviceExists,
+  nextDeviceId,
+  waitForBackend,
+} from "../../lib/libxl/device_add.ts";
+import { formatTree } from "../../lib/libxl/tree.ts";
 import { listDevices } from "../../lib/libxl/device_list.ts";
 import { destroyDevice, removeDevice } from "../../lib/libxl/device_remove.ts";
 import { vbd } from "../../lib/libxl/devices/vbd.ts";
@@ -332,5 +338,51 @@ forEachServer(
     assert.equal(await xs.exists(`/local/domain/${driver}/backend/vbd`), false);
     assert.equal(await xs.exists(`/local/domain/${domid}/device/vbd`), false);
     assert.deepEqual(backend.errors, []);
+  },
+);
+
+forEachServer(
+  "addDevice() joins the caller's transaction: an aborted transaction leaves nothing",
+  async (_t, server) => {
+    await using xs = await connect({ path: server.socket });
+    const domid = await guest(xs, server);
+    const before = await formatTree(xs, "/");
+    await assert.rejects(
+      xs.transaction(async (tx) => {
+        await addDevice(tx, vif({ domid, devid: 0 }));
+        await addDevice(tx, vbd({ domid, vdev: "xvda", target: "/dev/loop0" }));
+        assert.equal(await deviceExists(tx, { domid, kind: "vif", devid: 0 }), true);
+        throw new Error("caller changed its mind");
+      }),
+      /caller changed its mind/,
+    );
+    assert.equal(await formatTree(xs, "/"), before);
+    await xs.transaction(async (tx) => {
+      await addDevice(tx, vif({ domid, devid: 0 }));
+      await addDevice(tx, { domid, kind: "vif", build: (devid) => vif({ domid, devid }) });
+    });
+    assert.deepEqual((await listDevices(xs, domid, { kind: "vif" })).map((d) => d.devid), [0, 1]);
+  },
+);
+
+forEachServer(
+  "waitForBackend() waits for InitWait as libxl does, and not at all for QEMU backends",
+  async (_t, server) => {
+    await using xs = await connect({ path: server.socket });
+    const domid = await guest(xs, server);
+    const qdisk = await addDevice(
+      xs,
+      vbd({ domid, vdev: "xvdb", target: "/srv/b", backend: "qdisk" }),
+    );
+    assert.equal(await waitForBackend(xs, qdisk), undefined);
+    const disk = await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/loop0" }));
+    const timer = manualTimer();
+    const pending = waitForBackend(xs, disk, { delay: timer.delay });
+    await until(() => timer.waiting > 0, "the timeout to be armed");
+    timer.fire();
+    await assert.rejects(pending, XenbusTimeoutError);
+    await using _backend = await SimulatedBackend.start(xs, { kinds: ["vbd"] });
+    const state = await waitForBackend(xs, disk);
+    assert.ok(state !== undefined && state >= XenbusState.InitWait, `state ${state}`);
   },
 );
