@@ -149,10 +149,14 @@ export class Access {
   }
 
   /** `access_node` for a write: new generation, and the transaction's copy. */
-  wrote(path: string, rec: Rec): void {
+  wrote(path: string, rec: Rec, created = false): void {
     rec.gen = ++this.core.tree.generation;
     const tx = this.tx;
-    if (tx === undefined) return;
+    if (tx === undefined) {
+      const dirty = this.core.dirty;
+      if (dirty !== undefined) dirty.set(path, created || (dirty.get(path) ?? false));
+      return;
+    }
     let entry = tx.accessed.get(path);
     if (entry === undefined) {
       entry = {
@@ -172,6 +176,7 @@ export class Access {
 
   #deleted(path: string): void {
     ++this.core.tree.generation;
+    if (this.tx === undefined) this.core.dirty?.set(path, false);
     const entry = this.tx?.accessed.get(path);
     if (entry === undefined) return;
     entry.modified = true;
@@ -225,7 +230,7 @@ export class Access {
       const v = i === 0 ? value : "";
       const rec: Rec = tx ? new TxNode(v, perms, 0, []) : new Node(v, perms, 0);
       if (child !== undefined) this.#link(rec, baseName(names[i - 1] as string), child);
-      this.wrote(p, rec);
+      this.wrote(p, rec, true);
       this.#entryDelta((perms[0] as PermEntry).id, 1);
       if (i === 0) leaf = rec;
       if (i === 1) leafParent = rec;

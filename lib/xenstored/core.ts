@@ -56,7 +56,12 @@ export class XenstoredCore {
   ]);
   /** Called when a domain is introduced or released (the server opens or closes its socket). */
   onDomainChange: ((domid: number, introduced: boolean) => void) | undefined;
-  /** Called after a change has been applied to the tree (persistence hooks in here). */
+  /**
+   * Paths changed since the last flush (only while persistence is on): `true` when the node
+   * was (re)created, so it moved to the end of its parent's children.
+   */
+  dirty: Map<string, boolean> | undefined;
+  /** Called after each batch of requests (persistence flushes here). */
   onCommit: (() => void) | undefined;
   readonly #request: Request = { type: 0, reqId: 0, txId: 0, payload: new Uint8Array(0) };
 
@@ -157,9 +162,10 @@ export class XenstoredCore {
       req.payload = buf.subarray(at + HEADER_SIZE, at + HEADER_SIZE + len);
       at += HEADER_SIZE + len;
       this.process(conn, req);
-      if (conn.closed) return;
+      if (conn.closed) break;
     }
     if (at < buf.length) conn.pending = buf.slice(at);
+    this.onCommit?.();
   }
 
   /** Processes one request (`process_message`). */
@@ -186,7 +192,6 @@ export class XenstoredCore {
     } catch (e) {
       this.#error(conn, req, e instanceof Errno ? e.code : "EINVAL");
     }
-    if (tx === undefined) this.onCommit?.();
   }
 
   #error(conn: Connection, req: Request, code: string): void {

@@ -114,7 +114,9 @@ function commit(core: XenstoredCore, conn: Connection, tx: Transaction): void {
   const nodes = new Map<string, Node>();
   for (const [path, a] of tx.accessed) {
     if (!a.modified || a.node === undefined) continue;
-    const node = tree.lookup(path) ?? new Node("", a.node.perms, 0);
+    const live = tree.lookup(path);
+    const node = live ?? new Node("", a.node.perms, 0);
+    core.dirty?.set(path, live === undefined || (core.dirty.get(path) ?? false));
     node.value = a.node.value;
     node.perms = a.node.perms;
     node.gen = ++tree.generation;
@@ -137,6 +139,19 @@ function commit(core: XenstoredCore, conn: Connection, tx: Transaction): void {
       if (kid !== undefined) kids.set(name, kid);
     }
     node.kids = kids.size === 0 ? undefined : kids;
+    // The children's order changed: persist them again, in their new order.
+    if (core.dirty !== undefined) {
+      for (const name of kids.keys()) {
+        const p = childPath(path, name);
+        core.dirty.delete(p);
+        core.dirty.set(p, true);
+      }
+    }
+  }
+  if (core.dirty !== undefined) {
+    for (const [path, a] of tx.accessed) {
+      if (a.modified && a.node === undefined) core.dirty.set(path, false);
+    }
   }
   for (const [domid, delta] of tx.changedDomains) {
     const d = core.domains.find(domid);

@@ -9,11 +9,17 @@
 import { Connection } from "./connection.ts";
 import { XenstoredCore } from "./core.ts";
 import type { Quotas } from "./quotas.ts";
+import { openState, type StateStore } from "./state.ts";
 
 /** Options of {@linkcode startXenstored}. */
 export interface StartXenstoredOptions {
   /** Directory for the sockets (created if missing). */
   dir: string;
+  /**
+   * SQLite file that keeps the tree across restarts (WAL, one SQLite transaction per batch of
+   * requests). @default {undefined (in memory, like `xenstored -I on`)}
+   */
+  state?: string | undefined;
   /** Quota overrides. @default {C xenstored's defaults} */
   quotas?: Partial<Quotas> | undefined;
   /**
@@ -70,6 +76,13 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
   const dir = options.dir;
   await Deno.mkdir(`${dir}/domains`, { recursive: true });
   const core = new XenstoredCore({ quotas: options.quotas ?? {} });
+  let state: StateStore | undefined;
+  if (options.state !== undefined) {
+    state = openState(options.state, core);
+    state.restore();
+    const store = state;
+    core.onCommit = () => store.flush();
+  }
   const peers = new Map<Connection, Peer>();
   const listeners = new Map<number | "main", Deno.Listener<Deno.UnixConn, Deno.UnixAddr>>();
   const loops: Promise<void>[] = [];
@@ -158,6 +171,7 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
     }
   };
   if (options.initDom0 ?? false) initDom0(core);
+  core.onCommit?.();
   const socket = `${dir}/socket`;
   listen("main", socket);
 
@@ -174,6 +188,7 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
     }
     for (const conn of [...peers.keys()]) core.disconnect(conn);
     await Promise.all(loops);
+    state?.close();
   };
 
   const handle: XenstoredHandle = {
@@ -187,6 +202,7 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
         [14, [`/local/domain/${domid}`, `n${domid}`, "r0"]],
         [8, [String(domid), "0", "1"]],
       ]);
+      core.onCommit?.();
       flush();
       return await Promise.resolve(domainSocket(domid));
     },

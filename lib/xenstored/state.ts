@@ -1,0 +1,146 @@
+/**
+ * Optional persistence of the node tree in SQLite (`node:sqlite`, WAL): every batch of
+ * changes the core applied (a request, or all the whole frames of one read) is written in one
+ * SQLite transaction, so a kill -9 loses nothing that was acknowledged... once the batch is
+ * flushed, and never shows half a xenstore transaction. Domains are not persisted: as after a
+ * restart of C xenstored, the toolstack introduces them again.
+ *
+ * @module
+ */
+
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { XenstoredCore } from "./core.ts";
+import { internPerms, type PermEntry } from "./node_perms.ts";
+import { childPath, Node, parentOf, toValue, valueBytes } from "./store.ts";
+
+/** An open state file bound to a core. */
+export interface StateStore {
+  /** Loads the saved tree into the core (replacing its initial tree). */
+  restore(): void;
+  /** Writes the paths the core marked dirty, in one SQLite transaction. */
+  flush(): void;
+  /** Closes the database. */
+  close(): void;
+}
+
+/**
+ * Opens (creating if needed) a state file for `core` and starts tracking its changes.
+ *
+ * @example
+ * ```ts ignore
+ * import { XenstoredCore } from "./core.ts";
+ * import { openState } from "./state.ts";
+ * const core = new XenstoredCore();
+ * const state = openState("/tmp/xs.sqlite", core);
+ * state.restore();
+ * ```
+ */
+export function openState(path: string, core: XenstoredCore): StateStore {
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode=WAL");
+  db.exec("PRAGMA synchronous=FULL");
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS nodes (
+       path TEXT PRIMARY KEY, ord INTEGER NOT NULL, value BLOB NOT NULL,
+       perms TEXT NOT NULL, gen INTEGER NOT NULL)`,
+  );
+  const upsertNew: StatementSync = db.prepare(
+    `INSERT INTO nodes (path, ord, value, perms, gen) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT(path) DO UPDATE SET ord = excluded.ord, value = excluded.value,
+       perms = excluded.perms, gen = excluded.gen`,
+  );
+  const upsertKeep: StatementSync = db.prepare(
+    `INSERT INTO nodes (path, ord, value, perms, gen) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT(path) DO UPDATE SET value = excluded.value, perms = excluded.perms,
+       gen = excluded.gen`,
+  );
+  const remove: StatementSync = db.prepare("DELETE FROM nodes WHERE path = ?");
+  const maxOrd = db.prepare("SELECT COALESCE(MAX(ord), 0) AS m FROM nodes").get() as { m: number };
+  let ord = Number(maxOrd.m);
+  const dirty = new Map<string, boolean>();
+  core.dirty = dirty;
+
+  const save = (path: string, created: boolean) => {
+    const node = core.tree.lookup(path);
+    if (node === undefined) {
+      remove.run(path);
+      return;
+    }
+    const perms = JSON.stringify(node.perms.map((p) => [p.id, p.bits]));
+    (created ? upsertNew : upsertKeep).run(path, ++ord, valueBytes(node.value), perms, node.gen);
+  };
+
+  return {
+    restore() {
+      const rows = db.prepare("SELECT path, value, perms, gen FROM nodes ORDER BY ord").all() as {
+        path: string;
+        value: Uint8Array;
+        perms: string;
+        gen: number;
+      }[];
+      // Parents before children (nodes are written bottom-up); siblings keep their order.
+      const depth = (p: string) => p === "/" ? 0 : p.split("/").length - 1;
+      rows.sort((a, b) => depth(a.path) - depth(b.path));
+      if (rows.length === 0) {
+        for (const p of ["/", "/tool", "/tool/xenstored"]) dirty.set(p, true);
+        return;
+      }
+      const tree = core.tree;
+      tree.root.kids = undefined;
+      let maxGen = 0;
+      for (const row of rows) {
+        const perms = internPerms(
+          (JSON.parse(row.perms) as [number, number][]).map(([id, bits]): PermEntry => ({
+            id,
+            bits,
+          })),
+        );
+        const gen = Number(row.gen);
+        maxGen = Math.max(maxGen, gen);
+        if (row.path === "/") {
+          tree.root.value = toValue(row.value);
+          tree.root.perms = perms;
+          tree.root.gen = gen;
+          continue;
+        }
+        const parent = tree.lookup(parentOf(row.path));
+        if (parent === undefined) {
+          throw new Error(`State file is corrupt: "${row.path}" has no parent`);
+        }
+        parent.kids ??= new Map();
+        parent.kids.set(
+          row.path.slice(row.path.lastIndexOf("/") + 1),
+          new Node(toValue(row.value), perms, gen),
+        );
+      }
+      tree.generation = maxGen + 1;
+      const dom0 = core.domains.find(0);
+      const counts = new Map<number, number>();
+      const count = (node: Node, path: string) => {
+        const owner = (node.perms[0] as PermEntry).id;
+        counts.set(owner, (counts.get(owner) ?? 0) + 1);
+        if (node.kids !== undefined) {
+          for (const [name, kid] of node.kids) count(kid, childPath(path, name));
+        }
+      };
+      count(tree.root, "/");
+      if (dom0 !== undefined) dom0.nbentry = counts.get(0) ?? 0;
+    },
+    flush() {
+      if (dirty.size === 0) return;
+      db.exec("BEGIN");
+      try {
+        for (const [path, created] of dirty) save(path, created);
+        db.exec("COMMIT");
+      } catch (e) {
+        db.exec("ROLLBACK");
+        throw e;
+      }
+      dirty.clear();
+    },
+    close() {
+      core.dirty = undefined;
+      db.close();
+    },
+  };
+}
