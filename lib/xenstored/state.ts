@@ -1,9 +1,9 @@
 /**
- * Optional persistence of the node tree in SQLite (`node:sqlite`, WAL): every batch of
- * changes the core applied (a request, or all the whole frames of one read) is written in one
- * SQLite transaction, so a kill -9 loses nothing that was acknowledged... once the batch is
- * flushed, and never shows half a xenstore transaction. Domains are not persisted: as after a
- * restart of C xenstored, the toolstack introduces them again.
+ * Optional persistence of the node tree in SQLite (`node:sqlite`, WAL, synchronous=FULL):
+ * the changes of each batch of requests (all the whole frames of one read) are written in one
+ * SQLite transaction before any reply of the batch is sent, so a kill -9 loses nothing that
+ * was acknowledged and never shows half a xenstore transaction. Domains are not persisted: as
+ * after a restart of C xenstored, the toolstack introduces them again.
  *
  * @module
  */
