@@ -45,7 +45,8 @@ export async function readDeviceRecord(
   ops: XenstoreOps,
   device: DeviceRef,
 ): Promise<DeviceRecord | undefined> {
-  const libxlPath = libxlDevicePath(device);
+  const ref: DeviceRef = { domid: device.domid, kind: device.kind, devid: device.devid };
+  const libxlPath = libxlDevicePath(ref);
   const names = await listIfPresent(ops, libxlPath);
   if (names.length === 0 && (await ops.tryRead(libxlPath)) === undefined) return undefined;
   const keys: Record<string, string> = {};
@@ -60,7 +61,7 @@ export async function readDeviceRecord(
   }
   if (be === undefined && fe === undefined) {
     return {
-      ...device,
+      ...ref,
       backendDomid: 0,
       backendKind: "none",
       libxlPath,
@@ -71,10 +72,10 @@ export async function readDeviceRecord(
   }
   if (be === undefined || fe === undefined) return undefined;
   const parsed = parseBackendPath(be);
-  if (parsed === undefined || parsed.domid !== device.domid || parsed.devid !== device.devid) {
+  if (parsed === undefined || parsed.domid !== ref.domid || parsed.devid !== ref.devid) {
     return undefined;
   }
-  const address = { ...device, backendDomid: parsed.backendDomid, backendKind: parsed.backendKind };
+  const address = { ...ref, backendDomid: parsed.backendDomid, backendKind: parsed.backendKind };
   if (fe !== frontendPath(address) || be !== backendPath(address)) return undefined;
   return { ...address, libxlPath, frontendPath: fe, backendPath: be, keys };
 }

@@ -134,7 +134,8 @@ async function requestClose(
  * frontend, the record and the backend. A missing backend `state` means the backend is
  * gone: clean up at once. Rejects with `DeviceNotFoundError` when `/libxl` has no (valid)
  * record, and — only in `never` mode — with `XenbusTimeoutError` when the backend does not
- * close in time.
+ * close in time. Consoles and vuarts have no such handshake (xenconsoled does not answer
+ * it): libxl removes them with {@linkcode cleanupDevice} alone, as `destroyDomain` does.
  *
  * @example
  * ```ts ignore
@@ -151,7 +152,7 @@ export async function removeDevice(
   const txOptions: TransactionalOptions = {};
   if (options.attempts !== undefined) txOptions.attempts = options.attempts;
   if (options.signal !== undefined) txOptions.signal = options.signal;
-  const record = await store.transaction((tx) => readDeviceRecord(tx, device));
+  const record = await inTransaction(store, (tx) => readDeviceRecord(tx, device), txOptions);
   if (record === undefined) {
     throw new DeviceNotFoundError(`/libxl/${device.domid}/device/${device.kind}/${device.devid}`);
   }
