@@ -121,16 +121,6 @@ export class Connection {
     });
   }
 
-  /**
-   * Writes raw bytes as they are, bypassing framing and the payload limit (for tests that
-   * send malformed frames). Replies to such bytes cannot be matched to a request.
-   */
-  async sendRaw(bytes: Uint8Array): Promise<void> {
-    if (this.#closed !== undefined) throw this.#closedError();
-    await this.#writing;
-    await this.#writeAll(bytes);
-  }
-
   /** Closes the socket; every pending request rejects with `ConnectionClosedError`. */
   async close(): Promise<void> {
     this.#fail(new ConnectionClosedError("The xenstore connection was closed by the client"));
