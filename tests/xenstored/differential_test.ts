@@ -78,7 +78,24 @@ async function runStep(side: Side, step: Step, reqId: number): Promise<string[]>
   return out;
 }
 
-Deno.test(`differential: seed ${SEED}, ${COUNT} steps, C xenstored vs embedded`, async () => {
+const LOW_QUOTAS: [string, number][] = [
+  ["nodes", 30],
+  ["watches", 4],
+  ["transactions", 2],
+  ["permissions", 3],
+  ["node-size", 300],
+  ["transaction-nodes", 20],
+];
+
+for (const quotas of [[], LOW_QUOTAS]) {
+  const label = quotas.length === 0 ? "default quotas" : "low guest quotas";
+  Deno.test(
+    `differential: seed ${SEED}, ${COUNT} steps, ${label}, C xenstored vs embedded`,
+    () => differential(quotas),
+  );
+}
+
+async function differential(quotas: [string, number][]): Promise<void> {
   const reason = await refxsUnavailable();
   if (reason !== undefined) {
     if (Deno.env.get("CI") === "true") {
@@ -90,6 +107,13 @@ Deno.test(`differential: seed ${SEED}, ${COUNT} steps, C xenstored vs embedded`,
   }
   const c = await open("c");
   const e = await open("embedded");
+  for (const side of [c, e]) {
+    for (const [name, value] of quotas) {
+      const r = await (side.conns[0] as RawConn).request(0, `quota\0set\0${name}\0${value}\0`);
+      assert.equal(r.body, "OK\0", `quota ${name} on ${side.server.kind}`);
+      (side.conns[0] as RawConn).take();
+    }
+  }
   try {
     const r = rng(SEED);
     const history: string[] = [];
@@ -134,4 +158,4 @@ Deno.test(`differential: seed ${SEED}, ${COUNT} steps, C xenstored vs embedded`,
       await side.server[Symbol.asyncDispose]();
     }
   }
-});
+}
