@@ -142,9 +142,10 @@ export class Access {
   }
 
   /** Throws ENOSPC when an unprivileged writer's node record would reach `node-size`. */
-  checkSize(valueLength: number, permCount: number, childBytes: number): void {
+  checkSize(valueLength: number, permCount: number, childBytes: number | Rec): void {
     if (!this.#unpriv) return;
-    const size = RECORD_HEADER + PERM_SIZE * permCount + valueLength + childBytes;
+    const kids = typeof childBytes === "number" ? childBytes : kidBytes(childBytes);
+    const size = RECORD_HEADER + PERM_SIZE * permCount + valueLength + kids;
     if (size >= this.core.quotas["node-size"]) throw new Errno("ENOSPC");
   }
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Access, Errno, kidBytes, kidNames, type Rec } from "./access.ts";
+import { type Access, Errno, kidNames, type Rec } from "./access.ts";
 import { atoi, countNuls, getStrings, oneArg } from "./_bytes.ts";
 import {
   formatNodePerms,
@@ -49,7 +49,7 @@ export function doWrite(access: Access, req: Request): void {
   let parent: Rec | undefined;
   try {
     node = access.get(name, W);
-    access.checkSize(bytes.length, node.perms.length, kidBytes(node));
+    access.checkSize(bytes.length, node.perms.length, node);
     node.value = toValue(bytes);
     access.wrote(name, node);
   } catch (e) {
@@ -160,7 +160,7 @@ export function doSetPerms(access: Access, req: Request): void {
   const oldPerms: NodePerms = node.perms;
   const oldOwner = (oldPerms[0] as PermEntry).id;
   if (conn.unprivileged && (perms[0] as PermEntry).id !== oldOwner) throw new Errno("EPERM");
-  access.checkSize(node.value.length, perms.length, kidBytes(node));
+  access.checkSize(node.value.length, perms.length, node);
   access.changeOwner(oldOwner, (perms[0] as PermEntry).id);
   node.perms = perms;
   access.wrote(name, node);

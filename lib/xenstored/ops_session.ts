@@ -11,7 +11,7 @@ import type { Connection } from "./connection.ts";
 import type { XenstoredCore } from "./core.ts";
 import type { Request } from "./ops.ts";
 import { childPath, isValidNodename, Node } from "./store.ts";
-import { NO_GENERATION, type Transaction } from "./transaction.ts";
+import { NO_GENERATION, Transaction } from "./transaction.ts";
 import { watchPath } from "./watches.ts";
 
 /** WATCH `path|token|` (or `path|token|depth|`) → OK, then the initial event. */
@@ -49,7 +49,7 @@ export function doWatch(access: Access, req: Request): void {
 /** UNWATCH `path|token|` → OK, or ENOENT when no such watch. */
 export function doUnwatch(access: Access, req: Request): void {
   const conn = access.conn!;
-  const vec = getStrings(access.conn === undefined ? new Uint8Array() : req.payload);
+  const vec = getStrings(req.payload);
   if (vec.length !== 2) throw new Errno("EINVAL");
   const node = access.core.canonicalize(conn, vec[0] as string);
   const i = conn.watches.findIndex((w) => w.node === node && w.token === vec[1]);
@@ -78,11 +78,9 @@ export function doTransactionStart(access: Access, req: Request): void {
   while (id === 0 || conn.transactions.has(id)) id = (id + 1) >>> 0;
   conn.nextTxId = (id + 1) >>> 0;
   ++core.tree.generation;
-  conn.transactions.set(id, new TransactionImpl(id));
+  conn.transactions.set(id, new Transaction(id));
   core.reply(conn, req, [`${id}\0`]);
 }
-
-import { Transaction as TransactionImpl } from "./transaction.ts";
 
 /** TRANSACTION_END `T|` or `F|` → OK; EAGAIN when a node the transaction read changed. */
 export function doTransactionEnd(access: Access, req: Request): void {
