@@ -202,24 +202,32 @@ forEachServer("domain and admin operations", async (t, server) => {
     assert.deepEqual(seen.map((e) => e.kind === "change" && e.initial), [true]);
   });
   await t.step("control() returns the server's text", async () => {
-    if (server.kind === "c") assert.match(await xs.control("help"), /quota/);
-    else assert.equal(await xs.control("help"), "OK");
+    // CONTROL's commands are implementation-specific: C lists them, oxenstored says OK.
+    const help = await xs.control("help");
+    if (server.kind === "c") assert.match(help, /quota/);
+    else if (server.kind === "ocaml") assert.equal(help, "OK");
+    else assert.equal(typeof help, "string");
   });
   await t.step("domids outside 0..65535 are refused before sending", async () => {
     await assert.rejects(xs.getDomainPath(-1), RangeError);
     await assert.rejects(xs.release(1.5), /domid must be an integer/);
   });
-  await t.step("GET/SET_FEATURE and GET/SET_QUOTA are ENOSYS on Xen 4.17", async () => {
-    // Both 4.17 daemons predate these messages. oxenstored never answers a request with an
-    // empty payload (real-daemons.md), so argument-less getFeature()/listQuotas() are only
-    // sent to C.
-    if (server.kind === "c") {
-      await rejectsWith(xs.getFeature(), "ENOSYS", "GET_FEATURE");
-      await rejectsWith(xs.listQuotas(), "ENOSYS", "GET_QUOTA");
-    }
-    await rejectsWith(xs.getFeature(0), "ENOSYS", "GET_FEATURE");
-    await rejectsWith(xs.setFeature(0, 1), "ENOSYS", "SET_FEATURE");
-    await rejectsWith(xs.getQuota("nodes"), "ENOSYS", "GET_QUOTA");
-    await rejectsWith(xs.setQuota("nodes", 10, { domid: 1 }), "ENOSYS", "SET_QUOTA");
+  await t.step({
+    name: "GET/SET_FEATURE and GET/SET_QUOTA are ENOSYS on Xen 4.17",
+    // A Xen 4.17 fact, not a rule: the embedded xenstored's answers are its own tests' job.
+    ignore: server.kind === "embedded",
+    fn: async () => {
+      // Both 4.17 daemons predate these messages. oxenstored never answers a request with an
+      // empty payload (real-daemons.md), so argument-less getFeature()/listQuotas() are only
+      // sent to C.
+      if (server.kind === "c") {
+        await rejectsWith(xs.getFeature(), "ENOSYS", "GET_FEATURE");
+        await rejectsWith(xs.listQuotas(), "ENOSYS", "GET_QUOTA");
+      }
+      await rejectsWith(xs.getFeature(0), "ENOSYS", "GET_FEATURE");
+      await rejectsWith(xs.setFeature(0, 1), "ENOSYS", "SET_FEATURE");
+      await rejectsWith(xs.getQuota("nodes"), "ENOSYS", "GET_QUOTA");
+      await rejectsWith(xs.setQuota("nodes", 10, { domid: 1 }), "ENOSYS", "SET_QUOTA");
+    },
   });
 });

@@ -112,14 +112,18 @@ forEachServer("watch() registration and teardown", async (t, server) => {
     assert.deepEqual(await take(a, 1), ["/shared/a/y"]);
     assert.deepEqual(await take(b, 1), ["/shared/b/x"]);
   });
-  await t.step("a depth is sent as WATCH's third argument", async () => {
-    // Xen 4.17 predates watch depth (GET_FEATURE is ENOSYS): both daemons refuse the extra
-    // argument with EINVAL, which proves it was sent; without a depth the same watch works.
-    const watch = xs.watch("/depth", { depth: 0 });
-    await assert.rejects(watch.ready, (e) => e instanceof XenstoreError && e.code === "EINVAL");
-    await assert.rejects(watch.next(), XenstoreError);
-    await using plain = xs.watch("/depth");
-    await plain.ready;
+  await t.step({
+    name: "a depth is sent as WATCH's third argument (Xen 4.17 refuses it)",
+    ignore: server.kind === "embedded",
+    fn: async () => {
+      // Xen 4.17 predates watch depth (GET_FEATURE is ENOSYS): both daemons refuse the extra
+      // argument with EINVAL, which proves it was sent; without a depth the same watch works.
+      const watch = xs.watch("/depth", { depth: 0 });
+      await assert.rejects(watch.ready, (e) => e instanceof XenstoreError && e.code === "EINVAL");
+      await assert.rejects(watch.next(), XenstoreError);
+      await using plain = xs.watch("/depth");
+      await plain.ready;
+    },
   });
   await t.step("client.close() ends every watch iterator", async () => {
     const other = await connect({ path: server.socket });
