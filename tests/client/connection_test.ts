@@ -31,7 +31,7 @@ Deno.test("replies that arrive out of order reach the request with their req_id"
   assert.deepEqual(values, ["value of /a", "value of /b", "value of /c"]);
 });
 
-Deno.test("requests issued in one tick are written together, each with its own req_id", async () => {
+Deno.test("50 requests issued in one tick each get their own req_id and reply", async () => {
   await using server = await fakeServer(async (peer) => {
     const reqs = await peer.receive(50);
     assert.ok(reqs);
