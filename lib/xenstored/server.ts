@@ -92,10 +92,17 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
     for (const [conn, peer] of peers) {
       if (!conn.hasOutput) continue;
       const bytes = conn.takeOutput();
+      const idle = peer.pending === 0;
       peer.pending += bytes.length;
-      peer.queue = peer.queue.then(() => writeAll(peer.sock, bytes)).catch(() => {}).then(() => {
+      const done = () => {
         peer.pending -= bytes.length;
-      });
+      };
+      // Idle socket: write at once (one promise hop less per request); else queue behind.
+      peer.queue = (idle ? writeAll(peer.sock, bytes) : peer.queue.then(() =>
+        writeAll(peer.sock, bytes)
+      ))
+        .catch(() => {})
+        .then(done);
       if (peer.pending > DROP_BYTES) core.disconnect(conn);
     }
   };
