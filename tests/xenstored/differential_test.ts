@@ -152,6 +152,18 @@ async function differential(quotas: [string, number][]): Promise<void> {
       return [conn.take().filter((f) => f.type === 15).map(norm).sort(), tree.body];
     };
     assert.deepEqual(await rel(e), await rel(c));
+    // And the hypervisor destroying the other guest: the same events and the same tree.
+    const destroy = async (side: Side) => {
+      await side.server.destroyDomain(GUESTS[0] as number);
+      const conn = side.conns[0] as RawConn;
+      // C notices the destruction asynchronously (VIRQ): wait for its event.
+      await conn.waitFor((fs) => fs.some((f) => f.type === 15 && f.body.startsWith("@release")));
+      await conn.request(10, "0\0");
+      const tree = await conn.request(1, `/local/domain\0`);
+      const intro = await conn.request(17, `${GUESTS[0]}\0`);
+      return [conn.take().filter((f) => f.type === 15).map(norm).sort(), tree.body, intro.body];
+    };
+    assert.deepEqual(await destroy(e), await destroy(c));
   } finally {
     for (const side of [c, e]) {
       for (const conn of side.conns) await conn.close();
