@@ -16,6 +16,7 @@ import { type Accessed, NO_GENERATION, type Transaction, TxNode } from "./transa
 export class Errno {
   /** The errno name (`ENOENT`, ...). */
   readonly code: string;
+  /** An error reply with errno name `code`. */
   constructor(code: string) {
     this.code = code;
   }
@@ -63,10 +64,14 @@ export function permForConn(conn: Connection | undefined, perms: readonly PermEn
 
 /** One request's view of the store: a connection (or the core itself) and its transaction. */
 export class Access {
+  /** The server. */
   readonly core: XenstoredCore;
+  /** The requesting connection; `undefined` for the server's own changes (domain removal). */
   readonly conn: Connection | undefined;
+  /** The transaction the request runs in. */
   readonly tx: Transaction | undefined;
 
+  /** A view for one request. */
   constructor(core: XenstoredCore, conn: Connection | undefined, tx: Transaction | undefined) {
     this.core = core;
     this.conn = conn;

@@ -42,6 +42,7 @@ export class Connection {
   #events: Set<string> | undefined;
   readonly #onClose: (() => void) | undefined;
 
+  /** A connection acting as domain `id` (0 and no domain for a dom0 socket client). */
   constructor(id: number, domain: DomainInfo | undefined, onClose?: () => void) {
     this.id = id;
     this.domain = domain;

@@ -65,6 +65,7 @@ export class XenstoredCore {
   onCommit: (() => void) | undefined;
   readonly #request: Request = { type: 0, reqId: 0, txId: 0, payload: new Uint8Array(0) };
 
+  /** A fresh server: `/`, `/tool`, `/tool/xenstored`, dom0 introduced. */
   constructor(options: XenstoredCoreOptions = {}) {
     this.quotas = resolveQuotas(options.quotas);
     const dom0 = this.domains.alloc(0, 0);

@@ -23,6 +23,7 @@ export class Node {
   /** Children by name, in insertion order; `undefined` while there are none. */
   kids: Map<string, Node> | undefined;
 
+  /** A node without children. */
   constructor(value: Value, perms: NodePerms, gen: number) {
     this.value = value;
     this.perms = perms;

@@ -24,6 +24,7 @@ export class TxNode {
   /** Child names in order. */
   kids: string[];
 
+  /** A copy of a node for a transaction. */
   constructor(value: Value, perms: NodePerms, gen: number, kids: string[]) {
     this.value = value;
     this.perms = perms;
@@ -63,6 +64,7 @@ export class Transaction {
   /** Something failed inside that cannot be undone: commit answers ENOMEM. */
   fail = false;
 
+  /** A transaction with the given client-visible id. */
   constructor(id: number) {
     this.id = id;
   }
