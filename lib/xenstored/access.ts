@@ -90,7 +90,9 @@ export class Access {
 
   #introduce(path: string, entry: Accessed): void {
     const tx = this.tx as Transaction;
-    if (tx.accessed.size >= this.core.quotas["transaction-nodes"] && this.#unpriv) {
+    if (
+      tx.accessed.size >= this.core.quota(this.conn?.domain, "transaction-nodes") && this.#unpriv
+    ) {
       tx.fail = true;
       throw new Errno("ENOSPC");
     }
@@ -151,7 +153,7 @@ export class Access {
     if (!this.#unpriv) return;
     const kids = typeof childBytes === "number" ? childBytes : kidBytes(childBytes);
     const size = RECORD_HEADER + PERM_SIZE * permCount + valueLength + kids;
-    if (size >= this.core.quotas["node-size"]) throw new Errno("ENOSPC");
+    if (size >= this.core.quota(this.conn?.domain, "node-size")) throw new Errno("ENOSPC");
   }
 
   /** `access_node` for a write: new generation, and the transaction's copy. */
@@ -251,7 +253,7 @@ export class Access {
     if (!this.#unpriv) return;
     const d = this.conn?.domain;
     const entries = d?.nbentry ?? 0;
-    const quota = this.core.quotas.nodes;
+    const quota = this.core.quota(d, "nodes");
     for (let i = 0; i < names.length; i++) {
       const counted = this.tx === undefined ? entries + i : entries;
       const kid = i === 0 ? 0 : baseName(names[i - 1] as string).length + 1;

@@ -10,10 +10,10 @@ import { HEADER_SIZE, PAYLOAD_MAX } from "../protocol/packet.ts";
 import { Access, Errno, type Rec } from "./access.ts";
 import { binString } from "./_bytes.ts";
 import { Connection } from "./connection.ts";
-import { Domains } from "./domains.ts";
+import { type DomainInfo, Domains } from "./domains.ts";
 import { DEFAULT_PERMS, type NodePerms, PermBits } from "./node_perms.ts";
 import { HANDLERS, type Request } from "./ops.ts";
-import { type Quotas, resolveQuotas } from "./quotas.ts";
+import { type QuotaName, type Quotas, resolveQuotas } from "./quotas.ts";
 import { Tree } from "./store.ts";
 import { fireWatches } from "./watches.ts";
 import { permForConn } from "./access.ts";
@@ -124,6 +124,15 @@ export class XenstoredCore {
     oldPerms: NodePerms | undefined,
   ): void {
     fireWatches(this, access, name, node, parent, exact, oldPerms);
+  }
+
+  /**
+   * The quota that applies to a domain: its own value from SET_QUOTA, else the global one;
+   * `Infinity` when the value is 0 (checks disabled).
+   */
+  quota(domain: DomainInfo | undefined, name: QuotaName): number {
+    const v = domain?.quotas[name] ?? this.quotas[name];
+    return v === 0 ? Infinity : v;
   }
 
   /** Whether a connection may receive events of a special `@` path. */

@@ -7,6 +7,7 @@
  */
 
 import { type NodePerms, PermBits, type PermEntry } from "./node_perms.ts";
+import type { QuotaName } from "./quotas.ts";
 
 /** C xenstored's `struct domain`, reduced to what a socket-only server needs. */
 export interface DomainInfo {
@@ -24,9 +25,14 @@ export interface DomainInfo {
   nbwatch: number;
   /** SET_TARGET: the domain whose rights this one has. */
   target: number | undefined;
-  /** SET_FEATURE bits. */
+  /** Feature bits (GET_FEATURE/SET_FEATURE); all supported ones by default. */
   features: number;
+  /** Per-domain quota values set by SET_QUOTA with a domid (0 disables a check). */
+  quotas: Partial<Record<QuotaName, number>>;
 }
+
+/** Feature bits this server supports: WATCHDEPTH. */
+export const SERVER_FEATURES = 4;
 
 /**
  * The domain table.
@@ -79,7 +85,8 @@ export class Domains {
       nbentry: 0,
       nbwatch: 0,
       target: undefined,
-      features: 0,
+      features: SERVER_FEATURES,
+      quotas: {},
     };
     this.#records.set(domid, d);
     return d;

@@ -9,7 +9,7 @@
 import { Access, Errno } from "./access.ts";
 import { atou, getStrings, oneArg } from "./_bytes.ts";
 import type { XenstoredCore } from "./core.ts";
-import type { DomainInfo } from "./domains.ts";
+import { type DomainInfo, SERVER_FEATURES } from "./domains.ts";
 import { internPerms, type NodePerms, type PermEntry } from "./node_perms.ts";
 import type { Request } from "./ops.ts";
 import { isQuotaName, QUOTA_DESCRIPTIONS } from "./quotas.ts";
@@ -17,8 +17,6 @@ import { childPath, type Node } from "./store.ts";
 
 /** `DOMID_SELF`. */
 const DOMID_SELF = 0x7ff0;
-/** Feature bits this server offers: WATCHDEPTH. */
-export const SERVER_FEATURES = 4;
 
 function ok(access: Access, req: Request): void {
   access.core.reply(access.conn!, req, ["OK\0"]);
@@ -104,12 +102,12 @@ export function doSetTarget(access: Access, req: Request): void {
 export function doGetFeature(access: Access, req: Request): void {
   const vec = getStrings(req.payload);
   if (vec.length > 1) throw new Errno("EINVAL");
-  let value = SERVER_FEATURES;
+  let value = access.conn!.domain?.features ?? SERVER_FEATURES;
   if (vec.length === 1) {
     if (access.conn!.unprivileged) throw new Errno("EACCES");
     const d = access.core.domains.find(atou(vec[0] as string));
     if (d === undefined) throw new Errno("ENOENT");
-    value = d.introduced ? d.features || SERVER_FEATURES : d.features;
+    value = d.features;
   }
   access.core.reply(access.conn!, req, [`${value}\0`]);
 }
@@ -123,7 +121,9 @@ export function doSetFeature(access: Access, req: Request): void {
   if (!core.domains.exists(domid)) throw new Errno("ENOENT");
   const d = core.domains.find(domid) ?? core.domains.alloc(domid, core.tree.generation);
   if (d.introduced) throw new Errno("EBUSY");
-  d.features = atou(vec[1] as string) & SERVER_FEATURES;
+  const features = atou(vec[1] as string);
+  if ((features & ~SERVER_FEATURES) !== 0) throw new Errno("EINVAL");
+  d.features = features;
   ok(access, req);
 }
 
@@ -138,10 +138,13 @@ export function doGetQuota(access: Access, req: Request): void {
   if (vec.length > 2) throw new Errno("EINVAL");
   const name = vec[vec.length - 1] as string;
   if (!isQuotaName(name)) throw new Errno("EINVAL");
-  if (vec.length === 2 && core.domains.find(atou(vec[0] as string)) === undefined) {
-    throw new Errno("ENOENT");
+  let value: number = core.quotas[name];
+  if (vec.length === 2) {
+    const d = core.domains.find(atou(vec[0] as string));
+    if (d === undefined) throw new Errno("ENOENT");
+    value = d.quotas[name] ?? value;
   }
-  core.reply(access.conn!, req, [`${core.quotas[name]}\0`]);
+  core.reply(access.conn!, req, [`${value}\0`]);
 }
 
 /** SET_QUOTA `[domid|]name|value|` → OK. */
@@ -150,12 +153,18 @@ export function doSetQuota(access: Access, req: Request): void {
   if (vec.length !== 2 && vec.length !== 3) throw new Errno("EINVAL");
   const core = access.core;
   const name = vec[vec.length - 2] as string;
-  const value = Number(vec[vec.length - 1]);
-  if (!isQuotaName(name) || !Number.isInteger(value) || value < 1) throw new Errno("EINVAL");
-  if (vec.length === 3 && core.domains.find(atou(vec[0] as string)) === undefined) {
-    throw new Errno("ENOENT");
+  const text = vec[vec.length - 1] as string;
+  const value = Number(text);
+  if (!isQuotaName(name) || !/^[0-9]+$/.test(text) || !Number.isSafeInteger(value)) {
+    throw new Errno("EINVAL");
   }
-  core.quotas[name] = value;
+  if (vec.length === 3) {
+    const d = core.domains.find(atou(vec[0] as string));
+    if (d === undefined) throw new Errno("ENOENT");
+    d.quotas[name] = value;
+  } else {
+    core.quotas[name] = value;
+  }
   ok(access, req);
 }
 

@@ -138,7 +138,9 @@ export function doSetPerms(access: Access, req: Request): void {
   const conn = access.conn!;
   const count = countNuls(req.payload);
   if (count < 2) throw new Errno("EINVAL");
-  if (conn.unprivileged && count - 1 > core.quotas.permissions) throw new Errno("ENOSPC");
+  if (conn.unprivileged && count - 1 > core.quota(conn.domain, "permissions")) {
+    throw new Errno("ENOSPC");
+  }
   const strings = getStrings(req.payload);
   const parsed = parseNodePerms(strings.slice(1, count));
   if (parsed === undefined) throw new Errno("EINVAL");

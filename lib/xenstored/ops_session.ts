@@ -23,6 +23,7 @@ export function doWatch(access: Access, req: Request): void {
   let [path, token, depthText] = vec as [string, string, string | undefined];
   let depth = -1;
   if (depthText !== undefined) {
+    if (conn.domain !== undefined && (conn.domain.features & 4) === 0) throw new Errno("EINVAL");
     if (!/^[0-9]{1,9}$/.test(depthText)) throw new Errno("EINVAL");
     depth = Number(depthText);
   }
@@ -37,7 +38,9 @@ export function doWatch(access: Access, req: Request): void {
   for (const w of conn.watches) {
     if (w.node === path && w.token === token) throw new Errno("EEXIST");
   }
-  if (conn.unprivileged && conn.domain!.nbwatch > core.quotas.watches) throw new Errno("E2BIG");
+  if (conn.unprivileged && conn.domain!.nbwatch > core.quota(conn.domain, "watches")) {
+    throw new Errno("E2BIG");
+  }
   const watch = { node: path, token, relative, depth };
   conn.watches.push(watch);
   core.watchCount++;
@@ -71,7 +74,7 @@ export function doTransactionStart(access: Access, req: Request): void {
   const core = access.core;
   const conn = access.conn!;
   if (access.tx !== undefined) throw new Errno("EBUSY");
-  if (conn.unprivileged && conn.transactions.size > core.quotas.transactions) {
+  if (conn.unprivileged && conn.transactions.size > core.quota(conn.domain, "transactions")) {
     throw new Errno("ENOSPC");
   }
   let id = conn.nextTxId;
@@ -101,7 +104,7 @@ function commit(core: XenstoredCore, conn: Connection, tx: Transaction): void {
     const d = core.domains.findOrAllocExisting(domid, core.tree.generation);
     if (d === undefined) throw new Errno("ENOMEM");
     const count = Math.max(0, d.nbentry + delta);
-    if (checkQuota && domid !== 0 && count >= core.quotas.nodes) throw new Errno("ENOSPC");
+    if (checkQuota && domid !== 0 && count >= core.quota(d, "nodes")) throw new Errno("ENOSPC");
   }
   const tree = core.tree;
   for (const [path, a] of tx.accessed) {

@@ -58,14 +58,21 @@ Deno.test("domains: privileged requests are refused to guests with EACCES", () =
   ]);
 });
 
-Deno.test("domains: set_feature only before introduce", () => {
+Deno.test("domains: set_feature only before introduce, and it switches WATCHDEPTH off", () => {
   const h = new Harness();
   h.core.createDomain(12);
   h.run([
-    ["dom0", "-", "setfeature", ["12", "4"], "OK|"],
-    ["dom0", "-", "getfeature", ["12"], "4|"],
-    ["dom0", "-", "introduce", ["12", "0", "1"], "OK|"],
-    ["dom0", "-", "setfeature", ["12", "0"], "EBUSY"],
+    ["dom0", "-", "setfeature", ["12", "8"], "EINVAL"],
+    ["dom0", "-", "setfeature", ["12", "0"], "OK|"],
+    ["dom0", "-", "getfeature", ["12"], "0|"],
     ["dom0", "-", "setfeature", ["99", "0"], "ENOENT"],
+  ]);
+  h.guest(12);
+  h.run([
+    ["dom0", "-", "setfeature", ["12", "4"], "EBUSY"],
+    ["g12", "-", "getfeature", [], "0|"],
+    ["g12", "-", "watch", ["x", "t", "1"], "EINVAL"],
+    ["g12", "-", "watch", ["x", "t"], "OK|", { g12: ["x|t|"] }],
+    ["dom0", "-", "getfeature", [], "4|"],
   ]);
 });

@@ -81,3 +81,22 @@ Deno.test("quotas: SET_QUOTA, GET_QUOTA and CONTROL quota read and change them",
   const text = h.send("dom0", "-", "control", ["quota", "5"]).get("dom0")![0]!;
   assert.match(text, /^Domain 5:\nnodes {11}: {8}1\n/);
 });
+
+Deno.test("quotas: SET_QUOTA with a domid changes that domain only; 0 disables the check", () => {
+  const h = new Harness();
+  h.guest(5);
+  h.guest(6);
+  h.run([
+    ["dom0", "-", "setquota", ["5", "nodes", "2"], "OK|"],
+    ["dom0", "-", "getquota", ["5", "nodes"], "2|"],
+    ["dom0", "-", "getquota", ["6", "nodes"], "1000|"],
+    ["dom0", "-", "getquota", ["nodes"], "1000|"],
+    ["dom0", "-", "setquota", ["77", "nodes", "2"], "ENOENT"],
+    ["dom0", "-", "setquota", ["5", "nodes", "-1"], "EINVAL"],
+    ["g5", "-", "write", ["a", ""], "OK|"],
+    ["g5", "-", "write", ["b", ""], "ENOSPC"],
+    ["g6", "-", "write", ["a/b/c", ""], "OK|"],
+    ["dom0", "-", "setquota", ["5", "nodes", "0"], "OK|"],
+    ["g5", "-", "write", ["b/c/d/e", ""], "OK|"],
+  ]);
+});
