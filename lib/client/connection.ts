@@ -12,12 +12,20 @@ import {
   Op,
   opName,
   type Packet,
-  PacketDecoder,
   PAYLOAD_MAX,
   PayloadTooLargeError,
   ProtocolError,
   XenstoreError,
 } from "../protocol/mod.ts";
+
+/** A request payload: bytes, or a string sent as one NUL-terminated one-byte-per-char argument. */
+export type Payload = Uint8Array | string;
+
+function oversized(len: number): ProtocolError {
+  return new ProtocolError(
+    `Frame announces a payload of ${len} bytes, over the ${PAYLOAD_MAX}-byte limit`,
+  );
+}
 
 /** What the owner of a {@linkcode Connection} hears about besides replies. */
 export interface ConnectionHandlers {
@@ -62,7 +70,10 @@ export class Connection {
   #handlers: ConnectionHandlers;
   #pending = new Map<number, Pending>();
   #nextId = 1;
-  #decoder = new PacketDecoder();
+  // Bytes of a frame split across reads (the in-place decoder's carry-over).
+  #carry = new Uint8Array(HEADER_SIZE + PAYLOAD_MAX);
+  #carryView = new DataView(this.#carry.buffer);
+  #carryLen = 0;
   #closed: Error | undefined;
   #reading: Promise<void>;
   // Double buffering: requests fill #fill while #flight is being written.
@@ -101,18 +112,21 @@ export class Connection {
    * Sends one request and resolves with the reply payload. Rejects with `XenstoreError` for
    * an ERROR reply, `PayloadTooLargeError` (nothing sent) for a payload over 4096 bytes, and
    * `ConnectionClosedError` or `ProtocolError` if the connection ends first. `onAck` runs
-   * synchronously when the success reply is decoded, before any later frame.
+   * synchronously when the success reply is decoded, before any later frame. A string
+   * payload is one NUL-terminated argument of one byte per char (a validated, ASCII path),
+   * written straight into the send buffer.
    */
   request(
     type: number,
     txId: number,
-    payload: Uint8Array,
+    payload: Payload,
     path?: string,
     onAck?: () => void,
   ): Promise<Uint8Array> {
     if (this.#closed !== undefined) return Promise.reject(this.#closedError());
-    if (payload.length > PAYLOAD_MAX) {
-      return Promise.reject(new PayloadTooLargeError(opName(type), payload.length, path));
+    const size = typeof payload === "string" ? payload.length + 1 : payload.length;
+    if (size > PAYLOAD_MAX) {
+      return Promise.reject(new PayloadTooLargeError(opName(type), size, path));
     }
     const reqId = this.#allocId();
     this.#enqueue(type, reqId, txId, payload);
@@ -141,8 +155,9 @@ export class Connection {
     return id;
   }
 
-  #enqueue(type: number, reqId: number, txId: number, payload: Uint8Array): void {
-    const size = HEADER_SIZE + payload.length;
+  #enqueue(type: number, reqId: number, txId: number, payload: Payload): void {
+    const len = typeof payload === "string" ? payload.length + 1 : payload.length;
+    const size = HEADER_SIZE + len;
     if (this.#fillLen + size > this.#fill.length) {
       const next = new Uint8Array(Math.max(this.#fill.length * 2, this.#fillLen + size));
       next.set(this.#fill.subarray(0, this.#fillLen));
@@ -154,8 +169,15 @@ export class Connection {
     view.setUint32(at, type, true);
     view.setUint32(at + 4, reqId, true);
     view.setUint32(at + 8, txId, true);
-    view.setUint32(at + 12, payload.length, true);
-    this.#fill.set(payload, at + HEADER_SIZE);
+    view.setUint32(at + 12, len, true);
+    const body = at + HEADER_SIZE;
+    if (typeof payload === "string") {
+      const fill = this.#fill;
+      for (let i = 0; i < payload.length; i++) fill[body + i] = payload.charCodeAt(i);
+      fill[body + payload.length] = 0;
+    } else {
+      this.#fill.set(payload, body);
+    }
     this.#fillLen = at + size;
     if (!this.#flushQueued && this.#writing === undefined) {
       this.#flushQueued = true;
@@ -201,7 +223,7 @@ export class Connection {
       while (this.#closed === undefined) {
         const n = await this.#conn.read(buf);
         if (n === null) {
-          const left = this.#decoder.pending;
+          const left = this.#carryLen;
           this.#fail(
             left > 0
               ? new ProtocolError(`xenstored closed the connection inside a frame (${left} bytes)`)
@@ -209,8 +231,7 @@ export class Connection {
           );
           return;
         }
-        if (this.#decoder.pending === 0) this.#decodeInPlace(buf, view, n);
-        else for (const p of this.#decoder.push(buf.subarray(0, n))) this.#dispatch(p);
+        this.#decode(buf, view, n);
       }
     } catch (error) {
       if (this.#closed !== undefined) return;
@@ -222,12 +243,16 @@ export class Connection {
     }
   }
 
-  /** The common case, nothing buffered: dispatch whole frames straight from `buf`. */
-  #decodeInPlace(buf: Uint8Array, view: DataView, n: number): void {
-    let at = 0;
+  /**
+   * Dispatches every whole frame in `buf[0, n)`: first completing a frame carried over from
+   * the last read, then straight from `buf`; a trailing partial frame is carried over.
+   */
+  #decode(buf: Uint8Array, view: DataView, n: number): void {
+    let at = this.#carryLen > 0 ? this.#completeCarry(buf, n) : 0;
     while (n - at >= HEADER_SIZE) {
       const len = view.getUint32(at + 12, true);
-      if (len > PAYLOAD_MAX || n - at < HEADER_SIZE + len) break;
+      if (len > PAYLOAD_MAX) throw oversized(len);
+      if (n - at < HEADER_SIZE + len) break;
       const start = at + HEADER_SIZE;
       at = start + len;
       this.#dispatch({
@@ -237,8 +262,44 @@ export class Connection {
         payload: buf.slice(start, at),
       });
     }
-    // A partial frame (or an oversized header, which the decoder rejects) is left to it.
-    if (at < n) { for (const p of this.#decoder.push(buf.subarray(at, n))) this.#dispatch(p); }
+    if (at < n) {
+      this.#carry.set(buf.subarray(at, n), this.#carryLen);
+      this.#carryLen += n - at;
+      if (this.#carryLen >= HEADER_SIZE) this.#checkCarryHeader();
+    }
+  }
+
+  /** Adds bytes from `buf` to the carried frame; dispatches it once whole. Returns bytes used. */
+  #completeCarry(buf: Uint8Array, n: number): number {
+    let at = 0;
+    if (this.#carryLen < HEADER_SIZE) {
+      at = Math.min(HEADER_SIZE - this.#carryLen, n);
+      this.#carry.set(buf.subarray(0, at), this.#carryLen);
+      this.#carryLen += at;
+      if (this.#carryLen < HEADER_SIZE) return at;
+      this.#checkCarryHeader();
+    }
+    const view = this.#carryView;
+    const total = HEADER_SIZE + view.getUint32(12, true);
+    const take = Math.min(total - this.#carryLen, n - at);
+    this.#carry.set(buf.subarray(at, at + take), this.#carryLen);
+    this.#carryLen += take;
+    at += take;
+    if (this.#carryLen === total) {
+      this.#carryLen = 0;
+      this.#dispatch({
+        type: view.getUint32(0, true),
+        reqId: view.getUint32(4, true),
+        txId: view.getUint32(8, true),
+        payload: this.#carry.slice(HEADER_SIZE, total),
+      });
+    }
+    return at;
+  }
+
+  #checkCarryHeader(): void {
+    const len = this.#carryView.getUint32(12, true);
+    if (len > PAYLOAD_MAX) throw oversized(len);
   }
 
   #dispatch(packet: Packet): void {

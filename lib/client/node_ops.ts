@@ -19,13 +19,14 @@ import {
   validatePath,
   XenstoreError,
 } from "../protocol/mod.ts";
+import type { Payload } from "./connection.ts";
 import type { XenstoreOps } from "./types.ts";
 
 /** Sends one request in transaction `txId` (0: none) and resolves with the reply payload. */
 export type RequestFn = (
   type: number,
   txId: number,
-  payload: Uint8Array,
+  payload: Payload,
   path?: string,
 ) => Promise<Uint8Array>;
 
@@ -74,7 +75,7 @@ export class NodeOps implements XenstoreOps {
   }
 
   /** Sends a request in this object's transaction; the building block of every operation. */
-  protected send(type: number, payload: Uint8Array, path?: string): Promise<Uint8Array> {
+  protected send(type: number, payload: Payload, path?: string): Promise<Uint8Array> {
     return this.#request(type, this.#txId, payload, path);
   }
 
@@ -90,7 +91,7 @@ export class NodeOps implements XenstoreOps {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.send(Op.Read, encodePathArgs(path), path);
+    return this.send(Op.Read, path, path);
   }
 
   /** Reads a node's value, or `undefined` when it does not exist. */
@@ -112,13 +113,13 @@ export class NodeOps implements XenstoreOps {
   /** Creates a node with an empty value; succeeds if it exists. */
   async mkdir(path: string): Promise<void> {
     validatePath(path);
-    await this.send(Op.Mkdir, encodePathArgs(path), path);
+    await this.send(Op.Mkdir, path, path);
   }
 
   /** Removes a node and its subtree. */
   async rm(path: string): Promise<void> {
     validatePath(path);
-    await this.send(Op.Rm, encodePathArgs(path), path);
+    await this.send(Op.Rm, path, path);
   }
 
   /**
@@ -129,7 +130,7 @@ export class NodeOps implements XenstoreOps {
   async directory(path: string): Promise<string[]> {
     validatePath(path);
     try {
-      return splitStrings(await this.send(Op.Directory, encodePathArgs(path), path));
+      return splitStrings(await this.send(Op.Directory, path, path));
     } catch (error) {
       if (!(error instanceof XenstoreError && error.code === "E2BIG")) throw error;
       try {
@@ -185,7 +186,7 @@ export class NodeOps implements XenstoreOps {
   /** A node's permission list (special `@` paths allowed). */
   async getPerms(path: string): Promise<Permission[]> {
     validatePath(path, { special: true });
-    const payload = await this.send(Op.GetPerms, encodeArgs([path]), path);
+    const payload = await this.send(Op.GetPerms, path, path);
     return parsePermissions(splitStrings(payload));
   }
 

@@ -6,6 +6,7 @@
  */
 
 import { encodeArgs, Op, TransactionConflictError, XenstoreError } from "../protocol/mod.ts";
+import type { Payload } from "./connection.ts";
 import { NodeOps, type RequestFn } from "./node_ops.ts";
 import { backoff, delay as defaultDelay } from "./retry.ts";
 import type { Transaction, TransactionOptions } from "./types.ts";
@@ -41,7 +42,7 @@ export class XenstoreTransaction extends NodeOps implements Transaction {
   }
 
   /** Sends in this transaction; rejects with `TypeError` once it has ended. */
-  protected override send(type: number, payload: Uint8Array, path?: string): Promise<Uint8Array> {
+  protected override send(type: number, payload: Payload, path?: string): Promise<Uint8Array> {
     if (this.#ended !== undefined) {
       return Promise.reject(new TypeError(`Transaction ${this.id} has already ${this.#ended}`));
     }

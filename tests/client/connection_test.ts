@@ -168,3 +168,56 @@ Deno.test("close() rejects requests still pending with ConnectionClosedError", a
   await pending;
   await assert.rejects(xs.read("/a"), /closed/);
 });
+
+/** Replies to `n` READs with their path as value, sending the reply bytes in given chunks. */
+async function chunkedReplies(chunkSizes: (i: number) => number): Promise<void> {
+  const n = 40;
+  await using server = await fakeServer(async (peer) => {
+    const reqs = await peer.receive(n);
+    assert.ok(reqs);
+    const frames = reqs.map((r) =>
+      encodePacket({ ...r, payload: r.payload.subarray(0, r.payload.length - 1) })
+    );
+    const stream = new Uint8Array(frames.reduce((a, f) => a + f.length, 0));
+    frames.reduce((at, f) => (stream.set(f, at), at + f.length), 0);
+    for (let at = 0, i = 0; at < stream.length; i++) {
+      const size = chunkSizes(i);
+      await peer.send(stream.subarray(at, at + size));
+      at += size;
+    }
+    await peer.receive(1);
+  });
+  await using xs = await connect({ path: server.path });
+  const paths = Array.from({ length: n }, (_, i) => `/node/${"x".repeat(i * 70)}${i}`);
+  assert.deepEqual(await Promise.all(paths.map((p) => xs.read(p))), paths);
+}
+
+Deno.test("replies split across reads at every byte are reassembled", async () => {
+  await chunkedReplies(() => 1);
+});
+
+Deno.test("replies split across reads in random chunk sizes are reassembled", async () => {
+  let seed = Date.now() % 100000;
+  const first = seed;
+  try {
+    await chunkedReplies(() => {
+      seed = (seed * 16807) % 2147483647;
+      return 1 + (seed % 700);
+    });
+  } catch (error) {
+    throw new Error(`failed with seed ${first}`, { cause: error });
+  }
+});
+
+Deno.test("an oversized length split across reads is still a ProtocolError", async () => {
+  await using server = await fakeServer(async (peer) => {
+    await peer.receive(1);
+    const bad = header(Op.Read, 1, 5000);
+    await peer.send(bad.subarray(0, 7));
+    await peer.send(bad.subarray(7));
+    await peer.receive(1);
+  });
+  await using xs = await connect({ path: server.path });
+  await assert.rejects(xs.read("/a"), /5000 bytes, over the 4096-byte limit/);
+  assert.equal(xs.closed, true);
+});
