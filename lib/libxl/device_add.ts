@@ -21,7 +21,7 @@ import {
 } from "./paths.ts";
 import { backendPerms, frontendPerms, roFrontendPerms } from "./perms.ts";
 import type { LibxlStore, Target, TransactionalOptions } from "./store.ts";
-import { inTransaction, listIfPresent, rmIfPresent } from "./store.ts";
+import { inTransaction, listIfPresent, pipelined, rmIfPresent } from "./store.ts";
 import { XenbusState } from "./xenbus_state.ts";
 import type { WaitForStateOptions } from "./xenbus_wait.ts";
 import { waitForXenbusState } from "./xenbus_wait.ts";
@@ -153,7 +153,11 @@ export function addDevice(
   }, options);
 }
 
-async function writeDevice(tx: Transaction, spec: DeviceSpec): Promise<void> {
+/**
+ * Sends every request of the generic add without waiting for each reply: they go out (and
+ * xenstored answers them) in exactly this order, and any failure fails the whole add.
+ */
+function writeDevice(tx: Transaction, spec: DeviceSpec): Promise<void> {
   const libxlOnly = isLibxlOnly(spec);
   const record = libxlDevicePath(spec);
   const fe = frontendPath(spec);
@@ -161,39 +165,41 @@ async function writeDevice(tx: Transaction, spec: DeviceSpec): Promise<void> {
   if (libxlOnly && (spec.front.length > 0 || spec.roFront.length > 0)) {
     throw new TypeError(`a ${spec.kind} device with backend kind "none" has no frontend keys`);
   }
-  await rmIfPresent(tx, record);
-  if (!libxlOnly) {
-    await tx.write(`${record}/frontend`, fe);
-    await tx.write(`${record}/backend`, be);
-  }
-  if (spec.front.length > 0 || spec.roFront.length > 0) {
-    const fePerms = frontendPerms(spec.domid, spec.backendDomid);
-    const roPerms = roFrontendPerms(spec.domid, spec.backendDomid);
-    const ownedByBackend = (spec.kind === "console" && spec.devid === 0) ||
-      spec.kind === "vuart";
-    await rmIfPresent(tx, fe);
-    await tx.mkdir(fe);
-    await tx.setPerms(fe, ownedByBackend ? roPerms : fePerms);
-    await tx.write(`${fe}/backend`, be);
-    for (const [key, value] of spec.front) {
-      await tx.write(`${fe}/${key}`, value);
-      await tx.setPerms(`${fe}/${key}`, fePerms);
-    }
-    for (const [key, value] of spec.roFront) {
-      await tx.write(`${fe}/${key}`, value);
-      await tx.setPerms(`${fe}/${key}`, roPerms);
-    }
-  }
-  if (spec.back.length > 0) {
+  return pipelined((send) => {
+    send(rmIfPresent(tx, record));
     if (!libxlOnly) {
-      await rmIfPresent(tx, be);
-      await tx.mkdir(be);
-      await tx.setPerms(be, backendPerms(spec.domid, spec.backendDomid));
-      await tx.write(`${be}/frontend`, fe);
-      for (const [key, value] of spec.back) await tx.write(`${be}/${key}`, value);
+      send(tx.write(`${record}/frontend`, fe));
+      send(tx.write(`${record}/backend`, be));
     }
-    for (const [key, value] of spec.back) await tx.write(`${record}/${key}`, value);
-  }
+    if (spec.front.length > 0 || spec.roFront.length > 0) {
+      const fePerms = frontendPerms(spec.domid, spec.backendDomid);
+      const roPerms = roFrontendPerms(spec.domid, spec.backendDomid);
+      const ownedByBackend = (spec.kind === "console" && spec.devid === 0) ||
+        spec.kind === "vuart";
+      send(rmIfPresent(tx, fe));
+      send(tx.mkdir(fe));
+      send(tx.setPerms(fe, ownedByBackend ? roPerms : fePerms));
+      send(tx.write(`${fe}/backend`, be));
+      for (const [key, value] of spec.front) {
+        send(tx.write(`${fe}/${key}`, value));
+        send(tx.setPerms(`${fe}/${key}`, fePerms));
+      }
+      for (const [key, value] of spec.roFront) {
+        send(tx.write(`${fe}/${key}`, value));
+        send(tx.setPerms(`${fe}/${key}`, roPerms));
+      }
+    }
+    if (spec.back.length > 0) {
+      if (!libxlOnly) {
+        send(rmIfPresent(tx, be));
+        send(tx.mkdir(be));
+        send(tx.setPerms(be, backendPerms(spec.domid, spec.backendDomid)));
+        send(tx.write(`${be}/frontend`, fe));
+        for (const [key, value] of spec.back) send(tx.write(`${be}/${key}`, value));
+      }
+      for (const [key, value] of spec.back) send(tx.write(`${record}/${key}`, value));
+    }
+  });
 }
 
 /**

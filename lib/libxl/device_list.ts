@@ -52,8 +52,9 @@ export async function readDeviceRecord(
   const keys: Record<string, string> = {};
   let fe: string | undefined;
   let be: string | undefined;
-  for (const name of names) {
-    const value = await ops.tryRead(`${libxlPath}/${name}`);
+  const values = await Promise.all(names.map((name) => ops.tryRead(`${libxlPath}/${name}`)));
+  for (const [i, name] of names.entries()) {
+    const value = values[i];
     if (value === undefined) continue;
     if (name === "frontend") fe = value;
     else if (name === "backend") be = value;

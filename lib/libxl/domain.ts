@@ -14,7 +14,8 @@ import type { CreatedDomain, Hypervisor } from "./hypervisor.ts";
 import { checkDomid, checkUuid, domainPath, libxlDomainPath, vmPath } from "./paths.ts";
 import { noperm, roperm, rwperm } from "./perms.ts";
 import type { LibxlStore, Target, TransactionalOptions } from "./store.ts";
-import { inTransaction, listIfPresent, rmIfPresent } from "./store.ts";
+import { inTransaction, listIfPresent, pipelined, rmIfPresent } from "./store.ts";
+import type { Permission } from "../protocol/perms.ts";
 
 /** The domain types libxl records in `/libxl/<domid>/type`. */
 export type DomainType = "pv" | "pvh" | "hvm";
@@ -63,22 +64,17 @@ export interface DomainInfo {
   uuid: string;
 }
 
-async function mknod(tx: Transaction, path: string, perms: ReturnType<typeof noperm>) {
-  await tx.write(path, "");
-  await tx.setPerms(path, perms);
-}
-
 /** The domain that holds `name` other than `except`, read through `ops` (inside its tx). */
 async function nameHolder(
   ops: XenstoreOps,
   name: string,
   except: number,
 ): Promise<number | undefined> {
-  for (const entry of await listIfPresent(ops, "/local/domain")) {
-    if (!/^(0|[1-9][0-9]*)$/.test(entry) || Number(entry) === except) continue;
-    if ((await ops.tryRead(`/local/domain/${entry}/name`)) === name) return Number(entry);
-  }
-  return undefined;
+  const ids = (await listIfPresent(ops, "/local/domain"))
+    .filter((entry) => /^(0|[1-9][0-9]*)$/.test(entry) && Number(entry) !== except);
+  const names = await Promise.all(ids.map((id) => ops.tryRead(`/local/domain/${id}/name`)));
+  const i = names.indexOf(name);
+  return i < 0 ? undefined : Number(ids[i]);
 }
 
 async function writeName(tx: Transaction, domid: number, uuid: string, name: string) {
@@ -185,51 +181,61 @@ async function writeDomain(
   const vm = vmPath(o.uuid);
   const libxl = libxlDomainPath(domid);
   await inTransaction(store, async (t) => {
-    await rmIfPresent(t, home);
-    await mknod(t, home, roperm(domid));
-    await rmIfPresent(t, vm);
-    await mknod(t, vm, roperm(domid));
-    await rmIfPresent(t, libxl);
-    await mknod(t, libxl, noperm());
-    await mknod(t, `${libxl}/device`, noperm());
-    await t.write(`${home}/vm`, vm);
-    await writeName(t, domid, o.uuid, o.name);
-    await mknod(t, `${home}/cpu`, roperm(domid));
-    await mknod(t, `${home}/memory`, roperm(domid));
-    await mknod(t, `${home}/device`, roperm(domid));
-    await mknod(t, `${home}/device/suspend/event-channel`, rwperm(domid));
-    await mknod(t, `${home}/control`, roperm(domid));
-    if (o.type === "hvm") await mknod(t, `${home}/hvmloader`, roperm(domid));
-    const control = ["shutdown", "feature-poweroff", "feature-reboot", "feature-suspend"];
-    if (o.type === "hvm") control.push("feature-s3", "feature-s4");
-    control.push("sysrq");
-    for (const key of control) await mknod(t, `${home}/control/${key}`, rwperm(domid));
-    for (const dir of ["data", "drivers", "feature", "attr", "error"]) {
-      await mknod(t, `${home}/${dir}`, rwperm(domid));
-    }
-    await t.write(`${vm}/uuid`, o.uuid);
-    await t.write(`${vm}/name`, o.name);
-    await t.write(`${home}/control/platform-feature-multiprocessor-suspend`, "1");
-    await t.write(`${home}/control/platform-feature-xs_reset_watches`, "1");
-    await t.write(`${libxl}/type`, o.type);
+    const holder = await nameHolder(t, o.name, domid);
+    if (holder !== undefined) throw new DomainNameInUseError(o.name, holder);
+    await pipelined((send) => {
+      const mknod = (path: string, perms: Permission[]) => {
+        send(t.write(path, ""));
+        send(t.setPerms(path, perms));
+      };
+      send(rmIfPresent(t, home));
+      mknod(home, roperm(domid));
+      send(rmIfPresent(t, vm));
+      mknod(vm, roperm(domid));
+      send(rmIfPresent(t, libxl));
+      mknod(libxl, noperm());
+      mknod(`${libxl}/device`, noperm());
+      send(t.write(`${home}/vm`, vm));
+      send(t.write(`${home}/name`, o.name));
+      send(t.write(`${vm}/name`, o.name));
+      mknod(`${home}/cpu`, roperm(domid));
+      mknod(`${home}/memory`, roperm(domid));
+      mknod(`${home}/device`, roperm(domid));
+      mknod(`${home}/device/suspend/event-channel`, rwperm(domid));
+      mknod(`${home}/control`, roperm(domid));
+      if (o.type === "hvm") mknod(`${home}/hvmloader`, roperm(domid));
+      const control = ["shutdown", "feature-poweroff", "feature-reboot", "feature-suspend"];
+      if (o.type === "hvm") control.push("feature-s3", "feature-s4");
+      control.push("sysrq");
+      for (const key of control) mknod(`${home}/control/${key}`, rwperm(domid));
+      for (const dir of ["data", "drivers", "feature", "attr", "error"]) {
+        mknod(`${home}/${dir}`, rwperm(domid));
+      }
+      send(t.write(`${vm}/uuid`, o.uuid));
+      send(t.write(`${vm}/name`, o.name));
+      send(t.write(`${home}/control/platform-feature-multiprocessor-suspend`, "1"));
+      send(t.write(`${home}/control/platform-feature-xs_reset_watches`, "1"));
+      send(t.write(`${libxl}/type`, o.type));
+    });
   }, tx);
   await store.write(`${libxl}/dm-version`, "qemu_xen");
-  await inTransaction(store, async (t) => {
-    await t.write(`${home}/memory/static-max`, String(o.maxMemKb));
-    await t.write(`${home}/memory/target`, String(o.targetMemKb));
-    await t.write(`${home}/memory/videoram`, String(o.videoramKb));
-    await t.write(`${home}/domid`, String(domid));
-    await t.write(`${home}/store/port`, String(created.store.port));
-    await t.write(`${home}/store/ring-ref`, String(created.store.gfn));
-    for (let i = 0; i < o.vcpus; i++) {
-      await t.write(`${home}/cpu/${i}/availability`, i < o.online ? "online" : "offline");
-    }
-    await t.write(`${vm}/image/ostype`, o.type === "hvm" ? "hvm" : "linux");
-    if (o.kernel !== undefined) await t.write(`${vm}/image/kernel`, o.kernel);
-    if (o.ramdisk !== undefined) await t.write(`${vm}/image/ramdisk`, o.ramdisk);
-    if (o.cmdline !== undefined) await t.write(`${vm}/image/cmdline`, o.cmdline);
-    await t.write(`${vm}/start_time`, startTime((options.now ?? Date.now)()));
-  }, tx);
+  await inTransaction(store, (t) =>
+    pipelined((send) => {
+      send(t.write(`${home}/memory/static-max`, String(o.maxMemKb)));
+      send(t.write(`${home}/memory/target`, String(o.targetMemKb)));
+      send(t.write(`${home}/memory/videoram`, String(o.videoramKb)));
+      send(t.write(`${home}/domid`, String(domid)));
+      send(t.write(`${home}/store/port`, String(created.store.port)));
+      send(t.write(`${home}/store/ring-ref`, String(created.store.gfn)));
+      for (let i = 0; i < o.vcpus; i++) {
+        send(t.write(`${home}/cpu/${i}/availability`, i < o.online ? "online" : "offline"));
+      }
+      send(t.write(`${vm}/image/ostype`, o.type === "hvm" ? "hvm" : "linux"));
+      if (o.kernel !== undefined) send(t.write(`${vm}/image/kernel`, o.kernel));
+      if (o.ramdisk !== undefined) send(t.write(`${vm}/image/ramdisk`, o.ramdisk));
+      if (o.cmdline !== undefined) send(t.write(`${vm}/image/cmdline`, o.cmdline));
+      send(t.write(`${vm}/start_time`, startTime((options.now ?? Date.now)())));
+    }), tx);
   await options.hypervisor.introduceDomain(created);
   await store.write(`${libxl}/dm-version`, "qemu_xen");
   if (options.console ?? true) {
@@ -329,16 +335,14 @@ export function listDomains(
       .filter((e) => /^(0|[1-9][0-9]*)$/.test(e) && Number(e) <= 0x7fef)
       .map(Number)
       .sort((a, b) => a - b);
-    const out: DomainSummary[] = [];
-    for (const domid of ids) {
-      out.push({
-        domid,
-        name: await tx.tryRead(`${domainPath(domid)}/name`),
-        uuid: await readDomainUuid(tx, domid),
-        type: await tx.tryRead(`${libxlDomainPath(domid)}/type`),
-      });
-    }
-    return out;
+    return await Promise.all(ids.map(async (domid): Promise<DomainSummary> => {
+      const [name, uuid, type] = await Promise.all([
+        tx.tryRead(`${domainPath(domid)}/name`),
+        readDomainUuid(tx, domid),
+        tx.tryRead(`${libxlDomainPath(domid)}/type`),
+      ]);
+      return { domid, name, uuid, type };
+    }));
   }, options);
 }
 

@@ -98,3 +98,33 @@ export async function listIfPresent(ops: XenstoreOps, path: string): Promise<str
     throw error;
   }
 }
+
+/**
+ * Issues requests without waiting for each reply, then waits for all of them and rejects with
+ * the first failure. The client sends requests in call order and xenstored answers a
+ * connection's requests in order, so the server sees exactly the sequence of `send` calls;
+ * only the waiting is saved. `issue` must call each operation synchronously.
+ *
+ * @example
+ * ```ts ignore
+ * import { pipelined } from "./store.ts";
+ * await xs.transaction((tx) =>
+ *   pipelined((send) => {
+ *     send(tx.write("/tool/a", "1"));
+ *     send(tx.write("/tool/b", "2"));
+ *   })
+ * );
+ * ```
+ */
+export async function pipelined(
+  issue: (send: (request: Promise<unknown>) => void) => void,
+): Promise<void> {
+  const sent: Promise<unknown>[] = [];
+  issue((request) => {
+    sent.push(request);
+  });
+  const results = await Promise.allSettled(sent);
+  for (const result of results) {
+    if (result.status === "rejected") throw result.reason;
+  }
+}
