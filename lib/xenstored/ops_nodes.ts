@@ -93,8 +93,25 @@ export function doRm(access: Access, req: Request): void {
 export function doDirectory(access: Access, req: Request): void {
   const node = access.get(path1(access, req), R);
   const parts: string[] = [];
-  for (const k of kidNames(node)) parts.push(k, "\0");
+  let len = 0;
+  for (const k of kidNames(node)) {
+    len += k.length + 1;
+    if (len > 4096) throw new Errno("E2BIG");
+    parts.push(k, "\0");
+  }
   access.core.reply(access.conn!, req, parts);
+}
+
+const childLists = new WeakMap<Rec, { gen: number; all: string }>();
+
+/** The child names joined with NULs, cached per node and generation (for paging). */
+function childList(node: Rec): string {
+  const cached = childLists.get(node);
+  if (cached !== undefined && cached.gen === node.gen) return cached.all;
+  let all = "";
+  for (const k of kidNames(node)) all += `${k}\0`;
+  childLists.set(node, { gen: node.gen, all });
+  return all;
 }
 
 /** DIRECTORY_PART `path|offset|` → `gen|children...` ending with an empty string. */
@@ -104,8 +121,7 @@ export function doDirectoryPart(access: Access, req: Request): void {
   const node = access.get(access.core.canonicalize(access.conn!, rawPath), R);
   const off = atoi(offText) >>> 0;
   const gen = `${node.gen}\0`;
-  let all = "";
-  for (const k of kidNames(node)) all += `${k}\0`;
+  const all = childList(node);
   if (off >= all.length) {
     access.core.reply(access.conn!, req, [gen, "\0"]);
     return;
