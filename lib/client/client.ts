@@ -12,6 +12,7 @@ import {
   encodeArgs,
   Op,
   type Packet,
+  ProtocolError,
   validatePath,
 } from "../protocol/mod.ts";
 import { Connection } from "./connection.ts";
@@ -40,7 +41,7 @@ export interface ReconnectOptions {
   delay?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-/** Options of {@linkcode XenstoreClient.watch}'s owner, the client, beyond the socket. */
+/** Options of a client, beyond the socket it connects to. */
 export interface ClientOptions {
   /**
    * Reconnect when the connection drops: pending requests still reject with
@@ -65,6 +66,13 @@ function checkDomid(domid: number, what = "domid"): string {
     throw new RangeError(`${what} must be an integer from 0 to 65535, got ${domid}`);
   }
   return String(domid);
+}
+
+function checkUint(value: number, what: string): string {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new RangeError(`${what} must be an unsigned 32-bit integer, got ${value}`);
+  }
+  return String(value);
 }
 
 /**
@@ -96,6 +104,9 @@ export class XenstoreClient extends NodeOps implements WatchOwner, AsyncDisposab
     const r = options.reconnect;
     if (r !== undefined && r !== false) {
       const o = r === true ? {} : r;
+      if (o.attempts !== undefined && (!Number.isInteger(o.attempts) || o.attempts < 1)) {
+        throw new RangeError(`reconnect attempts must be a positive integer, got ${o.attempts}`);
+      }
       this.#reconnect = {
         attempts: o.attempts ?? 10,
         backoffMs: o.backoffMs ?? 50,
@@ -153,13 +164,19 @@ export class XenstoreClient extends NodeOps implements WatchOwner, AsyncDisposab
   /** True when xenstored knows the domain (it was introduced and not released). */
   async isDomainIntroduced(domid: number): Promise<boolean> {
     const reply = decodeString(await this.#domOp(Op.IsDomainIntroduced, [checkDomid(domid)]));
+    if (reply !== "T" && reply !== "F") {
+      throw new ProtocolError(`IS_DOMAIN_INTRODUCED reply is not T or F: ${JSON.stringify(reply)}`);
+    }
     return reply === "T";
   }
 
   /** Tells xenstored to talk to a new domain over ring page `gfn` and event channel `port`. */
   async introduce(domid: number, gfn: number | bigint, port: number): Promise<void> {
-    checkDomid(port, "port");
-    await this.#domOp(Op.Introduce, [checkDomid(domid), String(gfn), String(port)]);
+    if (typeof gfn === "number" && !Number.isInteger(gfn)) {
+      throw new RangeError(`gfn must be an integer, got ${gfn}`);
+    }
+    const args = [checkDomid(domid), String(gfn), checkUint(port, "port")];
+    await this.#domOp(Op.Introduce, args);
   }
 
   /** Tells xenstored a domain is gone: its connection, watches and transactions are dropped. */
@@ -192,7 +209,7 @@ export class XenstoreClient extends NodeOps implements WatchOwner, AsyncDisposab
 
   /** Sets a domain's ring feature bits (only before it is introduced). */
   async setFeature(domid: number, value: number): Promise<void> {
-    await this.#domOp(Op.SetFeature, [checkDomid(domid), String(value)]);
+    await this.#domOp(Op.SetFeature, [checkDomid(domid), checkUint(value, "feature value")]);
   }
 
   /** Sends a CONTROL command (`check`, `quota`, `log`, ...) and returns the server's text. */
