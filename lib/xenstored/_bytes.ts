@@ -129,10 +129,3 @@ export class OutBuffer {
     return out;
   }
 }
-
-/** Payload length of a list of parts. */
-export function partsLength(parts: readonly (string | Uint8Array)[]): number {
-  let len = 0;
-  for (const p of parts) len += p.length;
-  return len;
-}

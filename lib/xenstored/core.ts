@@ -8,7 +8,6 @@
 
 import { HEADER_SIZE, PAYLOAD_MAX } from "../protocol/packet.ts";
 import { Access, Errno, type Rec } from "./access.ts";
-import { binString } from "./_bytes.ts";
 import { Connection } from "./connection.ts";
 import { type DomainInfo, Domains } from "./domains.ts";
 import { DEFAULT_PERMS, type NodePerms, PermBits } from "./node_perms.ts";
@@ -234,10 +233,5 @@ export class XenstoredCore {
     if (d !== undefined) releaseDomain(this, d);
     for (const stale of this.domains.staleRecords()) this.domains.free(stale.domid);
     this.onCommit?.();
-  }
-
-  /** Debug text of a payload, for messages. */
-  static describe(payload: Uint8Array): string {
-    return JSON.stringify(binString(payload));
   }
 }

@@ -52,11 +52,6 @@ export function toValue(bytes: Uint8Array): Value {
 
 const asciiDecoder = new TextDecoder();
 
-/** The byte length of a value. */
-export function valueLength(value: Value): number {
-  return value.length;
-}
-
 /** The bytes of a value. */
 export function valueBytes(value: Value): Uint8Array {
   if (typeof value !== "string") return value;
@@ -140,12 +135,5 @@ export class Tree {
       i = j + 1;
     }
     return node;
-  }
-
-  /** Counts the nodes below and including `node`. */
-  count(node: Node = this.root): number {
-    let total = 1;
-    if (node.kids !== undefined) { for (const kid of node.kids.values()) total += this.count(kid); }
-    return total;
   }
 }
