@@ -21,7 +21,8 @@ const COMMANDS: readonly (readonly [string, string])[] = [
   ["help", ""],
 ];
 
-let softMemory = 2 * 1024 * 1024;
+const softMemory = new WeakMap<object, number>();
+const SOFT_MEMORY_DEFAULT = 2 * 1024 * 1024;
 
 /** CONTROL `cmd|arg|...|` → command-specific text, or OK. */
 export function doControl(access: Access, req: Request): void {
@@ -81,7 +82,7 @@ export function doControl(access: Access, req: Request): void {
       if (args.length === 0) {
         text(
           `Quota settings:\n${"memory".padEnd(17)}: ${
-            String(softMemory).padStart(8)
+            String(softMemory.get(core) ?? SOFT_MEMORY_DEFAULT).padStart(8)
           } Total Xenstore memory per domain (warning level)\n`,
         );
         return;
@@ -90,7 +91,7 @@ export function doControl(access: Access, req: Request): void {
       if (args[0] !== "set" || args.length !== 3 || args[1] !== "memory" || !(v >= 1)) {
         throw new Errno("EINVAL");
       }
-      softMemory = v;
+      softMemory.set(core, v);
       okReply();
       return;
     }

@@ -77,7 +77,14 @@ Deno.test("quotas: SET_QUOTA, GET_QUOTA and CONTROL quota read and change them",
     ["dom0", "-", "control", ["quota", "77"], "ENOENT"],
     ["dom0", "-", "control", ["bogus"], "EINVAL"],
     ["dom0", "-", "control", ["check"], "OK|"],
+    ["dom0", "-", "control", ["quota-soft", "set", "memory", "4096"], "OK|"],
+    ["dom0", "-", "control", ["quota-soft", "set", "nodes", "4"], "EINVAL"],
+    ["dom0", "-", "control", ["help", "x"], "EINVAL"],
   ]);
+  const soft = h.send("dom0", "-", "control", ["quota-soft"]).get("dom0")![0]!;
+  assert.match(soft, /^Quota settings:\nmemory {11}: {5}4096 /);
+  const help = h.send("dom0", "-", "control", ["help"]).get("dom0")![0]!;
+  assert.match(help, /^check\t\nlog\ton\|off\n/);
   const text = h.send("dom0", "-", "control", ["quota", "5"]).get("dom0")![0]!;
   assert.match(text, /^Domain 5:\nnodes {11}: {8}1\n/);
 });
