@@ -47,6 +47,8 @@ export interface DomainIntroducer {
   introduce(domid: number, gfn: number | bigint, port: number): Promise<void>;
   /** RELEASE. */
   release(domid: number): Promise<void>;
+  /** Whether a node exists (to skip ids that xenstore already uses). */
+  exists(path: string): Promise<boolean>;
 }
 
 /** Options of {@linkcode SimulatedHypervisor}. */
@@ -66,7 +68,8 @@ export interface SimulatedHypervisorOptions {
 }
 
 /**
- * A hypervisor that exists only in this process: it hands out the lowest free domid,
+ * A hypervisor that exists only in this process: it hands out the lowest domid that is
+ * neither live here nor in use in xenstore (`/local/domain/<id>` or `/libxl/<id>` exists),
  * invents ring frames (`0x101000 + 2*domid` for the store, one less for the console; store
  * port 1, console port 2), and INTRODUCEs and RELEASEs domains on the given connection.
  *
@@ -106,10 +109,12 @@ export class SimulatedHypervisor implements Hypervisor {
     let domid = request.domid;
     if (domid !== undefined) {
       checkDomid(domid);
-      if (this.#live.has(domid)) throw new RangeError(`domain ${domid} already exists`);
+      if (this.#live.has(domid) || (await this.#inUse(domid))) {
+        throw new RangeError(`domain ${domid} already exists`);
+      }
     } else {
       domid = this.#first;
-      while (this.#live.has(domid)) domid++;
+      while (this.#live.has(domid) || (await this.#inUse(domid))) domid++;
       if (domid > DOMID_MAX) throw new RangeError("no free domain id");
     }
     this.#live.add(domid);
@@ -124,6 +129,12 @@ export class SimulatedHypervisor implements Hypervisor {
       store: { port: 1, gfn: 0x101000 + 2 * domid },
       console: { port: 2, gfn: 0x101000 + 2 * domid - 1 },
     };
+  }
+
+  /** A domain made elsewhere (another toolstack run) still has its records. */
+  async #inUse(domid: number): Promise<boolean> {
+    return (await this.#xs.exists(`/local/domain/${domid}`)) ||
+      (await this.#xs.exists(`/libxl/${domid}`));
   }
 
   /** INTRODUCEs the domain with its store ring. */

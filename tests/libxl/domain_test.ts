@@ -148,3 +148,21 @@ forEachServer(
     }
   },
 );
+
+forEachServer(
+  "SimulatedHypervisor never hands out an id that xenstore still uses",
+  async (_t, server) => {
+    await using xs = await connect({ path: server.socket });
+    await xs.write("/libxl/1/type", "pv");
+    await xs.write("/local/domain/2/name", "foreign");
+    const { hypervisor } = testHypervisor(server, xs);
+    const dom = await makeDomain(xs, { hypervisor, name: "fresh", maxMemKb: 65536 });
+    assert.equal(dom.domid, 3);
+    assert.equal(await xs.read("/local/domain/2/name"), "foreign");
+    await assert.rejects(
+      makeDomain(xs, { hypervisor, name: "clash", maxMemKb: 65536, domid: 1 }),
+      { name: "RangeError", message: /domain 1 already exists/ },
+    );
+  },
+  { kinds: ["embedded", "c"] },
+);
