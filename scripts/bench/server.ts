@@ -6,7 +6,8 @@
  * transaction commits/s, and resident memory with 100,000 nodes (100 × 1,000, and 100,000
  * children of one node) with the creation rate. Method: `shared/reference/performance.md`.
  *
- * Run: `deno run -A scripts/bench/server.ts [--quick]` (`DXL_BENCH_SERVERS=embedded,c`).
+ * Run: `deno run -A scripts/bench/server.ts [--quick] [--pin]` (`DXL_BENCH_SERVERS=embedded,c`);
+ * `--pin` puts each server and the load generator on CPU 0 (latency method).
  *
  * @module
  */
@@ -76,15 +77,32 @@ async function startServer(kind: Kind): Promise<Running> {
   };
 }
 
+/** Reads a /proc file through `cat`: Deno wants --allow-all to read /proc/<pid>/ itself. */
+function readProc(path: string): string {
+  const out = new Deno.Command("cat", { args: [path], stdout: "piped" }).outputSync();
+  if (!out.success) throw new Error(`Cannot read ${path}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
 function cpuTicks(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const stat = readProc(`/proc/${pid}/stat`);
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return Number(fields[11]) + Number(fields[12]);
 }
 
 function rssBytes(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const status = readProc(`/proc/${pid}/status`);
   return Number(/VmRSS:\s+([0-9]+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+const PIN = Deno.args.includes("--pin");
+
+/** With --pin, server and load generator share CPU 0 (performance.md's latency method). */
+function pin(pid: number): void {
+  if (!PIN) return;
+  const out = new Deno.Command("taskset", { args: ["-a", "-p", "-c", "0", String(pid)] })
+    .outputSync();
+  if (!out.success) throw new Error(`taskset failed for pid ${pid}`);
 }
 
 async function load(
@@ -95,8 +113,9 @@ async function load(
   seconds: number,
 ): Promise<{ ops: number; seconds: number; cpuUs: number }> {
   const before = cpuTicks(server.pid);
-  const out = await new Deno.Command(Deno.execPath(), {
+  const out = await new Deno.Command(PIN ? "taskset" : Deno.execPath(), {
     args: [
+      ...(PIN ? ["-c", "0", Deno.execPath()] : []),
       "run",
       "-A",
       `${HERE}server_load.ts`,
@@ -147,6 +166,7 @@ export async function run(): Promise<void> {
   const memory: Record<string, Record<string, string>> = {};
   for (const kind of kinds) {
     const server = await startServer(kind);
+    pin(server.pid);
     try {
       for (const [label, mode, conns, inflight] of loads) {
         const r = await load(server, mode, conns, inflight, seconds);
