@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { Harness } from "./_table.ts";
 
 Deno.test("watch() sends OK, then the initial event; events fire for the subtree only", () => {
@@ -85,4 +86,11 @@ Deno.test("watch(): @introduceDomain and @releaseDomain need read permission for
       g4: ["@introduceDomain|i|"],
     }],
   ]);
+});
+
+Deno.test("watch(): an event caused by a request comes before that request's reply (as in C)", () => {
+  const h = new Harness();
+  h.send("dom0", "-", "watch", ["/o", "tok"]);
+  const frames = h.send("dom0", "-", "write", ["/o/x", "1"]).get("dom0");
+  assert.deepEqual(frames, ["EVENT /o/x|tok|", "OK|"]);
 });
