@@ -21,6 +21,13 @@ import {
 /** A request payload: bytes, or a string sent as one NUL-terminated one-byte-per-char argument. */
 export type Payload = Uint8Array | string;
 
+/**
+ * oxenstored answers DIRECTORY with however many bytes the children take (it has no
+ * DIRECTORY_PART and never sends E2BIG), so a reply to a pending DIRECTORY may exceed
+ * `PAYLOAD_MAX` up to this bound; every other frame over `PAYLOAD_MAX` is a `ProtocolError`.
+ */
+export const DIRECTORY_REPLY_MAX = 1 << 20;
+
 function oversized(len: number): ProtocolError {
   return new ProtocolError(
     `Frame announces a payload of ${len} bytes, over the ${PAYLOAD_MAX}-byte limit`,
@@ -251,7 +258,7 @@ export class Connection {
     let at = this.#carryLen > 0 ? this.#completeCarry(buf, n) : 0;
     while (n - at >= HEADER_SIZE) {
       const len = view.getUint32(at + 12, true);
-      if (len > PAYLOAD_MAX) throw oversized(len);
+      if (len > PAYLOAD_MAX) this.#checkLength(len, view.getUint32(at + 4, true));
       if (n - at < HEADER_SIZE + len) break;
       const start = at + HEADER_SIZE;
       at = start + len;
@@ -263,9 +270,10 @@ export class Connection {
       });
     }
     if (at < n) {
+      // The loop above already vetted the length of a frame whose header is here.
+      if (n - at >= HEADER_SIZE) this.#reserveCarry(HEADER_SIZE + view.getUint32(at + 12, true));
       this.#carry.set(buf.subarray(at, n), this.#carryLen);
       this.#carryLen += n - at;
-      if (this.#carryLen >= HEADER_SIZE) this.#checkCarryHeader();
     }
   }
 
@@ -277,7 +285,9 @@ export class Connection {
       this.#carry.set(buf.subarray(0, at), this.#carryLen);
       this.#carryLen += at;
       if (this.#carryLen < HEADER_SIZE) return at;
-      this.#checkCarryHeader();
+      const len = this.#carryView.getUint32(12, true);
+      if (len > PAYLOAD_MAX) this.#checkLength(len, this.#carryView.getUint32(4, true));
+      this.#reserveCarry(HEADER_SIZE + len);
     }
     const view = this.#carryView;
     const total = HEADER_SIZE + view.getUint32(12, true);
@@ -297,9 +307,19 @@ export class Connection {
     return at;
   }
 
-  #checkCarryHeader(): void {
-    const len = this.#carryView.getUint32(12, true);
-    if (len > PAYLOAD_MAX) throw oversized(len);
+  #reserveCarry(size: number): void {
+    if (size <= this.#carry.length) return;
+    const next = new Uint8Array(size);
+    next.set(this.#carry.subarray(0, this.#carryLen));
+    this.#carry = next;
+    this.#carryView = new DataView(next.buffer);
+  }
+
+  /** Throws unless an oversized frame is oxenstored's long reply to a pending DIRECTORY. */
+  #checkLength(len: number, reqId: number): void {
+    const pending = this.#pending.get(reqId);
+    if (pending?.type === Op.Directory && len <= DIRECTORY_REPLY_MAX) return;
+    throw oversized(len);
   }
 
   #dispatch(packet: Packet): void {

@@ -20,7 +20,7 @@
 
 export { connect } from "./connect.ts";
 export { XenstoreClient } from "./client.ts";
-export { Connection } from "./connection.ts";
+export { Connection, DIRECTORY_REPLY_MAX } from "./connection.ts";
 export { NodeOps } from "./node_ops.ts";
 export { runTransaction, startTransaction, XenstoreTransaction } from "./transaction.ts";
 export { WatchIterator } from "./watch.ts";
@@ -29,7 +29,7 @@ export { backoff, delay } from "./retry.ts";
 
 export type { ConnectOptions } from "./connect.ts";
 export type { ClientOptions, QuotaOptions, ReconnectOptions } from "./client.ts";
-export type { ConnectionHandlers } from "./connection.ts";
+export type { ConnectionHandlers, Payload } from "./connection.ts";
 export type { RequestFn } from "./node_ops.ts";
 export type { WatchOwner } from "./watch.ts";
 export type {

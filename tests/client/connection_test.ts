@@ -11,7 +11,7 @@ import {
   ProtocolError,
   XenstoreError,
 } from "../../lib/protocol/mod.ts";
-import { connect } from "../../lib/client/mod.ts";
+import { connect, DIRECTORY_REPLY_MAX } from "../../lib/client/mod.ts";
 import { fakeServer, z } from "./_fake_server.ts";
 
 const decoder = new TextDecoder();
@@ -220,4 +220,31 @@ Deno.test("an oversized length split across reads is still a ProtocolError", asy
   await using xs = await connect({ path: server.path });
   await assert.rejects(xs.read("/a"), /5000 bytes, over the 4096-byte limit/);
   assert.equal(xs.closed, true);
+});
+
+Deno.test("a DIRECTORY reply over 4096 bytes (as oxenstored sends) is accepted, even split", async () => {
+  const children = Array.from({ length: 600 }, (_, i) => `child-${i}`);
+  await using server = await fakeServer(async (peer) => {
+    const [dir] = (await peer.receive(1))!;
+    const payload = new TextEncoder().encode(children.map((c) => `${c}\0`).join(""));
+    assert.ok(payload.length > 4096);
+    const frame = encodePacket({ ...dir!, payload });
+    for (let at = 0; at < frame.length; at += 1000) await peer.send(frame.subarray(at, at + 1000));
+    const [read] = (await peer.receive(1))!;
+    await peer.send(header(Op.Read, read!.reqId, 5000)); // other replies keep the limit
+    await peer.receive(1);
+  });
+  await using xs = await connect({ path: server.path });
+  assert.deepEqual(await xs.directory("/big"), children);
+  await assert.rejects(xs.read("/a"), /5000 bytes, over the 4096-byte limit/);
+});
+
+Deno.test("a DIRECTORY reply over DIRECTORY_REPLY_MAX is a ProtocolError", async () => {
+  await using server = await fakeServer(async (peer) => {
+    const [dir] = (await peer.receive(1))!;
+    await peer.send(header(Op.Directory, dir!.reqId, DIRECTORY_REPLY_MAX + 1));
+    await peer.receive(1);
+  });
+  await using xs = await connect({ path: server.path });
+  await assert.rejects(xs.directory("/big"), ProtocolError);
 });
