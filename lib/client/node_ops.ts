@@ -125,7 +125,8 @@ export class NodeOps implements XenstoreOps {
   /**
    * Lists a node's children. When the list is too long for one reply (E2BIG) it is read in
    * DIRECTORY_PART chunks, restarting if the node changes meanwhile; a server without
-   * DIRECTORY_PART (ENOSYS) gets the original E2BIG error.
+   * DIRECTORY_PART (ENOSYS) gets the original E2BIG error. (oxenstored sends no E2BIG: it
+   * answers with one long reply, which the connection accepts for DIRECTORY.)
    */
   async directory(path: string): Promise<string[]> {
     validatePath(path);

@@ -4,7 +4,14 @@
 
 import assert from "node:assert/strict";
 import { ConnectionClosedError } from "../../lib/protocol/mod.ts";
-import { backoff, connect, RUN_SOCKET, socketPaths, VAR_RUN_SOCKET } from "../../lib/client/mod.ts";
+import {
+  backoff,
+  connect,
+  delay,
+  RUN_SOCKET,
+  socketPaths,
+  VAR_RUN_SOCKET,
+} from "../../lib/client/mod.ts";
 import { fakeServer } from "./_fake_server.ts";
 
 Deno.test("socketPaths() orders XENSTORED_PATH, XENSTORED_RUNDIR, /run, /var/run", () => {
@@ -61,4 +68,24 @@ Deno.test("backoff() doubles per attempt with equal jitter and caps the exponent
   assert.equal(backoff(4, 10, () => 1), 80);
   assert.equal(backoff(50, 1, () => 1), 1024);
   assert.throws(() => backoff(1, -1), /non-negative/);
+});
+
+Deno.test("connect() with an aborted signal rejects with its reason", async () => {
+  await using server = await fakeServer(async (peer) => {
+    await peer.receive(1);
+  });
+  const reason = new Error("give up");
+  await assert.rejects(
+    connect({ path: server.path, signal: AbortSignal.abort(reason) }),
+    (e) => e === reason,
+  );
+});
+
+Deno.test("delay() rejects with the abort reason and leaves no timer behind", async () => {
+  await assert.rejects(delay(60_000, AbortSignal.abort(new Error("early"))), /early/);
+  const controller = new AbortController();
+  const waiting = delay(60_000, controller.signal);
+  controller.abort(new Error("late"));
+  await assert.rejects(waiting, /late/);
+  await delay(0);
 });
