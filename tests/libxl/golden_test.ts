@@ -26,7 +26,7 @@ import type { LibxlStore } from "../../lib/libxl/store.ts";
 import { formatTree } from "../../lib/libxl/tree.ts";
 import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
 import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
-import { forEachServer, type TestServer } from "../_helpers/servers.ts";
+import { forEachServer, REFXS_DIR, type TestServer } from "../_helpers/servers.ts";
 import { expectedLayout, fixture, lastTransaction, recording, testHypervisor } from "./_helpers.ts";
 
 const UUID = "6e1a7b52-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
@@ -187,7 +187,7 @@ forEachServer(
 forEachServer("formatTree() prints what the real xenstore-ls -f -p prints", async (_t, server) => {
   await using xs = await connect({ path: server.socket });
   await makeGuest1(xs, server, xs);
-  const env = "/work/shared/refxs/.work/env.sh";
+  const env = `${Deno.env.get("REFXS_HOME") ?? `${REFXS_DIR}/.work`}/env.sh`;
   const out = await new Deno.Command("bash", {
     args: ["-c", `. ${env} && XENSTORED_PATH=${server.socket} xenstore-ls -f -p /local/domain/1`],
     stdout: "piped",
