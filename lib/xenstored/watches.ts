@@ -49,11 +49,12 @@ function permitted(
   parent: Rec | undefined,
   oldPerms: NodePerms | undefined,
 ): boolean {
-  if (!conn.unprivileged) return true;
+  // As C's watch_permitted: even a privileged watcher gets no event for a node that is gone
+  // and had no permissions before (created and removed inside one transaction).
   if (oldPerms !== undefined && (permForConn(conn, oldPerms) & PermBits.Read) !== 0) return true;
   const n = node ?? core.tree.lookup(name);
   if (n === undefined) return false;
-  if (readable(core, conn, n)) return true;
+  if (!conn.unprivileged || readable(core, conn, n)) return true;
   const p = parent ?? core.tree.lookup(parentOf(name));
   return p !== undefined && readable(core, conn, p);
 }

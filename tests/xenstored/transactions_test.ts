@@ -103,3 +103,14 @@ Deno.test("transactions: closing the connection drops them", () => {
   assert.equal(conn.transactions.size, 0);
   h.run([["dom0", "-", "read", ["/gone"], "ENOENT"]]);
 });
+
+Deno.test("transactions: a node created and removed inside one fires no event at commit", () => {
+  const h = new Harness();
+  h.start("dom0", "T");
+  h.run([
+    ["dom0b", "-", "watch", ["/local/domain/0/p", "w"], "OK|", { dom0b: ["/local/domain/0/p|w|"] }],
+    ["dom0", "T", "write", ["p", "1"], "OK|"],
+    ["dom0", "T", "rm", ["p"], "OK|"],
+    ["dom0", "T", "end", ["T"], "OK|"],
+  ]);
+});
