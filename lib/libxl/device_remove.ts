@@ -44,11 +44,14 @@ export async function pathCleanup(ops: XenstoreOps, path: string, stop: string):
   }
 }
 
+/**
+ * How far each cleanup may climb. libxl climbs to `/`; dxl stops below the domain's home,
+ * below `/libxl/<domid>` and below the backend domain's `backend` directory, so that only
+ * the device's own part of the tree can go. In practice the result is the same: `~` and
+ * `/libxl/<domid>` always hold other nodes.
+ */
 function frontendStop(record: DeviceRecord): string {
-  const home = domainPath(record.domid);
-  if (record.kind === "console" && record.devid === 0) return home;
-  if (record.kind === "vuart") return home;
-  return `${home}/device`;
+  return domainPath(record.domid);
 }
 
 function backendStop(record: DeviceRecord): string {
@@ -77,7 +80,7 @@ export function cleanupDevice(
     if (record.frontendPath !== undefined) {
       await pathCleanup(tx, record.frontendPath, frontendStop(record));
     }
-    await pathCleanup(tx, record.libxlPath, `${libxlDomainPath(record.domid)}/device`);
+    await pathCleanup(tx, record.libxlPath, libxlDomainPath(record.domid));
     if (record.backendPath !== undefined) {
       await pathCleanup(tx, record.backendPath, backendStop(record));
     }

@@ -386,3 +386,27 @@ forEachServer(
     assert.ok(state !== undefined && state >= XenbusState.InitWait, `state ${state}`);
   },
 );
+
+forEachServer(
+  "removing a domain's last device removes its emptied parents as libxl does",
+  async (_t, server) => {
+    await using xs = await connect({ path: server.socket });
+    const { hypervisor } = testHypervisor(server, xs);
+    const { domid } = await makeDomain(xs, {
+      hypervisor,
+      name: "bare",
+      maxMemKb: 65536,
+      console: false,
+    });
+    await using _backend = await SimulatedBackend.start(xs, { kinds: ["vif"] });
+    const nic = await addDevice(xs, vif({ domid, devid: 0 }));
+    await removeDevice(xs, nic);
+    assert.equal(await xs.exists(`/libxl/${domid}/device`), false, "/libxl/<domid>/device emptied");
+    assert.equal(await xs.read(`/libxl/${domid}/type`), "pv", "/libxl/<domid> kept");
+    assert.equal(await xs.exists(`/local/domain/${domid}/device/vif`), false);
+    assert.equal(await xs.exists(`/local/domain/${domid}/device/suspend/event-channel`), true);
+    assert.equal(await xs.exists("/local/domain/0/backend/vif"), false);
+    assert.equal(await xs.exists("/local/domain/0/backend"), true, "the backend directory is kept");
+  },
+  { kinds: ["embedded", "c"] },
+);
