@@ -5,7 +5,13 @@
  * @module
  */
 
-import { encodeArgs, Op, TransactionConflictError, XenstoreError } from "../protocol/mod.ts";
+import {
+  decodeString,
+  encodeArgs,
+  Op,
+  TransactionConflictError,
+  XenstoreError,
+} from "../protocol/mod.ts";
 import type { Payload } from "./connection.ts";
 import { NodeOps, type RequestFn } from "./node_ops.ts";
 import { backoff, delay as defaultDelay } from "./retry.ts";
@@ -69,7 +75,7 @@ export class XenstoreTransaction extends NodeOps implements Transaction {
 /** Starts a transaction on the server and wraps its id. */
 export async function startTransaction(request: RequestFn): Promise<XenstoreTransaction> {
   const reply = await request(Op.TransactionStart, 0, encodeArgs([""]));
-  const text = new TextDecoder().decode(reply).replace(/\0$/, "");
+  const text = decodeString(reply);
   const id = Number(text);
   if (!/^[0-9]+$/.test(text) || id === 0 || id > 0xffffffff) {
     throw new XenstoreError("EINVAL", "TRANSACTION_START", {
