@@ -7,15 +7,19 @@
 
 import { formatPermissions } from "../protocol/perms.ts";
 import type { XenstoreOps } from "../client/types.ts";
+import { isErrno } from "./store.ts";
 
-function quote(value: string): string {
+/** Escapes a value as `xenstore-ls` does (`sanitise_value` in `xenstore_client.c`). */
+function quote(value: Uint8Array): string {
   let out = "";
-  for (const ch of value) {
-    const code = ch.charCodeAt(0);
-    if (ch === "\\") out += "\\\\";
-    else if (ch === '"') out += '\\"';
-    else if (code < 0x20 || code > 0x7e) out += `\\x${code.toString(16).padStart(2, "0")}`;
-    else out += ch;
+  for (const byte of value) {
+    if (byte === 0x5c) out += "\\\\";
+    else if (byte === 0x09) out += "\\t";
+    else if (byte === 0x0a) out += "\\n";
+    else if (byte === 0x0d) out += "\\r";
+    else if (byte < 0o10) out += `\\${byte.toString(8).padStart(3, "0")}`;
+    else if (byte < 0x20 || byte > 0x7e) out += `\\x${byte.toString(16).padStart(2, "0")}`;
+    else out += String.fromCharCode(byte);
   }
   return out;
 }
@@ -44,8 +48,13 @@ export async function formatTree(
 ): Promise<string> {
   const lines: string[] = [];
   const visit = async (node: string, print: boolean): Promise<boolean> => {
-    const value = await ops.tryRead(node);
-    if (value === undefined) return false;
+    let value: Uint8Array;
+    try {
+      value = await ops.readBytes(node);
+    } catch (error) {
+      if (isErrno(error, "ENOENT")) return false;
+      throw error;
+    }
     if (print) {
       const perms = formatPermissions(await ops.getPerms(node));
       lines.push(`${node} = "${quote(value)}"   (${perms})\n`);

@@ -187,6 +187,10 @@ forEachServer(
 forEachServer("formatTree() prints what the real xenstore-ls -f -p prints", async (_t, server) => {
   await using xs = await connect({ path: server.socket });
   await makeGuest1(xs, server, xs);
+  await xs.write(
+    "/local/domain/1/odd",
+    new Uint8Array([0x61, 0x0a, 0x09, 0x0d, 0x01, 0x1f, 0x7f, 0xc3, 0xa9, 0x22, 0x5c, 0x7e]),
+  );
   const env = `${Deno.env.get("REFXS_HOME") ?? `${REFXS_DIR}/.work`}/env.sh`;
   const out = await new Deno.Command("bash", {
     args: ["-c", `. ${env} && XENSTORED_PATH=${server.socket} xenstore-ls -f -p /local/domain/1`],
