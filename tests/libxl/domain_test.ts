@@ -16,7 +16,7 @@ import {
 import { SimulatedBackend } from "../../lib/libxl/sim_backend.ts";
 import { formatTree } from "../../lib/libxl/tree.ts";
 import { forEachServer } from "../_helpers/servers.ts";
-import { connectWhenAccepted, testHypervisor } from "./_helpers.ts";
+import { connectWhenAccepted, recording, testHypervisor } from "./_helpers.ts";
 
 forEachServer(
   "renameDomain(), listDomains() and findDomain() keep names unique",
@@ -117,21 +117,29 @@ forEachServer(
     for (let i = 0; i < 8; i++) clients.push(await connectWhenAccepted(server.socket));
     const PER_CLIENT = 3;
     try {
-      const added = await Promise.all(clients.flatMap((client, c) =>
-        domains.map(async (domid) => {
-          const out: number[] = [];
-          for (let i = 0; i < PER_CLIENT; i++) {
-            const spec = await addDevice(client, {
-              domid,
-              kind: "vif",
-              build: (devid) => vif({ domid, devid, bridge: `br-c${c}-i${i}` }),
-            }, { attempts: 200 });
-            out.push(spec.devid);
-          }
-          return out;
-        })
-      ));
+      const recorded = clients.map((client) => recording(client));
+      const added = await Promise.all(
+        recorded.flatMap(({ store }, c) =>
+          domains.map(async (domid) => {
+            const out: number[] = [];
+            for (let i = 0; i < PER_CLIENT; i++) {
+              const spec = await addDevice(store, {
+                domid,
+                kind: "vif",
+                build: (devid) => vif({ domid, devid, bridge: `br-c${c}-i${i}` }),
+              });
+              out.push(spec.devid);
+            }
+            return out;
+          })
+        ),
+      );
       assert.equal(added.flat().length, 8 * 2 * PER_CLIENT);
+      const runs = recorded.flatMap(({ log }) => log).filter((e) => e.line === "TRANSACTION_START");
+      assert.ok(
+        runs.length > added.flat().length,
+        `the adds conflicted and were rerun (${runs.length} runs for ${added.flat().length} adds)`,
+      );
       for (const domid of domains) {
         const list = await listDevices(xs, domid, { kind: "vif" });
         const devids = list.map((d) => d.devid).sort((x, y) => x - y);
