@@ -2,6 +2,29 @@
  * dxl's libxl layer: domains and devices laid out in xenstore exactly as libxl lays them
  * out, found and torn down only through the toolstack's own `/libxl` records (XSA-175).
  *
+ * Pure parts (paths, kinds, disk names, permission lists, device builders) do no I/O; the
+ * operations take a connection (`LibxlStore`, e.g. dxl's `XenstoreClient`) or an open
+ * `Transaction`, so they run in their own transaction or in the caller's.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "../client/mod.ts";
+ * import {
+ *   addDevice, destroyDomain, makeDomain, removeDevice, SimulatedBackend, SimulatedHypervisor,
+ *   vbd, vif, waitForBackend,
+ * } from "./mod.ts";
+ *
+ * await using xs = await connect();
+ * const hypervisor = new SimulatedHypervisor(xs);
+ * await using _driver = await SimulatedBackend.start(xs);
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 262144 });
+ * const disk = await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/vg/web" }));
+ * const nic = await addDevice(xs, { domid, kind: "vif", build: (devid) => vif({ domid, devid }) });
+ * await waitForBackend(xs, disk);
+ * await removeDevice(xs, nic);
+ * await destroyDomain(xs, domid, { hypervisor });
+ * ```
+ *
  * @module
  */
 
