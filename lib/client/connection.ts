@@ -51,6 +51,8 @@ interface Pending {
 }
 
 const READ_BUFFER_SIZE = 64 * 1024;
+const SLAB_SIZE = 8 * 1024;
+const SLAB_ITEM_MAX = 1024;
 const INITIAL_WRITE_BUFFER = 16 * 1024;
 const MAX_REQ_ID = 0xffffffff;
 
@@ -81,6 +83,8 @@ export class Connection {
   #carry = new Uint8Array(HEADER_SIZE + PAYLOAD_MAX);
   #carryView = new DataView(this.#carry.buffer);
   #carryLen = 0;
+  #slab = new Uint8Array(SLAB_SIZE);
+  #slabUsed = 0;
   #closed: Error | undefined;
   #reading: Promise<void>;
   // Double buffering: requests fill #fill while #flight is being written.
@@ -266,7 +270,7 @@ export class Connection {
         type: view.getUint32(start - 16, true),
         reqId: view.getUint32(start - 12, true),
         txId: view.getUint32(start - 8, true),
-        payload: buf.slice(start, at),
+        payload: this.#copyOut(buf, start, at),
       });
     }
     if (at < n) {
@@ -305,6 +309,24 @@ export class Connection {
       });
     }
     return at;
+  }
+
+  /**
+   * Copies `buf[start, end)` out of the reused read buffer. Small payloads are carved from a
+   * shared 8 KiB slab (as Node's Buffer pool does): one backing store per slab instead of one
+   * per reply, which is most of the garbage under load. A held payload keeps at most its slab.
+   */
+  #copyOut(buf: Uint8Array, start: number, end: number): Uint8Array {
+    const len = end - start;
+    if (len > SLAB_ITEM_MAX) return buf.slice(start, end);
+    if (this.#slabUsed + len > SLAB_SIZE) {
+      this.#slab = new Uint8Array(SLAB_SIZE);
+      this.#slabUsed = 0;
+    }
+    const at = this.#slabUsed;
+    this.#slab.set(buf.subarray(start, end), at);
+    this.#slabUsed = at + len;
+    return this.#slab.subarray(at, at + len);
   }
 
   #reserveCarry(size: number): void {

@@ -248,3 +248,18 @@ Deno.test("a DIRECTORY reply over DIRECTORY_REPLY_MAX is a ProtocolError", async
   await using xs = await connect({ path: server.path });
   await assert.rejects(xs.directory("/big"), ProtocolError);
 });
+
+Deno.test("payloads handed out stay intact while later replies arrive", async () => {
+  await using server = await fakeServer(async (peer) => {
+    for (;;) {
+      const got = await peer.receive(1);
+      if (got === null) return;
+      const req = got[0]!;
+      await peer.reply({ ...req, payload: req.payload.subarray(0, req.payload.length - 1) });
+    }
+  });
+  await using xs = await connect({ path: server.path });
+  const kept = await Promise.all(Array.from({ length: 50 }, (_, i) => xs.readBytes(`/k${i}`)));
+  await Promise.all(Array.from({ length: 3000 }, (_, i) => xs.readBytes(`/other/${i}`)));
+  kept.forEach((bytes, i) => assert.equal(new TextDecoder().decode(bytes), `/k${i}`));
+});
