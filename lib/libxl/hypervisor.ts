@@ -73,6 +73,11 @@ export interface SimulatedHypervisorOptions {
  * invents ring frames (`0x101000 + 2*domid` for the store, one less for the console; store
  * port 1, console port 2), and INTRODUCEs and RELEASEs domains on the given connection.
  *
+ * xenstored (C, OCaml and the embedded one alike) refuses permissions whose owner is a
+ * domain its hypervisor side does not know, and `makeDomain` sets such permissions before
+ * INTRODUCE: give `onCreate` to make the domain known there first — the embedded server's
+ * `createDomain`, or `create N` on the control socket of `../shared/refxs`.
+ *
  * @example
  * ```ts ignore
  * import { SimulatedHypervisor } from "./hypervisor.ts";

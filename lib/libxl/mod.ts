@@ -14,8 +14,11 @@
  *   vbd, vif, waitForBackend,
  * } from "./mod.ts";
  *
- * await using xs = await connect();
- * const hypervisor = new SimulatedHypervisor(xs);
+ * import { startXenstored } from "../xenstored/mod.ts";
+ *
+ * await using xsd = await startXenstored({ dir: "/tmp/dxl-demo" });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { onCreate: (id) => xsd.createDomain(id) });
  * await using _driver = await SimulatedBackend.start(xs);
  * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 262144 });
  * const disk = await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/vg/web" }));
