@@ -93,7 +93,15 @@ export function makeDeviceSpec(input: DeviceSpecInput): DeviceSpec {
   };
 }
 
-/** True when the device exists only as a `/libxl` record (backend kind `none`). */
+/**
+ * True when the device exists only as a `/libxl` record (backend kind `none`).
+ *
+ * @example
+ * ```ts
+ * import { isLibxlOnly } from "./device.ts";
+ * console.log(isLibxlOnly({ backendKind: "none" }), isLibxlOnly({ backendKind: "vbd" })); // true false
+ * ```
+ */
 export function isLibxlOnly(spec: Pick<DeviceSpec, "backendKind">): boolean {
   return spec.backendKind === ("none" satisfies DeviceKind);
 }

@@ -5,7 +5,15 @@
  * @module
  */
 
-/** The 21 device kinds, in libxl's enum order (index = enum value). */
+/**
+ * The 21 device kinds, in libxl's enum order (index = enum value).
+ *
+ * @example
+ * ```ts
+ * import { DEVICE_KINDS } from "./device_kind.ts";
+ * console.log(DEVICE_KINDS.indexOf("vbd")); // 2
+ * ```
+ */
 export const DEVICE_KINDS = [
   "none",
   "vif",
@@ -65,6 +73,12 @@ export function parseDeviceKind(text: string): DeviceKind | undefined {
  * The libxl device types and the kinds they use: `frontend` names the path under
  * `device/` and `/libxl/<domid>/device/`; `backends` maps each backend choice to the kind
  * under `backend/`.
+ *
+ * @example
+ * ```ts
+ * import { DEVICE_TYPES } from "./device_kind.ts";
+ * console.log(DEVICE_TYPES.disk.backends.qdisk); // qdisk
+ * ```
  */
 export const DEVICE_TYPES = {
   disk: {

@@ -75,12 +75,29 @@ export function inTransaction<T>(
   return target.transaction(fn, txOptions);
 }
 
-/** True for a `XenstoreError` with the given errno name. */
+/**
+ * True for a `XenstoreError` with the given errno name.
+ *
+ * @example
+ * ```ts
+ * import { XenstoreError } from "../protocol/errors.ts";
+ * import { isErrno } from "./store.ts";
+ * console.log(isErrno(new XenstoreError("ENOENT", "READ"), "ENOENT")); // true
+ * ```
+ */
 export function isErrno(error: unknown, code: string): boolean {
   return error instanceof XenstoreError && error.code === code;
 }
 
-/** RM that also accepts a missing parent (ENOENT), as `libxl__xs_rm_checked`. */
+/**
+ * RM that also accepts a missing parent (ENOENT), as `libxl__xs_rm_checked`.
+ *
+ * @example
+ * ```ts ignore
+ * import { rmIfPresent } from "./store.ts";
+ * await rmIfPresent(xs, "/libxl/7/device/vif/0");
+ * ```
+ */
 export async function rmIfPresent(ops: XenstoreOps, path: string): Promise<void> {
   try {
     await ops.rm(path);
@@ -89,7 +106,15 @@ export async function rmIfPresent(ops: XenstoreOps, path: string): Promise<void>
   }
 }
 
-/** DIRECTORY that returns `[]` for a missing node. */
+/**
+ * DIRECTORY that returns `[]` for a missing node.
+ *
+ * @example
+ * ```ts ignore
+ * import { listIfPresent } from "./store.ts";
+ * console.log(await listIfPresent(xs, "/libxl/7/device"));
+ * ```
+ */
 export async function listIfPresent(ops: XenstoreOps, path: string): Promise<string[]> {
   try {
     return await ops.directory(path);

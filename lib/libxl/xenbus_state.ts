@@ -4,7 +4,15 @@
  * @module
  */
 
-/** The XenbusState values written to `state` nodes. */
+/**
+ * The XenbusState values written to `state` nodes.
+ *
+ * @example
+ * ```ts
+ * import { XenbusState } from "./xenbus_state.ts";
+ * console.log(XenbusState.Closed); // 6
+ * ```
+ */
 export const XenbusState = {
   Unknown: 0,
   Initialising: 1,
