@@ -11,7 +11,7 @@
  * @module
  */
 
-import { checkDomid, DOMID_MAX } from "./paths.ts";
+import { checkDomid, DOMID_FIRST_RESERVED } from "./paths.ts";
 
 /** A shared page and event channel of a new domain (store ring or console ring). */
 export interface RingInfo {
@@ -120,7 +120,7 @@ export class SimulatedHypervisor implements Hypervisor {
     } else {
       domid = this.#first;
       while (this.#live.has(domid) || (await this.#inUse(domid))) domid++;
-      if (domid > DOMID_MAX) throw new RangeError("no free domain id");
+      if (domid >= DOMID_FIRST_RESERVED) throw new RangeError("no free domain id");
     }
     this.#live.add(domid);
     try {

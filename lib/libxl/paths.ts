@@ -7,8 +7,10 @@
 import type { DeviceKind } from "./device_kind.ts";
 import { parseDeviceKind } from "./device_kind.ts";
 
-/** The largest domid a real domain can have (`DOMID_FIRST_RESERVED` - 1). */
-export const DOMID_MAX = 0x7fef;
+/** Xen's `DOMID_FIRST_RESERVED`: real domains have smaller ids. */
+export const DOMID_FIRST_RESERVED = 0x7ff0;
+
+const DOMID_MAX = DOMID_FIRST_RESERVED - 1;
 
 /** The toolstack's own domain (`LIBXL_TOOLSTACK_DOMID`). */
 export const TOOLSTACK_DOMID = 0;

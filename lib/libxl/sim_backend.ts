@@ -11,7 +11,7 @@ import type { DeviceKind } from "./device_kind.ts";
 import { checkDomid, parseBackendPath } from "./paths.ts";
 import type { LibxlStore } from "./store.ts";
 import { switchXenbusState, XenbusState } from "./xenbus_state.ts";
-import { sleep } from "./xenbus_wait.ts";
+import { sleep } from "./_sleep.ts";
 
 /**
  * How the driver behaves: `normal`; `silent` (never answers anything); `late` (answers after

@@ -10,7 +10,7 @@ import type { DeviceRef } from "./device_add.ts";
 import { frontendPath, parseBackendPath } from "./paths.ts";
 import type { LibxlStore } from "./store.ts";
 import { parseXenbusState, switchXenbusState, XenbusState } from "./xenbus_state.ts";
-import { sleep } from "./xenbus_wait.ts";
+import { sleep } from "./_sleep.ts";
 
 /** How the frontend behaves: the same modes as the simulated backend driver. */
 export type FrontendBehaviour = "normal" | "silent" | "late" | "crash";

@@ -9,6 +9,7 @@ import { XenbusTimeoutError } from "./errors.ts";
 import type { LibxlStore } from "./store.ts";
 import type { XenbusState } from "./xenbus_state.ts";
 import { parseXenbusState } from "./xenbus_state.ts";
+import { sleep } from "./_sleep.ts";
 
 /** Options of {@linkcode waitForXenbusState}. */
 export interface WaitForStateOptions {
@@ -32,30 +33,6 @@ export interface WaitForStateOptions {
   delay?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** The clock used to report the time waited. @default {performance.now} */
   now?: () => number;
-}
-
-/**
- * Sleeps `ms` milliseconds; resolves early (without error) when `signal` aborts.
- *
- * @example
- * ```ts
- * import { sleep } from "./xenbus_wait.ts";
- * await sleep(1, new AbortController().signal);
- * ```
- */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**
