@@ -26,7 +26,7 @@ import { SimulatedFrontend } from "../../lib/libxl/sim_frontend.ts";
 import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
 import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
 import { forEachServer, type TestServer } from "../_helpers/servers.ts";
-import { recording, testHypervisor } from "./_helpers.ts";
+import { lastTransaction, recording, testHypervisor } from "./_helpers.ts";
 
 async function guest(xs: XenstoreClient, server: TestServer, name = "g1"): Promise<number> {
   const { hypervisor } = testHypervisor(server, xs);
@@ -227,6 +227,15 @@ forEachServer(
         rmFrontend >= 0 && rmFrontend < online,
         "frontend removed in the closing transaction",
       );
+      const cleanup = lastTransaction(rec.log).filter((l) => l.startsWith("RM "));
+      assert.deepEqual(cleanup, [
+        `RM | /local/domain/${domid}/device/vbd/51712`,
+        `RM | /libxl/${domid}/device/vbd/51712`,
+        `RM | /libxl/${domid}/device/vbd`,
+        `RM | ${backendPath(disk)}`,
+        `RM | /local/domain/0/backend/vbd/${domid}`,
+        `RM | /local/domain/0/backend/vbd`,
+      ], "golden §6.9 order: frontend (already gone), /libxl record, backend, emptied parents");
       assert.equal(await xs.exists(backendPath(disk)), false);
       assert.equal(await xs.exists(`/libxl/${domid}/device/vbd`), false);
     } finally {
