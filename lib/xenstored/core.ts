@@ -121,8 +121,9 @@ export class XenstoredCore {
     parent: Rec | undefined,
     exact: boolean,
     oldPerms: NodePerms | undefined,
+    lookup?: (path: string) => Rec | undefined,
   ): void {
-    fireWatches(this, access, name, node, parent, exact, oldPerms);
+    fireWatches(this, access, name, node, parent, exact, oldPerms, lookup);
   }
 
   /**

@@ -10,6 +10,8 @@ import { getStrings, oneArg } from "./_bytes.ts";
 import type { Connection } from "./connection.ts";
 import type { XenstoredCore } from "./core.ts";
 import type { Request } from "./ops.ts";
+import type { Rec } from "./access.ts";
+import type { NodePerms } from "./node_perms.ts";
 import { childPath, isValidNodename, Node } from "./store.ts";
 import { NO_GENERATION, Transaction } from "./transaction.ts";
 import { watchPath } from "./watches.ts";
@@ -107,6 +109,16 @@ function commit(core: XenstoredCore, conn: Connection, tx: Transaction): void {
     if (checkQuota && domid !== 0 && count >= core.quota(d, "nodes")) throw new Errno("ENOSPC");
   }
   const tree = core.tree;
+  // C commits node by node and fires each node's watches right after writing it, so a
+  // permission check then sees later nodes of the transaction as they were before it.
+  const before = new Map<string, { perms: NodePerms; gen: number } | undefined>();
+  const order = new Map<string, number>();
+  for (const [path, a] of tx.accessed) {
+    if (!a.modified) continue;
+    const live = tree.lookup(path);
+    before.set(path, live === undefined ? undefined : { perms: live.perms, gen: live.gen });
+    order.set(path, order.size);
+  }
   for (const [path, a] of tx.accessed) {
     if (!a.checkGen) continue;
     const live = tree.lookup(path);
@@ -159,9 +171,14 @@ function commit(core: XenstoredCore, conn: Connection, tx: Transaction): void {
     if (d !== undefined) d.nbentry = Math.max(0, d.nbentry + delta);
   }
   for (const [path, a] of tx.accessed) {
-    if (a.fireWatch) {
-      core.fireWatches(undefined, path, undefined, undefined, a.watchExact, a.origPerms);
-    }
+    if (!a.fireWatch) continue;
+    const now = order.get(path) ?? -1;
+    const lookup = (p: string): Rec | undefined => {
+      const at = order.get(p);
+      if (at === undefined || at <= now) return tree.lookup(p);
+      return before.get(p) as Rec | undefined;
+    };
+    core.fireWatches(undefined, path, undefined, undefined, a.watchExact, a.origPerms, lookup);
   }
 }
 

@@ -48,20 +48,22 @@ function permitted(
   node: Rec | undefined,
   parent: Rec | undefined,
   oldPerms: NodePerms | undefined,
+  lookup: (path: string) => Rec | undefined,
 ): boolean {
   // As C's watch_permitted: even a privileged watcher gets no event for a node that is gone
   // and had no permissions before (created and removed inside one transaction).
   if (oldPerms !== undefined && (permForConn(conn, oldPerms) & PermBits.Read) !== 0) return true;
-  const n = node ?? core.tree.lookup(name);
+  const n = node ?? lookup(name);
   if (n === undefined) return false;
   if (!conn.unprivileged || readable(core, conn, n)) return true;
-  const p = parent ?? core.tree.lookup(parentOf(name));
+  const p = parent ?? lookup(parentOf(name));
   return p !== undefined && readable(core, conn, p);
 }
 
 /**
  * `fire_watches`: inside a transaction the event is queued for commit; otherwise every
- * matching watch of every permitted connection gets it.
+ * matching watch of every permitted connection gets it. `lookup` finds nodes for the
+ * permission check (a commit passes one that shows the store as C has it at that moment).
  */
 export function fireWatches(
   core: XenstoredCore,
@@ -71,6 +73,7 @@ export function fireWatches(
   parent: Rec | undefined,
   exact: boolean,
   oldPerms: NodePerms | undefined,
+  lookup: (path: string) => Rec | undefined = (path) => core.tree.lookup(path),
 ): void {
   const tx = access?.tx;
   if (tx !== undefined) {
@@ -91,7 +94,7 @@ export function fireWatches(
     if (conn.watches.length === 0) continue;
     if (special) {
       if (!core.specialReadable(name, conn)) continue;
-    } else if (!permitted(core, conn, name, node, parent, oldPerms)) {
+    } else if (!permitted(core, conn, name, node, parent, oldPerms, lookup)) {
       continue;
     }
     for (const watch of conn.watches) {

@@ -114,3 +114,16 @@ Deno.test("transactions: a node created and removed inside one fires no event at
     ["dom0", "T", "end", ["T"], "OK|"],
   ]);
 });
+
+Deno.test("transactions: at commit, a watch permission check sees later nodes as before", () => {
+  const h = new Harness();
+  h.guest(5);
+  h.send("dom0", "-", "write", ["/t/b", "0"]);
+  h.start("dom0", "T");
+  h.run([
+    ["g5", "-", "watch", ["/t", "w"], "OK|", { g5: ["/t|w|"] }],
+    ["dom0", "T", "write", ["/t/b", "1"], "OK|"],
+    ["dom0", "T", "setperms", ["/t", "r5"], "OK|"],
+    ["dom0", "T", "end", ["T"], "OK|", { g5: ["/t|w|"] }],
+  ]);
+});
