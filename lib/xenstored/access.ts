@@ -117,7 +117,7 @@ export class Access {
       checkGen: true,
       modified: false,
       node: copy,
-      origPerms: live?.perms,
+      origPerms: live === undefined ? undefined : this.core.domains.adjust(live.perms, live.gen),
       fireWatch: false,
       watchExact: false,
     });

@@ -10,7 +10,6 @@ import { atoi, countNuls, getStrings, oneArg } from "./_bytes.ts";
 import {
   formatNodePerms,
   internPerms,
-  type NodePerms,
   parseNodePerms,
   PermBits,
   type PermEntry,
@@ -175,13 +174,14 @@ export function doSetPerms(access: Access, req: Request): void {
   }
   const name = core.canonicalize(conn, raw);
   const node = access.get(name, W | PermBits.Owner);
-  const oldPerms: NodePerms = node.perms;
+  const oldPerms = node.perms;
+  const oldVisible = core.domains.adjust(oldPerms, node.gen);
   const oldOwner = (oldPerms[0] as PermEntry).id;
   if (conn.unprivileged && (perms[0] as PermEntry).id !== oldOwner) throw new Errno("EPERM");
   access.checkSize(node.value.length, perms.length, node);
   access.changeOwner(oldOwner, (perms[0] as PermEntry).id);
   node.perms = perms;
   access.wrote(name, node);
-  core.fireWatches(access, name, node, undefined, false, oldPerms);
+  core.fireWatches(access, name, node, undefined, false, oldVisible);
   ok(access, req);
 }
