@@ -157,7 +157,13 @@ export class Access {
   }
 
   /** `access_node` for a write: new generation, and the transaction's copy. */
-  wrote(path: string, rec: Rec, created = false): void {
+  wrote(path: string, rec: Rec, created = false, newPerms = false): void {
+    if (!created && !newPerms) {
+      // C writes back the permissions as it read them: entries of domains younger than
+      // the node stay ignored from now on.
+      const adjusted = this.core.domains.adjust(rec.perms, rec.gen);
+      if (adjusted !== rec.perms) rec.perms = internPerms(adjusted);
+    }
     rec.gen = ++this.core.tree.generation;
     const tx = this.tx;
     if (tx === undefined) {

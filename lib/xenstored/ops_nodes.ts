@@ -181,7 +181,7 @@ export function doSetPerms(access: Access, req: Request): void {
   access.checkSize(node.value.length, perms.length, node);
   access.changeOwner(oldOwner, (perms[0] as PermEntry).id);
   node.perms = perms;
-  access.wrote(name, node);
+  access.wrote(name, node, false, true);
   core.fireWatches(access, name, node, undefined, false, oldVisible);
   ok(access, req);
 }

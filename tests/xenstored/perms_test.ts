@@ -88,3 +88,21 @@ Deno.test("set_target gives a domain the rights of its target", () => {
     ["g5", "-", "settarget", ["5", "6"], "EACCES"],
   ]);
 });
+
+Deno.test("permissions: a write keeps an entry of a re-created domain ignored", () => {
+  const h = new Harness();
+  h.guest(9);
+  h.run([
+    ["dom0", "-", "write", ["/old", "v"], "OK|"],
+    ["dom0", "-", "setperms", ["/old", "n0", "r9"], "OK|"],
+    ["g9", "-", "read", ["/old"], "v"],
+    ["dom0", "-", "release", ["9"], "OK|"],
+  ]);
+  h.guest(9);
+  h.run([
+    ["g9", "-", "read", ["/old"], "EACCES"],
+    ["dom0", "-", "write", ["/old", "w"], "OK|"],
+    ["g9", "-", "read", ["/old"], "EACCES"],
+    ["dom0", "-", "getperms", ["/old"], "n0|r9|"],
+  ]);
+});
