@@ -7,16 +7,15 @@
 
 import {
   ConnectionClosedError,
-  decodeString,
   decodeWatchEvent,
   encodeArgs,
   Op,
   type Packet,
-  ProtocolError,
   validatePath,
 } from "../protocol/mod.ts";
 import { Connection } from "./connection.ts";
-import { decodeNumber, NodeOps, type RequestFn } from "./node_ops.ts";
+import { DomainOps } from "./domain_ops.ts";
+import type { RequestFn } from "./node_ops.ts";
 import { backoff, delay as defaultDelay } from "./retry.ts";
 import { runTransaction, startTransaction, type XenstoreTransaction } from "./transaction.ts";
 import type { Transaction, TransactionOptions, WatchOptions } from "./types.ts";
@@ -52,32 +51,12 @@ export interface ClientOptions {
   reconnect?: boolean | ReconnectOptions;
 }
 
-/** Options of `getQuota` and `setQuota`. */
-export interface QuotaOptions {
-  /** The domain; omitted, the global default for new domains. */
-  domid?: number;
-}
-
 let tokenSeed = 0;
 const TOKEN_PREFIX = `dxl-${Math.floor(Math.random() * 0x100000000).toString(16)}-`;
 
-function checkDomid(domid: number, what = "domid"): string {
-  if (!Number.isInteger(domid) || domid < 0 || domid > 0xffff) {
-    throw new RangeError(`${what} must be an integer from 0 to 65535, got ${domid}`);
-  }
-  return String(domid);
-}
-
-function checkUint(value: number, what: string): string {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw new RangeError(`${what} must be an unsigned 32-bit integer, got ${value}`);
-  }
-  return String(value);
-}
-
 /**
  * A connection to xenstored. Create it with `connect()`; node operations come from
- * {@linkcode NodeOps}. Requests may be issued concurrently: they share the socket and their
+ * {@linkcode NodeOps}, domain and admin operations from {@linkcode DomainOps}. Requests may be issued concurrently: they share the socket and their
  * replies are matched by `req_id`.
  *
  * @example
@@ -88,7 +67,7 @@ function checkUint(value: number, what: string): string {
  * console.log(await xs.directory("/local/domain"));
  * ```
  */
-export class XenstoreClient extends NodeOps implements WatchOwner, AsyncDisposable {
+export class XenstoreClient extends DomainOps implements WatchOwner, AsyncDisposable {
   #conn: Connection;
   #watches = new Map<string, WatchIterator[]>();
   #reconnect: Required<ReconnectOptions> | undefined;
@@ -156,91 +135,11 @@ export class XenstoreClient extends NodeOps implements WatchOwner, AsyncDisposab
     return this.#request(type, options.txId ?? 0, payload, options.path);
   }
 
-  /** The home path of a domain, `/local/domain/<domid>`. */
-  async getDomainPath(domid: number): Promise<string> {
-    return decodeString(await this.#domOp(Op.GetDomainPath, [checkDomid(domid)]));
-  }
-
-  /** True when xenstored knows the domain (it was introduced and not released). */
-  async isDomainIntroduced(domid: number): Promise<boolean> {
-    const reply = decodeString(await this.#domOp(Op.IsDomainIntroduced, [checkDomid(domid)]));
-    if (reply !== "T" && reply !== "F") {
-      throw new ProtocolError(`IS_DOMAIN_INTRODUCED reply is not T or F: ${JSON.stringify(reply)}`);
-    }
-    return reply === "T";
-  }
-
-  /** Tells xenstored to talk to a new domain over ring page `gfn` and event channel `port`. */
-  async introduce(domid: number, gfn: number | bigint, port: number): Promise<void> {
-    if (typeof gfn === "number" && !Number.isInteger(gfn)) {
-      throw new RangeError(`gfn must be an integer, got ${gfn}`);
-    }
-    const args = [checkDomid(domid), String(gfn), checkUint(port, "port")];
-    await this.#domOp(Op.Introduce, args);
-  }
-
-  /** Tells xenstored a domain is gone: its connection, watches and transactions are dropped. */
-  async release(domid: number): Promise<void> {
-    await this.#domOp(Op.Release, [checkDomid(domid)]);
-  }
-
-  /** Clears a domain's "shutdown" flag after it resumed. */
-  async resume(domid: number): Promise<void> {
-    await this.#domOp(Op.Resume, [checkDomid(domid)]);
-  }
-
-  /** Lets domain `domid` (a device model) act for domain `target`. */
-  async setTarget(domid: number, target: number): Promise<void> {
-    await this.#domOp(Op.SetTarget, [checkDomid(domid), checkDomid(target, "target")]);
-  }
-
   /** Drops every watch and transaction of this connection; watch iterators end. */
   async resetWatches(): Promise<void> {
-    await this.#domOp(Op.ResetWatches, [""]);
+    await this.#request(Op.ResetWatches, 0, encodeArgs([""]));
     for (const list of [...this.#watches.values()]) for (const w of list) w.end();
     this.#watches.clear();
-  }
-
-  /** The server's feature bits, or those of a domain's ring (see `Feature`). */
-  async getFeature(domid?: number): Promise<number> {
-    const args = domid === undefined ? [] : [checkDomid(domid)];
-    return decodeNumber(await this.#domOp(Op.GetFeature, args), "GET_FEATURE");
-  }
-
-  /** Sets a domain's ring feature bits (only before it is introduced). */
-  async setFeature(domid: number, value: number): Promise<void> {
-    await this.#domOp(Op.SetFeature, [checkDomid(domid), checkUint(value, "feature value")]);
-  }
-
-  /** Sends a CONTROL command (`check`, `quota`, `log`, ...) and returns the server's text. */
-  async control(command: string, ...args: string[]): Promise<string> {
-    return decodeString(await this.#domOp(Op.Control, [command, ...args]));
-  }
-
-  /** A quota (`nodes`, `watches`, ...) of a domain or the global default; 0 means unlimited. */
-  async getQuota(quota: string, options: QuotaOptions = {}): Promise<number> {
-    const args = options.domid === undefined ? [quota] : [checkDomid(options.domid), quota];
-    return decodeNumber(await this.#domOp(Op.GetQuota, args), "GET_QUOTA");
-  }
-
-  /** The names of the quotas the server supports. */
-  async listQuotas(): Promise<string[]> {
-    const text = decodeString(await this.#domOp(Op.GetQuota, []));
-    return text.split(/\s+/).filter((s) => s !== "");
-  }
-
-  /** Sets a quota of a domain, or the global default. */
-  async setQuota(quota: string, value: number, options: QuotaOptions = {}): Promise<void> {
-    if (!Number.isInteger(value) || value < 0) {
-      throw new RangeError(`quota "${quota}" must be a non-negative integer, got ${value}`);
-    }
-    const args = [quota, String(value)];
-    if (options.domid !== undefined) args.unshift(checkDomid(options.domid));
-    await this.#domOp(Op.SetQuota, args);
-  }
-
-  #domOp(type: number, args: string[]): Promise<Uint8Array> {
-    return this.#request(type, 0, encodeArgs(args));
   }
 
   /** Starts a transaction to drive by hand: `commit()` or `abort()` it. */

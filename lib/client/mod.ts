@@ -21,6 +21,7 @@
 export { connect } from "./connect.ts";
 export { XenstoreClient } from "./client.ts";
 export { Connection, DIRECTORY_REPLY_MAX } from "./connection.ts";
+export { DomainOps } from "./domain_ops.ts";
 export { NodeOps } from "./node_ops.ts";
 export { runTransaction, startTransaction, XenstoreTransaction } from "./transaction.ts";
 export { WatchIterator } from "./watch.ts";
@@ -28,7 +29,8 @@ export { RUN_SOCKET, socketPaths, VAR_RUN_SOCKET } from "./socket_path.ts";
 export { backoff, delay } from "./retry.ts";
 
 export type { ConnectOptions } from "./connect.ts";
-export type { ClientOptions, QuotaOptions, ReconnectOptions } from "./client.ts";
+export type { ClientOptions, ReconnectOptions } from "./client.ts";
+export type { QuotaOptions } from "./domain_ops.ts";
 export type { ConnectionHandlers, Payload } from "./connection.ts";
 export type { RequestFn } from "./node_ops.ts";
 export type { WatchOwner } from "./watch.ts";

@@ -1,0 +1,123 @@
+/**
+ * The domain and administrative operations (INTRODUCE, RELEASE, GET_FEATURE, GET_QUOTA,
+ * CONTROL, ...), outside any transaction.
+ *
+ * @module
+ */
+
+import { decodeString, encodeArgs, Op, ProtocolError } from "../protocol/mod.ts";
+import { decodeNumber, NodeOps } from "./node_ops.ts";
+
+/** Options of `getQuota` and `setQuota`. */
+export interface QuotaOptions {
+  /** The domain; omitted, the global default for new domains. */
+  domid?: number;
+}
+
+function checkDomid(domid: number, what = "domid"): string {
+  if (!Number.isInteger(domid) || domid < 0 || domid > 0xffff) {
+    throw new RangeError(`${what} must be an integer from 0 to 65535, got ${domid}`);
+  }
+  return String(domid);
+}
+
+function checkUint(value: number, what: string): string {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new RangeError(`${what} must be an unsigned 32-bit integer, got ${value}`);
+  }
+  return String(value);
+}
+
+/**
+ * {@linkcode NodeOps} plus the operations on domains and on the daemon itself; the base of
+ * `XenstoreClient`. Domain ids are checked (0..65535) before anything is sent.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "./mod.ts";
+ * await using xs = await connect();
+ * await xs.introduce(5, 0x12345n, 7);
+ * console.log(await xs.isDomainIntroduced(5), await xs.getDomainPath(5));
+ * ```
+ */
+export class DomainOps extends NodeOps {
+  /** The home path of a domain, `/local/domain/<domid>`. */
+  async getDomainPath(domid: number): Promise<string> {
+    return decodeString(await this.#op(Op.GetDomainPath, [checkDomid(domid)]));
+  }
+
+  /** True when xenstored knows the domain (it was introduced and not released). */
+  async isDomainIntroduced(domid: number): Promise<boolean> {
+    const reply = decodeString(await this.#op(Op.IsDomainIntroduced, [checkDomid(domid)]));
+    if (reply !== "T" && reply !== "F") {
+      throw new ProtocolError(`IS_DOMAIN_INTRODUCED reply is not T or F: ${JSON.stringify(reply)}`);
+    }
+    return reply === "T";
+  }
+
+  /** Tells xenstored to talk to a new domain over ring page `gfn` and event channel `port`. */
+  async introduce(domid: number, gfn: number | bigint, port: number): Promise<void> {
+    if (typeof gfn === "number" && !Number.isInteger(gfn)) {
+      throw new RangeError(`gfn must be an integer, got ${gfn}`);
+    }
+    const args = [checkDomid(domid), String(gfn), checkUint(port, "port")];
+    await this.#op(Op.Introduce, args);
+  }
+
+  /** Tells xenstored a domain is gone: its connection, watches and transactions are dropped. */
+  async release(domid: number): Promise<void> {
+    await this.#op(Op.Release, [checkDomid(domid)]);
+  }
+
+  /** Clears a domain's "shutdown" flag after it resumed. */
+  async resume(domid: number): Promise<void> {
+    await this.#op(Op.Resume, [checkDomid(domid)]);
+  }
+
+  /** Lets domain `domid` (a device model) act for domain `target`. */
+  async setTarget(domid: number, target: number): Promise<void> {
+    await this.#op(Op.SetTarget, [checkDomid(domid), checkDomid(target, "target")]);
+  }
+
+  /** The server's feature bits, or those of a domain's ring (see `Feature`). */
+  async getFeature(domid?: number): Promise<number> {
+    const args = domid === undefined ? [] : [checkDomid(domid)];
+    return decodeNumber(await this.#op(Op.GetFeature, args), "GET_FEATURE");
+  }
+
+  /** Sets a domain's ring feature bits (only before it is introduced). */
+  async setFeature(domid: number, value: number): Promise<void> {
+    await this.#op(Op.SetFeature, [checkDomid(domid), checkUint(value, "feature value")]);
+  }
+
+  /** Sends a CONTROL command (`check`, `quota`, `log`, ...) and returns the server's text. */
+  async control(command: string, ...args: string[]): Promise<string> {
+    return decodeString(await this.#op(Op.Control, [command, ...args]));
+  }
+
+  /** A quota (`nodes`, `watches`, ...) of a domain or the global default; 0 means unlimited. */
+  async getQuota(quota: string, options: QuotaOptions = {}): Promise<number> {
+    const args = options.domid === undefined ? [quota] : [checkDomid(options.domid), quota];
+    return decodeNumber(await this.#op(Op.GetQuota, args), "GET_QUOTA");
+  }
+
+  /** The names of the quotas the server supports. */
+  async listQuotas(): Promise<string[]> {
+    const text = decodeString(await this.#op(Op.GetQuota, []));
+    return text.split(/\s+/).filter((s) => s !== "");
+  }
+
+  /** Sets a quota of a domain, or the global default. */
+  async setQuota(quota: string, value: number, options: QuotaOptions = {}): Promise<void> {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new RangeError(`quota "${quota}" must be a non-negative integer, got ${value}`);
+    }
+    const args = [quota, String(value)];
+    if (options.domid !== undefined) args.unshift(checkDomid(options.domid));
+    await this.#op(Op.SetQuota, args);
+  }
+
+  #op(type: number, args: string[]): Promise<Uint8Array> {
+    return this.send(type, encodeArgs(args));
+  }
+}
