@@ -82,6 +82,14 @@ async function external(cpu: number, cmd: string, args: string[], env: Record<st
   return parseFigure(await sh("taskset", ["-c", String(cpu), cmd, ...args], env));
 }
 
+function loadavg(): string {
+  try {
+    return Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
+  } catch {
+    return "unknown (needs --allow-sys)";
+  }
+}
+
 async function pinSelf(cpu: number): Promise<void> {
   await sh("taskset", ["-a", "-cp", String(cpu), String(Deno.pid)]);
 }
@@ -145,6 +153,7 @@ export function formatTable(rows: Row[]): string {
 
 /** Starts the daemon, builds the C programs, measures every row and prints the table. */
 export async function run(): Promise<void> {
+  const loadStart = loadavg();
   const work = await Deno.makeTempDir({ prefix: "dxl-bench-", dir: "/tmp" });
   const cpus = Number(await sh("nproc", []));
   const otherCpu = cpus > 1 ? 1 : 0;
@@ -239,7 +248,7 @@ export async function run(): Promise<void> {
     const concurrent = rows[rows.length - 1];
     const raw = concurrent?.cells.raw;
     const dxl = concurrent?.cells.dxl;
-    const load = await Deno.readTextFile("/proc/loadavg").catch(() => "?");
+    const loadEnd = loadavg();
     // deno-lint-ignore no-console
     console.log(
       [
@@ -254,7 +263,7 @@ export async function run(): Promise<void> {
           ? `dxl concurrent READs reach ${(100 * dxl.opsPerSec / raw.opsPerSec).toFixed(0)}% of ` +
             "the raw pipelined ceiling."
           : "",
-        `loadavg at end: ${load.trim()}`,
+        `load average before: ${loadStart}; after: ${loadEnd} (an idle machine is near 0)`,
       ].join("\n"),
     );
   } finally {
