@@ -231,7 +231,13 @@ export class XenstoredCore {
   destroyDomain(domid: number): void {
     this.domains.remove(domid);
     const d = this.domains.findIntroduced(domid);
-    if (d !== undefined) releaseDomain(this, d);
+    if (d !== undefined && d.heldBy === undefined) {
+      // C unlinks the connection; while another domain references it (SET_TARGET), that
+      // domain becomes its owner and it lives on until that one goes.
+      const holder = d.referrers.shift();
+      if (holder === undefined) releaseDomain(this, d);
+      else d.heldBy = holder;
+    }
     for (const stale of this.domains.staleRecords()) this.domains.free(stale.domid);
     this.onCommit?.();
   }

@@ -25,6 +25,13 @@ export interface DomainInfo {
   nbwatch: number;
   /** SET_TARGET: the domain whose rights this one has. */
   target: number | undefined;
+  /**
+   * Domains that made this one their SET_TARGET, newest first. As in C (a talloc reference
+   * on the connection), each keeps the domain alive: a RELEASE only drops the newest.
+   */
+  referrers: number[];
+  /** Destroyed by the hypervisor while referenced: it lives on until this domain goes. */
+  heldBy: number | undefined;
   /** Feature bits (GET_FEATURE/SET_FEATURE); all supported ones by default. */
   features: number;
   /** Per-domain quota values set by SET_QUOTA with a domid (0 disables a check). */
@@ -85,6 +92,8 @@ export class Domains {
       nbentry: 0,
       nbwatch: 0,
       target: undefined,
+      referrers: [],
+      heldBy: undefined,
       features: SERVER_FEATURES,
       quotas: {},
     };

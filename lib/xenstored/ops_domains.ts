@@ -49,6 +49,7 @@ export function doIntroduce(access: Access, req: Request): void {
 function connectedDomain(core: XenstoredCore, domid: number): DomainInfo {
   const d = core.domains.findIntroduced(domid);
   if (d === undefined) throw new Errno("ENOENT");
+  if (d.heldBy !== undefined) throw new Errno("EINVAL");
   return d;
 }
 
@@ -62,7 +63,11 @@ function oneDomain(access: Access, req: Request): DomainInfo {
 
 /** RELEASE `domid|` → OK; removes the domain's nodes and fires `@releaseDomain`. */
 export function doRelease(access: Access, req: Request): void {
-  releaseDomain(access.core, oneDomain(access, req));
+  const d = oneDomain(access, req);
+  // C frees the connection with talloc_free(), which only drops the newest SET_TARGET
+  // reference when there is one.
+  if (d.referrers.length > 0) d.referrers.shift();
+  else releaseDomain(access.core, d);
   ok(access, req);
 }
 
@@ -95,6 +100,7 @@ export function doSetTarget(access: Access, req: Request): void {
   const d = connectedDomain(access.core, atou(vec[0] as string));
   const t = connectedDomain(access.core, atou(vec[1] as string));
   d.target = t.domid;
+  t.referrers.unshift(d.domid);
   ok(access, req);
 }
 
@@ -209,6 +215,11 @@ export function releaseDomain(core: XenstoredCore, d: DomainInfo): void {
   }
   d.introduced = false;
   core.domains.free(d.domid);
+  // Its SET_TARGET references go with it; domains it held alive go now.
+  for (const other of core.domains.introduced()) {
+    other.referrers = other.referrers.filter((r) => r !== d.domid);
+    if (other.heldBy === d.domid) releaseDomain(core, other);
+  }
   core.onDomainChange?.(d.domid, false);
   core.fireWatches(undefined, "@releaseDomain", undefined, undefined, true, undefined);
   core.fireWatches(undefined, `@releaseDomain/${d.domid}`, undefined, undefined, true, undefined);

@@ -147,6 +147,15 @@ export function nextStep(r: () => number, st: GenState): Step {
     const guest = st.guests.findIndex((d) => d !== undefined);
     return { conn: guest < 0 ? conn : guest, type: 8, payload: z("55", "0", "1"), tx: -1 };
   }
-  if (x < 0.96) return { conn, type: 0, payload: z(pick(r, ["check", "bogus"])), tx: -1 };
+  if (x < 0.95) return { conn, type: 0, payload: z(pick(r, ["check", "bogus"])), tx: -1 };
+  if (x < 0.955) {
+    return {
+      conn,
+      type: 19,
+      payload: z(String(pick(r, [g1, g2])), String(pick(r, [g1, g2, 77]))),
+      tx: -1,
+    };
+  }
+  if (x < 0.96) return { conn, type: 18, payload: z(String(pick(r, [g1, g2, 0, 77]))), tx: -1 };
   return { conn, type: 11, payload: `${pick(r, abs)}\0${value()}`, tx: -1 };
 }

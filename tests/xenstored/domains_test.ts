@@ -76,3 +76,30 @@ Deno.test("domains: set_feature only before introduce, and it switches WATCHDEPT
     ["dom0", "-", "getfeature", [], "4|"],
   ]);
 });
+
+Deno.test("domains: a SET_TARGET target outlives one RELEASE and a destroy, as in C", () => {
+  const h = new Harness();
+  h.guest(5);
+  h.guest(6);
+  h.run([
+    ["dom0", "-", "settarget", ["6", "5"], "OK|"],
+    ["dom0", "-", "release", ["5"], "OK|"],
+    ["dom0", "-", "isintroduced", ["5"], "T|"],
+    ["dom0", "-", "release", ["5"], "OK|"],
+    ["dom0", "-", "isintroduced", ["5"], "F|"],
+    ["dom0", "-", "settarget", ["6", "6"], "OK|"],
+  ]);
+  h.guest(7);
+  h.run([
+    ["dom0", "-", "settarget", ["6", "7"], "OK|"],
+    ["dom0", "-", "watch", ["@releaseDomain", "r"], "OK|", { dom0: ["@releaseDomain|r|"] }],
+  ]);
+  h.core.destroyDomain(7);
+  h.run([
+    ["dom0", "-", "isintroduced", ["7"], "T|"],
+    ["dom0", "-", "resume", ["7"], "EINVAL"],
+    ["dom0", "-", "release", ["6"], "OK|"],
+    ["dom0", "-", "release", ["6"], "OK|", { dom0: ["@releaseDomain|r|", "@releaseDomain|r|"] }],
+    ["dom0", "-", "isintroduced", ["7"], "F|"],
+  ]);
+});
