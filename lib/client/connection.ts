@@ -17,6 +17,7 @@ import {
   ProtocolError,
   XenstoreError,
 } from "../protocol/mod.ts";
+import { backoff, delay } from "./retry.ts";
 
 /** A request payload: bytes, or a string sent as one NUL-terminated one-byte-per-char argument. */
 export type Payload = Uint8Array | string;
@@ -55,6 +56,8 @@ const SLAB_SIZE = 8 * 1024;
 const SLAB_ITEM_MAX = 1024;
 const INITIAL_WRITE_BUFFER = 16 * 1024;
 const MAX_REQ_ID = 0xffffffff;
+/** Connect attempts while the listen backlog is full (about 2 s in all). */
+const BACKLOG_ATTEMPTS = 12;
 
 /**
  * A multiplexed connection: any number of requests in flight, replies matched by `req_id`
@@ -103,10 +106,21 @@ export class Connection {
     this.#reading = this.#readLoop();
   }
 
-  /** Connects to the Unix socket at `path`. */
+  /**
+   * Connects to the Unix socket at `path`. A full listen backlog (the real daemons listen
+   * with a tiny one, and a non-blocking connect then fails with EAGAIN until they accept) is
+   * waited out with a short backoff rather than reported.
+   */
   static async open(path: string, handlers: ConnectionHandlers): Promise<Connection> {
-    const conn = await Deno.connect({ transport: "unix", path });
-    return new Connection(path, conn, handlers);
+    for (let attempt = 1;; attempt++) {
+      try {
+        const conn = await Deno.connect({ transport: "unix", path });
+        return new Connection(path, conn, handlers);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.WouldBlock) || attempt >= BACKLOG_ATTEMPTS) throw error;
+        await delay(backoff(attempt, 1));
+      }
+    }
   }
 
   /** True once the connection has ended, for whatever reason. */

@@ -263,3 +263,23 @@ Deno.test("payloads handed out stay intact while later replies arrive", async ()
   await Promise.all(Array.from({ length: 3000 }, (_, i) => xs.readBytes(`/other/${i}`)));
   kept.forEach((bytes, i) => assert.equal(new TextDecoder().decode(bytes), `/k${i}`));
 });
+
+Deno.test("connect() waits out a full listen backlog instead of failing with EAGAIN", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dxl-backlog-", dir: "/tmp" });
+  const path = `${dir}/socket`;
+  const listener = Deno.listen({ transport: "unix", path });
+  const queued: Deno.UnixConn[] = [];
+  try {
+    for (;;) queued.push(await Deno.connect({ transport: "unix", path }));
+  } catch (error) {
+    assert.ok(error instanceof Deno.errors.WouldBlock, `backlog full: ${error}`);
+  }
+  const connecting = connect({ path });
+  const accepted: Deno.Conn[] = [];
+  for (let i = 0; i <= queued.length; i++) accepted.push(await listener.accept());
+  const xs = await connecting;
+  await xs.close();
+  for (const c of [...queued, ...accepted]) c.close();
+  listener.close();
+  await Deno.remove(dir, { recursive: true });
+});

@@ -207,21 +207,3 @@ export function testHypervisor(
     },
   };
 }
-
-/**
- * Connects, retrying while the daemon's listen backlog is full (the real daemons listen with
- * a tiny backlog; a non-blocking connect then fails with EAGAIN until they accept).
- */
-export async function connectWhenAccepted(path: string): Promise<XenstoreClient> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      const client = await connect({ path });
-      await client.getDomainPath(0);
-      return client;
-    } catch (error) {
-      const text = String((error as Error)?.cause ?? "") + String(error);
-      if (attempt >= 100 || !/WouldBlock|temporarily unavailable/.test(text)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-}

@@ -16,7 +16,7 @@ import {
 import { SimulatedBackend } from "../../lib/libxl/sim_backend.ts";
 import { formatTree } from "../../lib/libxl/tree.ts";
 import { forEachServer } from "../_helpers/servers.ts";
-import { connectWhenAccepted, recording, testHypervisor } from "./_helpers.ts";
+import { recording, testHypervisor } from "./_helpers.ts";
 
 forEachServer(
   "renameDomain(), listDomains() and findDomain() keep names unique",
@@ -114,7 +114,7 @@ forEachServer(
       (await makeDomain(xs, { hypervisor, name: "c2", maxMemKb: 65536, console: false })).domid,
     ];
     const clients: XenstoreClient[] = [];
-    for (let i = 0; i < 8; i++) clients.push(await connectWhenAccepted(server.socket));
+    for (let i = 0; i < 8; i++) clients.push(await connect({ path: server.socket }));
     const PER_CLIENT = 3;
     try {
       const recorded = clients.map((client) => recording(client));
