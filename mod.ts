@@ -1,15 +1,201 @@
 /**
- * dxl: a Deno/TypeScript toolstack runtime for the Xen hypervisor.
+ * dxl: a Deno/TypeScript toolstack runtime for the Xen hypervisor. A xenstore client that
+ * speaks the wire protocol on a Unix socket, an embedded xenstored for machines without Xen,
+ * and libxl's path and device API with XSA-175's trust rules built in.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   addDevice, connect, listDevices, makeDomain, SimulatedHypervisor, startXenstored, vbd,
+ * } from "./mod.ts";
+ *
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { onCreate: (id) => xsd.createDomain(id) });
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 262144 });
+ * await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/vg/web" }));
+ * console.log((await listDevices(xs, domid)).map((d) => `${d.kind}/${d.devid}`)); // [ "console/0", "vbd/51712" ]
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  *
  * @module
  */
 
+// Wire protocol (pure)
 export {
   ConnectionClosedError,
+  DOMID_ANY,
+  ERRNO_NAMES,
+  Feature,
+  formatPermission,
+  formatPermissions,
   InvalidPathError,
   InvalidPermissionError,
+  isSpecialPath,
+  joinPath,
+  Op,
+  opName,
+  parentPath,
+  parsePermission,
+  parsePermissions,
   PayloadTooLargeError,
+  perm,
   ProtocolError,
   TransactionConflictError,
+  validatePath,
   XenstoreError,
-} from "./lib/protocol/errors.ts";
+} from "./lib/protocol/mod.ts";
+export type { Access, ErrnoName, Permission, ValidatePathOptions } from "./lib/protocol/mod.ts";
+
+// Client
+export {
+  connect,
+  DomainOps,
+  NodeOps,
+  socketPaths,
+  WatchIterator,
+  XenstoreClient,
+  XenstoreTransaction,
+} from "./lib/client/mod.ts";
+export type {
+  ClientOptions,
+  ConnectOptions,
+  Payload,
+  QuotaOptions,
+  ReconnectOptions,
+  Transaction,
+  TransactionOptions,
+  Watch,
+  WatchEvent,
+  WatchOptions,
+  WatchOwner,
+  XenstoreOps,
+} from "./lib/client/mod.ts";
+
+// Embedded xenstored
+export { DEFAULT_QUOTAS, startXenstored } from "./lib/xenstored/mod.ts";
+export type {
+  QuotaName,
+  Quotas,
+  StartXenstoredOptions,
+  XenstoredHandle,
+} from "./lib/xenstored/mod.ts";
+
+// libxl: paths, kinds, permissions, XenBus
+export {
+  backendPath,
+  backendPerms,
+  DEVICE_KINDS,
+  devidToDiskName,
+  diskNameToDevid,
+  domainPath,
+  frontendPath,
+  frontendPerms,
+  libxlDevicePath,
+  libxlDomainPath,
+  noperm,
+  parseBackendPath,
+  parseDeviceKind,
+  parseDiskName,
+  parseXenbusState,
+  roFrontendPerms,
+  roperm,
+  rwperm,
+  vmPath,
+  waitForXenbusState,
+  XenbusState,
+  xenbusStateName,
+} from "./lib/libxl/mod.ts";
+// libxl: device builders, devices, domains
+export {
+  addDevice,
+  cleanupDevice,
+  destroyDevice,
+  destroyDomain,
+  DeviceConfigError,
+  deviceExists,
+  DeviceExistsError,
+  DeviceNotFoundError,
+  DomainNameInUseError,
+  DomainRenameConflictError,
+  findDomain,
+  formatTree,
+  listDevices,
+  listDomains,
+  makeDeviceSpec,
+  makeDomain,
+  nextDeviceId,
+  p9,
+  pci,
+  pvConsole,
+  randomMac,
+  removeDevice,
+  renameDomain,
+  SimulatedBackend,
+  SimulatedFrontend,
+  SimulatedHypervisor,
+  vbd,
+  vdispl,
+  vfb,
+  vif,
+  vkbd,
+  vsnd,
+  VSND_PCM_FORMATS,
+  vtpm,
+  vuart,
+  vusb,
+  waitForBackend,
+  XenbusTimeoutError,
+} from "./lib/libxl/mod.ts";
+export type {
+  AddDeviceOptions,
+  ConsoleOptions,
+  CreatedDomain,
+  DestroyDomainOptions,
+  DestroyDomainResult,
+  DeviceAddress,
+  DeviceBaseOptions,
+  DeviceFactory,
+  DeviceKind,
+  DeviceRecord,
+  DeviceRef,
+  DeviceSpec,
+  DeviceSpecInput,
+  DiskFormat,
+  DiskNumber,
+  DomainInfo,
+  DomainSummary,
+  DomainType,
+  Entries,
+  ForceMode,
+  FormatTreeOptions,
+  Hypervisor,
+  LibxlStore,
+  ListDevicesOptions,
+  MakeDomainOptions,
+  P9Options,
+  ParsedBackendPath,
+  PciFunction,
+  PciOptions,
+  RemoveDeviceOptions,
+  RemoveResult,
+  RenameDomainOptions,
+  RingInfo,
+  Target,
+  TransactionalOptions,
+  VbdOptions,
+  VdisplConnector,
+  VdisplOptions,
+  VfbOptions,
+  VifOptions,
+  VkbdOptions,
+  VsndOptions,
+  VsndParams,
+  VsndPcm,
+  VsndStream,
+  VtpmOptions,
+  VuartOptions,
+  VusbOptions,
+  WaitForStateOptions,
+} from "./lib/libxl/mod.ts";
