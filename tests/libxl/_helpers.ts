@@ -7,7 +7,6 @@
  */
 
 import type { Transaction, TransactionOptions, XenstoreOps } from "../../lib/client/types.ts";
-import { connect, type XenstoreClient } from "../../lib/client/mod.ts";
 import type { Permission } from "../../lib/protocol/perms.ts";
 import { formatPermissions } from "../../lib/protocol/perms.ts";
 import type { DeviceSpec } from "../../lib/libxl/device.ts";
