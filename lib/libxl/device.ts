@@ -105,3 +105,16 @@ export function makeDeviceSpec(input: DeviceSpecInput): DeviceSpec {
 export function isLibxlOnly(spec: Pick<DeviceSpec, "backendKind">): boolean {
   return spec.backendKind === ("none" satisfies DeviceKind);
 }
+
+/**
+ * How errors name a device: its kind, devid and guest domain.
+ *
+ * @example
+ * ```ts
+ * import { describeDevice } from "./device.ts";
+ * console.log(describeDevice({ domid: 1, kind: "vbd", devid: 51712 })); // vbd 51712 of domain 1
+ * ```
+ */
+export function describeDevice(device: Pick<DeviceSpec, "domid" | "kind" | "devid">): string {
+  return `${device.kind} ${device.devid} of domain ${device.domid}`;
+}

@@ -9,7 +9,7 @@ import type { Transaction, XenstoreOps } from "../client/types.ts";
 import { XenstoreError } from "../protocol/errors.ts";
 import type { DeviceKind } from "./device_kind.ts";
 import type { DeviceSpec } from "./device.ts";
-import { isLibxlOnly } from "./device.ts";
+import { describeDevice, isLibxlOnly } from "./device.ts";
 import { DeviceExistsError } from "./errors.ts";
 import {
   backendPath,
@@ -219,11 +219,12 @@ function writeDevice(tx: Transaction, spec: DeviceSpec): Promise<void> {
 export async function waitForBackend(
   store: LibxlStore,
   spec: DeviceSpec,
-  options: Omit<WaitForStateOptions, "alsoAccept"> = {},
+  options: Omit<WaitForStateOptions, "alsoAccept" | "device"> = {},
 ): Promise<XenbusState | undefined> {
   if (!spec.waitsForBackend || isLibxlOnly(spec)) return undefined;
   return await waitForXenbusState(store, `${backendPath(spec)}/state`, XenbusState.InitWait, {
     ...options,
+    device: describeDevice(spec),
     alsoAccept: [XenbusState.Initialised, XenbusState.Connected],
   });
 }

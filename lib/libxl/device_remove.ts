@@ -10,8 +10,9 @@ import type { Transaction, XenstoreOps } from "../client/types.ts";
 import type { DeviceRef } from "./device_add.ts";
 import type { DeviceRecord } from "./device_list.ts";
 import { readDeviceRecord } from "./device_list.ts";
+import { describeDevice } from "./device.ts";
 import { DeviceNotFoundError, XenbusTimeoutError } from "./errors.ts";
-import { domainPath, libxlDomainPath } from "./paths.ts";
+import { parentPath, validatePath } from "../protocol/path.ts";
 import type { LibxlStore, Target, TransactionalOptions } from "./store.ts";
 import { inTransaction, listIfPresent, rmIfPresent } from "./store.ts";
 import { XenbusState } from "./xenbus_state.ts";
@@ -20,42 +21,27 @@ import { waitForXenbusState } from "./xenbus_wait.ts";
 
 /**
  * Removes `path` (a missing node is fine), then each ancestor that has an empty value and no
- * children, stopping at `stop` (never removed) — `libxl__xs_path_cleanup`, bounded so that it
- * cannot climb out of the device's own part of the tree.
+ * children, up to the root — `libxl__xs_path_cleanup`. Only ever given the paths of a
+ * `/libxl` record (checked by `readDeviceRecord`); an ancestor goes only once nothing is left
+ * in it, so no node anyone else wrote can be removed.
  *
  * @example
  * ```ts ignore
  * import { pathCleanup } from "./device_remove.ts";
- * await xs.transaction((tx) => pathCleanup(tx, "/libxl/1/device/vif/0", "/libxl/1/device"));
+ * await xs.transaction((tx) => pathCleanup(tx, "/libxl/1/device/vif/0"));
  * ```
  */
-export async function pathCleanup(ops: XenstoreOps, path: string, stop: string): Promise<void> {
-  if (!path.startsWith(`${stop}/`)) {
-    throw new RangeError(`pathCleanup: ${path} is not below ${stop}`);
+export async function pathCleanup(ops: XenstoreOps, path: string): Promise<void> {
+  if (!validatePath(path).startsWith("/") || path === "/") {
+    throw new RangeError(`pathCleanup: "${path}" is not an absolute path below /`);
   }
   await rmIfPresent(ops, path);
-  let current = path.slice(0, path.lastIndexOf("/"));
-  while (current.length > stop.length) {
-    const value = await ops.tryRead(current);
-    if (value !== "") return;
+  for (let current = parentPath(path); current !== undefined && current !== "/";) {
+    if ((await ops.tryRead(current)) !== "") return;
     if ((await listIfPresent(ops, current)).length > 0) return;
     await rmIfPresent(ops, current);
-    current = current.slice(0, current.lastIndexOf("/"));
+    current = parentPath(current);
   }
-}
-
-/**
- * How far each cleanup may climb. libxl climbs to `/`; dxl stops below the domain's home,
- * below `/libxl/<domid>` and below the backend domain's `backend` directory, so that only
- * the device's own part of the tree can go. In practice the result is the same: `~` and
- * `/libxl/<domid>` always hold other nodes.
- */
-function frontendStop(record: DeviceRecord): string {
-  return domainPath(record.domid);
-}
-
-function backendStop(record: DeviceRecord): string {
-  return `${domainPath(record.backendDomid)}/backend`;
 }
 
 /**
@@ -78,11 +64,11 @@ export function cleanupDevice(
 ): Promise<void> {
   return inTransaction(target, async (tx) => {
     if (record.frontendPath !== undefined) {
-      await pathCleanup(tx, record.frontendPath, frontendStop(record));
+      await pathCleanup(tx, record.frontendPath);
     }
-    await pathCleanup(tx, record.libxlPath, libxlDomainPath(record.domid));
+    await pathCleanup(tx, record.libxlPath);
     if (record.backendPath !== undefined) {
-      await pathCleanup(tx, record.backendPath, backendStop(record));
+      await pathCleanup(tx, record.backendPath);
     }
   }, options);
 }
@@ -91,7 +77,7 @@ export function cleanupDevice(
 export type ForceMode = "auto" | "never" | "always";
 
 /** Options of {@linkcode removeDevice}. */
-export interface RemoveDeviceOptions extends Omit<WaitForStateOptions, "alsoAccept"> {
+export interface RemoveDeviceOptions extends Omit<WaitForStateOptions, "alsoAccept" | "device"> {
   /**
    * `auto` (libxl's `*_remove`): on timeout, remove the frontend and clean up anyway.
    * `never` (`*_safe_remove`): on timeout, reject and leave everything in place.
@@ -121,7 +107,7 @@ async function requestClose(
 ): Promise<boolean> {
   const be = record.backendPath as string;
   if (force && record.frontendPath !== undefined) {
-    await pathCleanup(tx, record.frontendPath, frontendStop(record));
+    await pathCleanup(tx, record.frontendPath);
   }
   const state = await tx.tryRead(`${be}/state`);
   if (state === undefined) return false;
@@ -138,7 +124,8 @@ async function requestClose(
  * gone: clean up at once. Rejects with `DeviceNotFoundError` when `/libxl` has no (valid)
  * record, and — only in `never` mode — with `XenbusTimeoutError` when the backend does not
  * close in time. Consoles and vuarts have no such handshake (xenconsoled does not answer
- * it): libxl removes them with {@linkcode cleanupDevice} alone, as `destroyDomain` does.
+ * it): they are removed by {@linkcode cleanupDevice} alone, as libxl's
+ * `libxl__devices_destroy` does, whatever `force` says.
  *
  * @example
  * ```ts ignore
@@ -163,23 +150,21 @@ export async function removeDevice(
     await cleanupDevice(store, record, txOptions);
     return { record, closed: true, forced: false };
   }
+  if (record.kind === "console" || record.kind === "vuart") {
+    await cleanupDevice(store, record, txOptions);
+    return { record, closed: false, forced: true };
+  }
   const forceNow = force === "always";
   const alive = await inTransaction(store, (tx) => requestClose(tx, record, forceNow), txOptions);
   let closed = !alive;
   let forced = forceNow;
   if (alive) {
-    const waitOptions: WaitForStateOptions = {};
-    if (options.timeoutMs !== undefined) waitOptions.timeoutMs = options.timeoutMs;
-    if (options.signal !== undefined) waitOptions.signal = options.signal;
-    if (options.delay !== undefined) waitOptions.delay = options.delay;
-    if (options.now !== undefined) waitOptions.now = options.now;
+    const { force: _force, attempts: _attempts, ...wait } = options;
     try {
-      await waitForXenbusState(
-        store,
-        `${record.backendPath}/state`,
-        XenbusState.Closed,
-        waitOptions,
-      );
+      await waitForXenbusState(store, `${record.backendPath}/state`, XenbusState.Closed, {
+        ...wait,
+        device: describeDevice(record),
+      });
       closed = true;
     } catch (error) {
       if (!(error instanceof XenbusTimeoutError) || force === "never") throw error;

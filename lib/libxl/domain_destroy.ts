@@ -8,7 +8,7 @@
 
 import { listDevices } from "./device_list.ts";
 import type { RemoveResult } from "./device_remove.ts";
-import { cleanupDevice, removeDevice } from "./device_remove.ts";
+import { removeDevice } from "./device_remove.ts";
 import type { ForceMode, RemoveDeviceOptions } from "./device_remove.ts";
 import { readDomainUuid } from "./domain.ts";
 import type { Hypervisor } from "./hypervisor.ts";
@@ -56,13 +56,9 @@ export async function destroyDomain(
   const { hypervisor, ...rest } = options;
   const removeOptions: RemoveDeviceOptions = { ...rest, force: options.force ?? "always" };
   const records = await listDevices(store, domid);
-  const devices = await Promise.all(records.map(async (record): Promise<RemoveResult> => {
-    if (record.kind === "console" || record.kind === "vuart") {
-      await cleanupDevice(store, record);
-      return { record, closed: false, forced: true };
-    }
-    return await removeDevice(store, record, removeOptions);
-  }));
+  const devices = await Promise.all(
+    records.map((record) => removeDevice(store, record, removeOptions)),
+  );
   const uuid = await readDomainUuid(store, domid);
   if (uuid !== undefined) await rmIfPresent(store, vmPath(uuid));
   await rmIfPresent(store, domainPath(domid));

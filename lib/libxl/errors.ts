@@ -72,9 +72,20 @@ export class DeviceNotFoundError extends Error {
   }
 }
 
-/** Options of {@linkcode XenbusTimeoutError}. */
+/** Options of {@linkcode XenbusTimeoutError}: what was waited for and what was seen. */
 export interface XenbusTimeoutErrorOptions {
-  /** The abort reason or other underlying error. */
+  /** The state that was wanted. */
+  wanted: number;
+  /** The last value read (`undefined` if the node was missing). */
+  reached: string | undefined;
+  /** How long the wait lasted, in milliseconds. */
+  waitedMs: number;
+  /**
+   * The device waited on, as the message names it (`vbd 51712 of domain 1`).
+   * @default {the state node alone}
+   */
+  device?: string;
+  /** The abort reason or other underlying error. @default {undefined} */
   cause?: unknown;
 }
 
@@ -84,13 +95,17 @@ export interface XenbusTimeoutErrorOptions {
  * @example
  * ```ts
  * import { XenbusTimeoutError } from "./errors.ts";
- * const e = new XenbusTimeoutError("/local/domain/0/backend/vbd/1/51712/state", 6, "5", 10000);
+ * const e = new XenbusTimeoutError("/local/domain/0/backend/vbd/1/51712/state", {
+ *   wanted: 6, reached: "5", waitedMs: 10000, device: "vbd 51712 of domain 1",
+ * });
  * console.log(e.message);
  * ```
  */
 export class XenbusTimeoutError extends Error {
   /** The `state` node that was watched. */
   readonly path: string;
+  /** The device waited on, when the caller named it. */
+  readonly device: string | undefined;
   /** The state that was wanted. */
   readonly wanted: number;
   /** The last value read (`undefined` if the node was missing). */
@@ -98,22 +113,19 @@ export class XenbusTimeoutError extends Error {
   /** How long the wait lasted, in milliseconds. */
   readonly waitedMs: number;
 
-  /** Builds the error for a wait on `path` for `wanted` that saw `reached` after `waitedMs`. */
-  constructor(
-    path: string,
-    wanted: number,
-    reached: string | undefined,
-    waitedMs: number,
-    options: XenbusTimeoutErrorOptions = {},
-  ) {
+  /** Builds the error for a wait on the node `path`. */
+  constructor(path: string, options: XenbusTimeoutErrorOptions) {
+    const { wanted, reached, waitedMs, device } = options;
     const got = reached === undefined ? "the node is missing" : `state is "${reached}"`;
+    const subject = device === undefined ? path : `${device}: ${path}`;
     super(
-      `${path} did not reach XenbusState ${wanted} (${stateLabel(wanted)}) ` +
+      `${subject} did not reach XenbusState ${wanted} (${stateLabel(wanted)}) ` +
         `after ${waitedMs} ms: ${got}`,
       { cause: options.cause },
     );
     this.name = "XenbusTimeoutError";
     this.path = path;
+    this.device = device;
     this.wanted = wanted;
     this.reached = reached;
     this.waitedMs = waitedMs;

@@ -14,18 +14,23 @@ import { sleep } from "./_sleep.ts";
 /** Options of {@linkcode waitForXenbusState}. */
 export interface WaitForStateOptions {
   /**
-   * Give up after this many milliseconds, counted from the first read of the node (the
-   * initial watch event); `LIBXL_DESTROY_TIMEOUT` and `LIBXL_INIT_TIMEOUT` are 10 s.
+   * Give up after this many milliseconds, counted from the call;
+   * `LIBXL_DESTROY_TIMEOUT` and `LIBXL_INIT_TIMEOUT` are 10 s.
    * @default {10000}
    */
   timeoutMs?: number;
-  /** Stops waiting; the rejection's `cause` is the signal's reason. */
+  /** Stops waiting; the rejection's `cause` is the signal's reason. @default {undefined} */
   signal?: AbortSignal;
   /**
    * Also accept these states (for example InitWait or later after an add).
    * @default {[]}
    */
   alsoAccept?: readonly number[];
+  /**
+   * The device waited on, named in the error (`vbd 51712 of domain 1`).
+   * @default {the state node alone}
+   */
+  device?: string;
   /**
    * Waits `ms` milliseconds or until `signal` aborts (injected so tests need not sleep).
    * @default {setTimeout}
@@ -35,12 +40,19 @@ export interface WaitForStateOptions {
   now?: () => number;
 }
 
+/** Why a wait ended before the wanted state was seen. */
+interface Ended {
+  end: "timeout" | "abort";
+  cause: unknown;
+}
+
 /**
  * Waits until the node `statePath` reads `wanted` (or one of `alsoAccept`) and returns the
  * state read. Registers one watch and re-reads on each event, starting with the initial
- * event, so a state reached before the call is seen at once. Rejects with
- * {@linkcode XenbusTimeoutError} (naming the node, the state reached and the time waited)
- * on timeout or abort.
+ * event, so a state reached before the call is seen at once. The timeout runs from the call;
+ * when it expires the node is read once more (a state reached just then still counts).
+ * Rejects with {@linkcode XenbusTimeoutError} (naming the device, the node, the state reached
+ * and the time waited) on timeout or abort.
  *
  * @example
  * ```ts ignore
@@ -60,42 +72,52 @@ export async function waitForXenbusState(
     throw new RangeError(`timeoutMs must be a non-negative number, got ${timeoutMs}`);
   }
   const now = options.now ?? (() => performance.now());
-  const delay = options.delay ?? sleep;
   const accept = new Set<number>([wanted, ...(options.alsoAccept ?? [])]);
   const started = now();
-  let last: string | undefined;
   const stop = new AbortController();
-  const ended = Promise.withResolvers<never>();
-  const fail = (cause: unknown) =>
-    ended.reject(
-      new XenbusTimeoutError(statePath, wanted, last, Math.round(now() - started), { cause }),
-    );
-  const onAbort = () => fail(options.signal?.reason);
+  const ended = Promise.withResolvers<Ended>();
+  const onAbort = () => ended.resolve({ end: "abort", cause: options.signal?.reason });
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
-  const armTimeout = () =>
-    delay(timeoutMs, stop.signal).then(() => {
-      if (!stop.signal.aborted) fail(new Error(`timed out after ${timeoutMs} ms`));
+  (options.delay ?? sleep)(timeoutMs, stop.signal).then(
+    () => ended.resolve({ end: "timeout", cause: new Error(`timed out after ${timeoutMs} ms`) }),
+    (cause: unknown) => ended.resolve({ end: "abort", cause }),
+  );
+  let last: string | undefined;
+  const accepted = (value: string | undefined) => {
+    const state = parseXenbusState(value);
+    return state !== undefined && accept.has(state) ? state : undefined;
+  };
+  const failure = (cause: unknown) =>
+    new XenbusTimeoutError(statePath, {
+      wanted,
+      reached: last,
+      waitedMs: Math.round(now() - started),
+      cause,
+      ...(options.device === undefined ? {} : { device: options.device }),
     });
-  let armed = false;
-  ended.promise.catch(() => {});
+  const finish = async (why: Ended): Promise<XenbusState> => {
+    if (why.end === "timeout") {
+      last = await store.tryRead(statePath).catch(() => last);
+      const state = accepted(last);
+      if (state !== undefined) return state;
+    }
+    throw failure(why.cause);
+  };
   const watch = store.watch(statePath, { initial: true });
   const events = watch[Symbol.asyncIterator]();
   try {
     for (;;) {
       const next = await Promise.race([events.next(), ended.promise]);
-      if (next.done) {
-        throw new XenbusTimeoutError(statePath, wanted, last, Math.round(now() - started), {
-          cause: new Error("the watch ended (connection closed)"),
-        });
-      }
-      last = await Promise.race([store.tryRead(statePath), ended.promise]);
-      const state = parseXenbusState(last);
-      if (state !== undefined && accept.has(state)) return state;
-      if (!armed) {
-        armed = true;
-        armTimeout();
-      }
+      if ("end" in next) return await finish(next);
+      if (next.done) throw failure(new Error("the watch ended (connection closed)"));
+      const reading = store.tryRead(statePath);
+      reading.catch(() => {}); // a read overtaken by the end must not reject unhandled
+      const read = await Promise.race([reading, ended.promise]);
+      if (typeof read === "object") return await finish(read);
+      last = read;
+      const state = accepted(last);
+      if (state !== undefined) return state;
     }
   } finally {
     stop.abort();

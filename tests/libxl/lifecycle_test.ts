@@ -162,9 +162,11 @@ forEachServer(
         assert.equal(e.path, `${backendPath(disk)}/state`);
         assert.equal(e.reached, "5");
         assert.equal(e.waitedMs, 10_000);
-        assert.match(
+        assert.equal(e.device, `vbd 51712 of domain ${domid}`);
+        assert.equal(
           e.message,
-          /did not reach XenbusState 6 \(Closed\) after 10000 ms: state is "5"/,
+          `vbd 51712 of domain ${domid}: ${backendPath(disk)}/state did not reach ` +
+            `XenbusState 6 (Closed) after 10000 ms: state is "5"`,
         );
         return true;
       });
@@ -407,6 +409,7 @@ forEachServer(
       maxMemKb: 65536,
       console: false,
     });
+    await xs.write("/local/domain/0/name", "Domain-0"); // as xencommons writes it on a host
     await using _backend = await SimulatedBackend.start(xs, { kinds: ["vif"] });
     const nic = await addDevice(xs, vif({ domid, devid: 0 }));
     await removeDevice(xs, nic);
@@ -415,7 +418,70 @@ forEachServer(
     assert.equal(await xs.exists(`/local/domain/${domid}/device/vif`), false);
     assert.equal(await xs.exists(`/local/domain/${domid}/device/suspend/event-channel`), true);
     assert.equal(await xs.exists("/local/domain/0/backend/vif"), false);
-    assert.equal(await xs.exists("/local/domain/0/backend"), true, "the backend directory is kept");
+    assert.equal(
+      await xs.exists("/local/domain/0/backend"),
+      false,
+      "libxl__xs_path_cleanup climbs on: the emptied backend directory goes too",
+    );
+    assert.equal(await xs.read("/local/domain/0/name"), "Domain-0", "a non-empty parent stays");
   },
   { kinds: ["embedded", "c"] },
+);
+
+forEachServer(
+  "waitForXenbusState() counts its timeout from the call and reads the node once more at the end",
+  async (_t, server) => {
+    await using xs = await connect({ path: server.socket });
+    await xs.write("/tool/dxl/state", "1");
+    const timer = manualTimer();
+    let clock = 500;
+    const delays: number[] = [];
+    const pending = waitForXenbusState(xs, "/tool/dxl/state", XenbusState.Closed, {
+      timeoutMs: 3000,
+      device: "vif 0 of domain 7",
+      delay: (ms, signal) => (delays.push(ms), timer.delay(ms, signal)),
+      now: () => clock,
+    });
+    assert.deepEqual(delays, [3000], "armed before the first request goes out");
+    clock += 3000;
+    timer.fire();
+    await assert.rejects(pending, (e: unknown) => {
+      assert.ok(e instanceof XenbusTimeoutError);
+      assert.deepEqual([e.reached, e.waitedMs, e.device], ["1", 3000, "vif 0 of domain 7"]);
+      assert.match(e.message, /^vif 0 of domain 7: \/tool\/dxl\/state did not reach/);
+      return true;
+    });
+    const late = manualTimer();
+    const reached = waitForXenbusState(xs, "/tool/dxl/state", XenbusState.Closed, {
+      delay: late.delay,
+    });
+    await xs.write("/tool/dxl/state", "6");
+    late.fire();
+    assert.equal(await reached, XenbusState.Closed, "a state reached by the deadline counts");
+  },
+  { kinds: ["embedded", "c"] },
+);
+
+forEachServer(
+  "removeDevice() removes a console by cleanup alone, without waiting for xenconsoled",
+  async (_t, server) => {
+    await using xs = await connect({ path: server.socket });
+    const domid = await guest(xs, server);
+    let waits = 0;
+    const result = await removeDevice(xs, { domid, kind: "console", devid: 0 }, {
+      delay: () => (waits++, Promise.resolve()),
+      force: "never",
+    });
+    assert.equal(waits, 0, "no handshake was waited for");
+    assert.deepEqual([result.closed, result.forced], [false, true]);
+    for (
+      const gone of [
+        `/local/domain/${domid}/console`,
+        `/libxl/${domid}/device/console`,
+        `/local/domain/0/backend/console/${domid}`,
+      ]
+    ) {
+      assert.equal(await xs.exists(gone), false, `${gone} should be gone`);
+    }
+  },
 );
