@@ -112,6 +112,12 @@ function isFactory(value: DeviceSpec | DeviceFactory): value is DeviceFactory {
  * permissions; the backend directory (RM, MKDIR, SET_PERMS), its `frontend` pointer and
  * keys; and the copy of the backend keys under `/libxl`. Returns the device added.
  *
+ * The requests are pipelined (sent without waiting for each reply, in exactly this order).
+ * When one fails, the ones after it have been sent too, so a failed add leaves a partial
+ * device in the transaction: its own transaction is then aborted; in the caller's, the
+ * rejection must abort it (as `transaction(fn)` does when `fn` throws) — never commit after
+ * a failed add. libxl's own rule is the same: any failure inside its loop aborts.
+ *
  * @example
  * ```ts ignore
  * import { addDevice } from "./device_add.ts";

@@ -10,49 +10,16 @@ import { addDevice } from "./device_add.ts";
 import { pvConsole } from "./devices/console.ts";
 import { text } from "./devices/_fields.ts";
 import { DeviceConfigError, DomainNameInUseError, DomainRenameConflictError } from "./errors.ts";
-import type { CreatedDomain, Hypervisor } from "./hypervisor.ts";
+import type { CreatedDomain } from "./hypervisor.ts";
+import type { DomainPlan, MakeDomainOptions } from "./_domain_options.ts";
+import { checkDomainOptions } from "./_domain_options.ts";
+
+export type { DomainType, MakeDomainOptions } from "./_domain_options.ts";
 import { checkDomid, checkUuid, domainPath, libxlDomainPath, vmPath } from "./paths.ts";
 import { noperm, roperm, rwperm } from "./perms.ts";
 import type { LibxlStore, Target, TransactionalOptions } from "./store.ts";
 import { inTransaction, listIfPresent, pipelined, rmIfPresent } from "./store.ts";
 import type { Permission } from "../protocol/perms.ts";
-
-/** The domain types libxl records in `/libxl/<domid>/type`. */
-export type DomainType = "pv" | "pvh" | "hvm";
-
-/** Options of {@linkcode makeDomain}. */
-export interface MakeDomainOptions extends TransactionalOptions {
-  /** The hypervisor that creates the domain and INTRODUCEs it. */
-  hypervisor: Hypervisor;
-  /** The domain's name; must be unique. */
-  name: string;
-  /** The uuid. @default {crypto.randomUUID()} */
-  uuid?: string;
-  /** Ask for this domid. @default {the hypervisor's choice} */
-  domid?: number;
-  /** The domain type, recorded in `/libxl/<domid>/type`. @default {"pv"} */
-  type?: DomainType;
-  /** `memory/static-max` in KiB. */
-  maxMemKb: number;
-  /** `memory/target` in KiB. @default {maxMemKb} */
-  targetMemKb?: number;
-  /** `memory/videoram` in KiB. @default {0} */
-  videoramKb?: number;
-  /** Number of vCPUs (`cpu/<i>/availability`). @default {1} */
-  vcpus?: number;
-  /** How many of them start online. @default {vcpus} */
-  vcpusOnline?: number;
-  /** `/vm/<uuid>/image/kernel`. */
-  kernel?: string;
-  /** `/vm/<uuid>/image/ramdisk`. */
-  ramdisk?: string;
-  /** `/vm/<uuid>/image/cmdline`. */
-  cmdline?: string;
-  /** Add the primary console (console 0, xenconsoled). @default {true} */
-  console?: boolean;
-  /** The clock for `start_time`, in milliseconds since the epoch. @default {Date.now} */
-  now?: () => number;
-}
 
 /** A domain made by {@linkcode makeDomain}. */
 export interface DomainInfo {
@@ -89,54 +56,20 @@ function startTime(ms: number): string {
   return `${Math.floor(centis / 100)}.${String(centis % 100).padStart(2, "0")}`;
 }
 
-function checkOptions(o: MakeDomainOptions) {
-  const int = (field: string, value: unknown, min: number, fallback?: number): number => {
-    if (value === undefined && fallback !== undefined) return fallback;
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-      throw new DeviceConfigError("domain", field, `expected an integer >= ${min}, got ${value}`);
-    }
-    return value;
-  };
-  const name = text("domain", "name", o.name);
-  if (name === "") throw new DeviceConfigError("domain", "name", "must not be empty");
-  const maxMemKb = int("maxMemKb", o.maxMemKb, 1);
-  const vcpus = int("vcpus", o.vcpus, 1, 1);
-  const online = int("vcpusOnline", o.vcpusOnline, 0, vcpus);
-  if (online > vcpus) {
-    throw new DeviceConfigError("domain", "vcpusOnline", `${online} is more than vcpus ${vcpus}`);
-  }
-  const type = o.type ?? "pv";
-  if (!["pv", "pvh", "hvm"].includes(type)) {
-    throw new DeviceConfigError("domain", "type", `expected "pv", "pvh" or "hvm", got ${type}`);
-  }
-  let uuid: string;
-  try {
-    uuid = checkUuid(o.uuid ?? crypto.randomUUID());
-  } catch (e) {
-    throw new DeviceConfigError("domain", "uuid", (e as Error).message);
-  }
-  return {
-    name,
-    uuid,
-    type,
-    maxMemKb,
-    targetMemKb: int("targetMemKb", o.targetMemKb, 1, maxMemKb),
-    videoramKb: int("videoramKb", o.videoramKb, 0, 0),
-    vcpus,
-    online,
-    kernel: o.kernel === undefined ? undefined : text("domain", "kernel", o.kernel),
-    ramdisk: o.ramdisk === undefined ? undefined : text("domain", "ramdisk", o.ramdisk),
-    cmdline: o.cmdline === undefined ? undefined : text("domain", "cmdline", o.cmdline),
-  };
-}
-
 /**
  * Creates a domain's xenstore records as `xl create` does: one transaction for
  * `libxl__domain_make` (`~`, `/vm/<uuid>`, `/libxl/<domid>` with libxl's noperm / roperm /
  * rwperm layout, the name checked for uniqueness inside it), `dm-version`, one transaction
  * for the build (`memory/`, `domid`, `store/`, `cpu/`, `/vm/<uuid>/image`, `start_time`),
  * INTRODUCE, and the primary console. If any step fails, what was written is removed and
- * the hypervisor destroys the domain again.
+ * the hypervisor destroys the domain again. Driver domains get `~/libxl` and
+ * `~/device-model`, `xsdata` and `platformdata` are written where libxl writes them, and an
+ * HVM guest gets `~/hvmloader`, `feature-s3`/`-s4` and `/vm/<uuid>/rtc/timeoffset`.
+ *
+ * Not done (nothing in dxl needs them yet): stub domains (`<name>-dm` and its records),
+ * HVM's `hvmloader/generation-id-address` (it comes from the domain build), and the
+ * `SET_FEATURE` / `SET_QUOTA` requests around INTRODUCE (libxl sends them only when a feature
+ * mask or quota is configured).
  *
  * @example
  * ```ts ignore
@@ -149,7 +82,7 @@ export async function makeDomain(
   store: LibxlStore,
   options: MakeDomainOptions,
 ): Promise<DomainInfo> {
-  const o = checkOptions(options);
+  const o = checkDomainOptions(options);
   const tx: TransactionalOptions = {};
   if (options.attempts !== undefined) tx.attempts = options.attempts;
   if (options.signal !== undefined) tx.signal = options.signal;
@@ -172,7 +105,7 @@ export async function makeDomain(
 async function writeDomain(
   store: LibxlStore,
   created: CreatedDomain,
-  o: ReturnType<typeof checkOptions>,
+  o: DomainPlan,
   options: MakeDomainOptions,
   tx: TransactionalOptions,
 ): Promise<void> {
@@ -211,8 +144,14 @@ async function writeDomain(
       for (const dir of ["data", "drivers", "feature", "attr", "error"]) {
         mknod(`${home}/${dir}`, rwperm(domid));
       }
+      if (o.driverDomain) {
+        mknod(`${home}/libxl`, rwperm(domid));
+        mknod(`${home}/device-model`, rwperm(domid));
+      }
       send(t.write(`${vm}/uuid`, o.uuid));
       send(t.write(`${vm}/name`, o.name));
+      for (const [key, value] of o.xsdata) send(t.write(`${home}/${key}`, value));
+      for (const [key, value] of o.platformdata) send(t.write(`${home}/platform/${key}`, value));
       send(t.write(`${home}/control/platform-feature-multiprocessor-suspend`, "1"));
       send(t.write(`${home}/control/platform-feature-xs_reset_watches`, "1"));
       send(t.write(`${libxl}/type`, o.type));
@@ -230,10 +169,15 @@ async function writeDomain(
       for (let i = 0; i < o.vcpus; i++) {
         send(t.write(`${home}/cpu/${i}/availability`, i < o.online ? "online" : "offline"));
       }
-      send(t.write(`${vm}/image/ostype`, o.type === "hvm" ? "hvm" : "linux"));
-      if (o.kernel !== undefined) send(t.write(`${vm}/image/kernel`, o.kernel));
-      if (o.ramdisk !== undefined) send(t.write(`${vm}/image/ramdisk`, o.ramdisk));
-      if (o.cmdline !== undefined) send(t.write(`${vm}/image/cmdline`, o.cmdline));
+      if (o.type === "hvm") {
+        send(t.write(`${vm}/rtc/timeoffset`, o.timeoffset));
+        send(t.write(`${vm}/image/ostype`, "hvm"));
+      } else {
+        send(t.write(`${vm}/image/ostype`, "linux"));
+        if (o.kernel !== undefined) send(t.write(`${vm}/image/kernel`, o.kernel));
+        if (o.ramdisk !== undefined) send(t.write(`${vm}/image/ramdisk`, o.ramdisk));
+        if (o.cmdline !== undefined) send(t.write(`${vm}/image/cmdline`, o.cmdline));
+      }
       send(t.write(`${vm}/start_time`, startTime((options.now ?? Date.now)())));
     }), tx);
   await options.hypervisor.introduceDomain(created);
@@ -256,7 +200,9 @@ export interface RenameDomainOptions extends TransactionalOptions {
 /**
  * Renames a domain: `~/name` and `/vm/<uuid>/name`, in one transaction (the caller's or its
  * own) that also checks that no other domain has the new name — inside the transaction, so
- * two concurrent renames to one name cannot both succeed.
+ * two concurrent renames to one name cannot both succeed. The uuid comes from `~/vm` (libxl
+ * asks the hypervisor): `~/vm` is written by the toolstack and read-only to the guest, and it
+ * is used only when it is exactly `/vm/<uuid>`; a domain without one cannot be renamed.
  *
  * @example
  * ```ts ignore

@@ -2,6 +2,14 @@
  * The few hypervisor operations the libxl layer needs, behind an interface: a simulated
  * implementation (the default, for the embedded xenstored and tests) and room for a real one.
  *
+ * "Default" means: `SimulatedHypervisor` is the implementation dxl ships, and with the
+ * embedded xenstored it is one line, `new SimulatedHypervisor(xs, { xenstored: xsd })`.
+ * `makeDomain` still takes the hypervisor as a required option rather than inventing one:
+ * xenstored (all three implementations) refuses permissions naming a domain its hypervisor
+ * side does not know, so a simulated hypervisor works only when bound to the xenstored's own
+ * domain table — which a socket connection cannot reach — and an implicit one on a real Xen
+ * host would INTRODUCE domains that do not exist.
+ *
  * A real implementation (Deno FFI to libxenctrl) would map `createDomain` to
  * `xc_domain_create` plus the domain build (which yields the store and console rings and
  * event channels), `introduceDomain` to xenstore INTRODUCE with those values, and
@@ -51,8 +59,23 @@ export interface DomainIntroducer {
   exists(path: string): Promise<boolean>;
 }
 
+/** The hypervisor side of an embedded xenstored (its `startXenstored` handle is one). */
+export interface SimulatedDomainTable {
+  /** Makes domain `domid` exist. */
+  createDomain(domid: number): void;
+  /** Makes domain `domid` vanish (releasing it if it is still introduced). */
+  destroyDomain(domid: number): Promise<void>;
+}
+
 /** Options of {@linkcode SimulatedHypervisor}. */
 export interface SimulatedHypervisorOptions {
+  /**
+   * The embedded xenstored whose domain table this hypervisor drives: domains are created
+   * in it before anything is written and destroyed in it after RELEASE. Runs before
+   * `onCreate` and after `onDestroy`.
+   * @default {none}
+   */
+  xenstored?: SimulatedDomainTable;
   /** The lowest id handed out. @default {1} */
   firstDomid?: number;
   /** Ids already taken (by domains created elsewhere). @default {[]} */
@@ -75,13 +98,13 @@ export interface SimulatedHypervisorOptions {
  *
  * xenstored (C, OCaml and the embedded one alike) refuses permissions whose owner is a
  * domain its hypervisor side does not know, and `makeDomain` sets such permissions before
- * INTRODUCE: give `onCreate` to make the domain known there first — the embedded server's
- * `createDomain`, or `create N` on the control socket of `../shared/refxs`.
+ * INTRODUCE: give `xenstored` (the embedded server's handle) or `onCreate` (for example
+ * `create N` on the control socket of `../shared/refxs`) to make the domain known there.
  *
  * @example
  * ```ts ignore
  * import { SimulatedHypervisor } from "./hypervisor.ts";
- * const hv = new SimulatedHypervisor(xs);
+ * const hv = new SimulatedHypervisor(xs, { xenstored: xsd });
  * const dom = await hv.createDomain({ uuid: crypto.randomUUID() });
  * await hv.introduceDomain(dom);
  * await hv.destroyDomain(dom.domid);
@@ -92,6 +115,7 @@ export class SimulatedHypervisor implements Hypervisor {
   #first: number;
   #live = new Set<number>();
   #introduced = new Set<number>();
+  #table: SimulatedDomainTable | undefined;
   #onCreate: SimulatedHypervisorOptions["onCreate"];
   #onDestroy: SimulatedHypervisorOptions["onDestroy"];
 
@@ -100,6 +124,7 @@ export class SimulatedHypervisor implements Hypervisor {
     this.#xs = xs;
     this.#first = checkDomid(options.firstDomid ?? 1, "firstDomid");
     for (const domid of options.taken ?? []) this.#live.add(checkDomid(domid));
+    this.#table = options.xenstored;
     this.#onCreate = options.onCreate;
     this.#onDestroy = options.onDestroy;
   }
@@ -124,9 +149,11 @@ export class SimulatedHypervisor implements Hypervisor {
     }
     this.#live.add(domid);
     try {
+      this.#table?.createDomain(domid);
       await this.#onCreate?.(domid);
     } catch (error) {
       this.#live.delete(domid);
+      await this.#table?.destroyDomain(domid);
       throw error;
     }
     return {
@@ -158,5 +185,6 @@ export class SimulatedHypervisor implements Hypervisor {
     }
     this.#live.delete(domid);
     await this.#onDestroy?.(domid);
+    await this.#table?.destroyDomain(domid);
   }
 }

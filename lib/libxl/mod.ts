@@ -18,7 +18,7 @@
  *
  * await using xsd = await startXenstored({ dir: "/tmp/dxl-demo" });
  * await using xs = await connect({ path: xsd.socket });
- * const hypervisor = new SimulatedHypervisor(xs, { onCreate: (id) => xsd.createDomain(id) });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
  * await using _driver = await SimulatedBackend.start(xs);
  * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 262144 });
  * const disk = await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/vg/web" }));

@@ -4,8 +4,12 @@
  * `key-N`/`dev-N`/`opts-N`/`state-N` group per function. Assigning the device in the
  * hypervisor is not part of this.
  *
- * libxl writes the pci bus without a `/libxl` record; dxl records it like every other device
- * so that enumeration and teardown go through `/libxl` only.
+ * Two deliberate differences from libxl 4.17. libxl (since its 4.15 rework) writes the pci
+ * bus straight into the frontend and backend, without a `/libxl` record; dxl records it like
+ * every other device so that enumeration and teardown go through `/libxl` only (XSA-175).
+ * And only the first add's layout is built: libxl hot-adds a function to an existing bus by
+ * appending `key-N`... and rewriting `num_devs` in place; with dxl, remove the bus and add it
+ * again with every function.
  *
  * @module
  */
