@@ -71,14 +71,14 @@ export async function deviceExists(ops: XenstoreOps, device: DeviceRef): Promise
  * @example
  * ```ts ignore
  * import { nextDeviceId } from "./device_add.ts";
- * console.log(await nextDeviceId(xs, 1, "vif"));
+ * console.log(await nextDeviceId(xs, { domid: 1, kind: "vif" }));
  * ```
  */
 export async function nextDeviceId(
   ops: XenstoreOps,
-  domid: number,
-  kind: DeviceKind,
+  of: { domid: number; kind: DeviceKind },
 ): Promise<number> {
+  const { domid, kind } = of;
   const entries = await listIfPresent(ops, `${libxlDomainPath(domid)}/device/${kind}`);
   let max = -1;
   for (const entry of entries) {
@@ -137,9 +137,7 @@ export function addDevice(
     checkDevid(device.devid);
   }
   return inTransaction(target, async (tx) => {
-    const spec = isFactory(device)
-      ? device.build(await nextDeviceId(tx, device.domid, device.kind))
-      : device;
+    const spec = isFactory(device) ? device.build(await nextDeviceId(tx, device)) : device;
     if (isFactory(device) && (spec.domid !== device.domid || spec.kind !== device.kind)) {
       throw new TypeError(
         `build() returned a ${spec.kind} device of domain ${spec.domid}, ` +

@@ -193,6 +193,8 @@ async function writeDomain(
 
 /** Options of {@linkcode renameDomain}. */
 export interface RenameDomainOptions extends TransactionalOptions {
+  /** The new name; must be unique. */
+  name: string;
   /** Rename only if the current name is this (libxl's `old_name`). */
   expectedName?: string;
 }
@@ -207,17 +209,16 @@ export interface RenameDomainOptions extends TransactionalOptions {
  * @example
  * ```ts ignore
  * import { renameDomain } from "./domain.ts";
- * await renameDomain(xs, 3, "db", { expectedName: "web" });
+ * await renameDomain(xs, 3, { name: "db", expectedName: "web" });
  * ```
  */
 export function renameDomain(
   target: Target,
   domid: number,
-  name: string,
-  options: RenameDomainOptions = {},
+  options: RenameDomainOptions,
 ): Promise<void> {
   checkDomid(domid);
-  const newName = text("domain", "name", name);
+  const newName = text("domain", "name", options.name);
   if (newName === "") throw new DeviceConfigError("domain", "name", "must not be empty");
   return inTransaction(target, async (tx) => {
     const current = await tx.tryRead(`${domainPath(domid)}/name`);

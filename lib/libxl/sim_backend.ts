@@ -159,13 +159,13 @@ export class SimulatedBackend implements AsyncDisposable {
         }
         await this.#pause();
         if (this.#stop.signal.aborted) return;
-        await switchXenbusState(this.#store, device, XenbusState.Closed);
+        await switchXenbusState(this.#store, device, { state: XenbusState.Closed });
         return;
       }
       if (state !== String(XenbusState.Initialising) || online !== "1") return;
       await this.#pause();
       if (this.#stop.signal.aborted) return;
-      if (!(await switchXenbusState(this.#store, device, XenbusState.InitWait))) return;
+      if (!(await switchXenbusState(this.#store, device, { state: XenbusState.InitWait }))) return;
       const script = await this.#store.tryRead(`${device}/script`);
       const hotplug = await this.#store.tryRead(`${device}/hotplug-status`);
       if (script !== undefined || hotplug !== undefined) {
@@ -175,7 +175,7 @@ export class SimulatedBackend implements AsyncDisposable {
       await this.#pause();
       if (this.#stop.signal.aborted) return;
       if ((await this.#store.tryRead(`${device}/state`)) !== String(XenbusState.InitWait)) return;
-      await switchXenbusState(this.#store, device, XenbusState.Connected);
+      await switchXenbusState(this.#store, device, { state: XenbusState.Connected });
     } catch (error) {
       if (!this.#stop.signal.aborted) this.errors.push(error);
     }

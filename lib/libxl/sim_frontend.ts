@@ -98,7 +98,7 @@ export class SimulatedFrontend implements AsyncDisposable {
 
   async #answer(backendState: XenbusState): Promise<void> {
     const mine = parseXenbusState(await this.#store.tryRead(`${this.#dir}/state`));
-    const set = (s: XenbusState) => switchXenbusState(this.#store, this.#dir, s);
+    const set = (s: XenbusState) => switchXenbusState(this.#store, this.#dir, { state: s });
     if (backendState === XenbusState.InitWait && mine === XenbusState.Initialising) {
       await this.#store.write(`${this.#dir}/ring-ref`, "8");
       await this.#store.write(`${this.#dir}/event-channel`, "9");

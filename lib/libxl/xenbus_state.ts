@@ -78,14 +78,15 @@ export interface StateStore {
  * @example
  * ```ts ignore
  * import { switchXenbusState, XenbusState } from "./xenbus_state.ts";
- * await switchXenbusState(xs, "/local/domain/0/backend/vif/1/0", XenbusState.Connected);
+ * await switchXenbusState(xs, "/local/domain/0/backend/vif/1/0", { state: XenbusState.Connected });
  * ```
  */
 export function switchXenbusState(
   store: StateStore,
   dir: string,
-  state: XenbusState,
+  options: { state: XenbusState },
 ): Promise<boolean> {
+  const { state } = options;
   return store.transaction(async (tx) => {
     if ((await tx.tryRead(`${dir}/state`)) === undefined) return false;
     await tx.write(`${dir}/state`, String(state));

@@ -12,6 +12,8 @@ import { formatPermissions } from "../../lib/protocol/perms.ts";
 import type { DeviceSpec } from "../../lib/libxl/device.ts";
 import { isLibxlOnly } from "../../lib/libxl/device.ts";
 import { SimulatedHypervisor } from "../../lib/libxl/hypervisor.ts";
+import { vbd } from "../../lib/libxl/devices/vbd.ts";
+import { vif } from "../../lib/libxl/devices/vif.ts";
 import { backendPath, frontendPath, libxlDevicePath } from "../../lib/libxl/paths.ts";
 import { backendPerms, frontendPerms, noperm, roFrontendPerms } from "../../lib/libxl/perms.ts";
 import type { LibxlStore } from "../../lib/libxl/store.ts";
@@ -84,6 +86,61 @@ export function expectedLayout(spec: DeviceSpec): string {
   for (const [k, v] of spec.back) put(k, v, noperm());
   return lines.join("");
 }
+
+/** A device `xl` added in the golden captures: its fixture name, builder and add trace. */
+export interface GoldenDevice {
+  /** `<name>.added.tree` / `<name>.connected.tree` in tests/testdata/libxl. */
+  name: string;
+  /** Builds the device as the capture's `xl` command described it (guest domain 1). */
+  build: () => DeviceSpec;
+  /** `<trace>.add.trace`, when the capture has the add transaction. */
+  trace: string | undefined;
+}
+
+/** Every device of the golden captures except console 0 (which `makeDomain` adds). */
+export const GOLDEN_DEVICES: GoldenDevice[] = ([
+  ["vbd-phy-xvdb", () => vbd({ domid: 1, vdev: "xvdb", target: "/dev/loop0" }), "block-attach-phy"],
+  [
+    "vbd-phy-ro-xvdc",
+    () => vbd({ domid: 1, vdev: "xvdc", target: "/dev/loop1", readwrite: false }),
+    undefined,
+  ],
+  ["vbd-file-xvdd", () => vbd({ domid: 1, vdev: "xvdd", target: "/srv/xen/disk.img" }), undefined],
+  [
+    "vbd-qdisk-raw-xvde",
+    () =>
+      vbd({
+        domid: 1,
+        vdev: "xvde",
+        target: "/srv/xen/disk.img",
+        backend: "qdisk",
+        readwrite: false,
+      }),
+    undefined,
+  ],
+  [
+    "vbd-qdisk-qcow2-xvdf",
+    () =>
+      vbd({
+        domid: 1,
+        vdev: "xvdf",
+        target: "/srv/xen/disk.qcow2",
+        backend: "qdisk",
+        format: "qcow2",
+      }),
+    undefined,
+  ],
+  [
+    "vbd-cdrom-xvdg",
+    () => vbd({ domid: 1, vdev: "xvdg", target: "/dev/loop2", cdrom: true }),
+    undefined,
+  ],
+  ["vif-mac", () => vif({ domid: 1, devid: 0, mac: "00:16:3e:aa:bb:cc" }), "network-attach-mac"],
+] as [string, () => DeviceSpec, string | undefined][]).map(([name, build, trace]) => ({
+  name,
+  build,
+  trace,
+}));
 
 /** One request our code sent: the transaction id (0 outside) and the trace-style line. */
 export interface Logged {

@@ -35,17 +35,17 @@ forEachServer(
       (await listDomains(xs)).map((d) => [d.domid, d.name, d.uuid, d.type]),
       [[a.domid, "web", a.uuid, "pv"], [b.domid, "db", b.uuid, "pv"]],
     );
-    await assert.rejects(renameDomain(xs, b.domid, "web"), DomainNameInUseError);
+    await assert.rejects(renameDomain(xs, b.domid, { name: "web" }), DomainNameInUseError);
     await assert.rejects(
-      renameDomain(xs, b.domid, "cache", { expectedName: "nope" }),
+      renameDomain(xs, b.domid, { name: "cache", expectedName: "nope" }),
       DomainRenameConflictError,
     );
-    await renameDomain(xs, b.domid, "cache", { expectedName: "db" });
-    await renameDomain(xs, b.domid, "cache");
+    await renameDomain(xs, b.domid, { name: "cache", expectedName: "db" });
+    await renameDomain(xs, b.domid, { name: "cache" });
     assert.equal(await xs.read(`/vm/${b.uuid}/name`), "cache");
     assert.equal(await findDomain(xs, "cache"), b.domid);
     assert.equal(await findDomain(xs, "db"), undefined);
-    assert.throws(() => renameDomain(xs, b.domid, ""), DeviceConfigError);
+    assert.throws(() => renameDomain(xs, b.domid, { name: "" }), DeviceConfigError);
   },
 );
 
@@ -60,8 +60,8 @@ forEachServer(
     for (let round = 0; round < 5; round++) {
       const target = `same-${round}`;
       const results = await Promise.allSettled([
-        renameDomain(xs, a.domid, target, { attempts: 50 }),
-        renameDomain(xs2, b.domid, target, { attempts: 50 }),
+        renameDomain(xs, a.domid, { name: target, attempts: 50 }),
+        renameDomain(xs2, b.domid, { name: target, attempts: 50 }),
       ]);
       const won = results.filter((r) => r.status === "fulfilled").length;
       assert.equal(won, 1, `round ${round}: ${JSON.stringify(results.map((r) => r.status))}`);
@@ -69,8 +69,8 @@ forEachServer(
       assert.ok(lost.reason instanceof DomainNameInUseError);
       const names = (await listDomains(xs)).map((d) => d.name);
       assert.equal(names.filter((n) => n === target).length, 1);
-      await renameDomain(xs, a.domid, `a${round}`);
-      await renameDomain(xs, b.domid, `b${round}`);
+      await renameDomain(xs, a.domid, { name: `a${round}` });
+      await renameDomain(xs, b.domid, { name: `b${round}` });
     }
   },
 );

@@ -7,8 +7,6 @@ import assert from "node:assert/strict";
 import { connect } from "../../lib/client/mod.ts";
 import { addDevice } from "../../lib/libxl/device_add.ts";
 import { removeDevice } from "../../lib/libxl/device_remove.ts";
-import { vbd } from "../../lib/libxl/devices/vbd.ts";
-import { vif } from "../../lib/libxl/devices/vif.ts";
 import { pvConsole, vuart } from "../../lib/libxl/devices/console.ts";
 import { vkbd } from "../../lib/libxl/devices/vkbd.ts";
 import { vfb } from "../../lib/libxl/devices/vfb.ts";
@@ -27,7 +25,14 @@ import { formatTree } from "../../lib/libxl/tree.ts";
 import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
 import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
 import { forEachServer, REFXS_DIR, type TestServer } from "../_helpers/servers.ts";
-import { expectedLayout, fixture, lastTransaction, recording, testHypervisor } from "./_helpers.ts";
+import {
+  expectedLayout,
+  fixture,
+  GOLDEN_DEVICES,
+  lastTransaction,
+  recording,
+  testHypervisor,
+} from "./_helpers.ts";
 
 const UUID = "6e1a7b52-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 
@@ -112,46 +117,6 @@ const HOTPLUG: Record<string, [string, string][]> = {
   ]],
 };
 
-const DEVICES: [string, () => DeviceSpec, string | undefined][] = [
-  ["vbd-phy-xvdb", () => vbd({ domid: 1, vdev: "xvdb", target: "/dev/loop0" }), "block-attach-phy"],
-  [
-    "vbd-phy-ro-xvdc",
-    () => vbd({ domid: 1, vdev: "xvdc", target: "/dev/loop1", readwrite: false }),
-    undefined,
-  ],
-  ["vbd-file-xvdd", () => vbd({ domid: 1, vdev: "xvdd", target: "/srv/xen/disk.img" }), undefined],
-  [
-    "vbd-qdisk-raw-xvde",
-    () =>
-      vbd({
-        domid: 1,
-        vdev: "xvde",
-        target: "/srv/xen/disk.img",
-        backend: "qdisk",
-        readwrite: false,
-      }),
-    undefined,
-  ],
-  [
-    "vbd-qdisk-qcow2-xvdf",
-    () =>
-      vbd({
-        domid: 1,
-        vdev: "xvdf",
-        target: "/srv/xen/disk.qcow2",
-        backend: "qdisk",
-        format: "qcow2",
-      }),
-    undefined,
-  ],
-  [
-    "vbd-cdrom-xvdg",
-    () => vbd({ domid: 1, vdev: "xvdg", target: "/dev/loop2", cdrom: true }),
-    undefined,
-  ],
-  ["vif-mac", () => vif({ domid: 1, devid: 0, mac: "00:16:3e:aa:bb:cc" }), "network-attach-mac"],
-];
-
 forEachServer(
   "addDevice() leaves each device exactly as xl block-attach / network-attach do",
   async (t, server) => {
@@ -163,7 +128,7 @@ forEachServer(
         for (const [k, v] of HOTPLUG[be] ?? []) await store.write(`${be}/${k}`, v);
       },
     });
-    for (const [name, build, trace] of DEVICES) {
+    for (const { name, build, trace } of GOLDEN_DEVICES) {
       await t.step(name, async () => {
         const spec = build();
         const rec = recording(xs);

@@ -64,10 +64,10 @@ forEachServer(
   async (_t, server) => {
     await using xs = await connect({ path: server.socket });
     const domid = await guest(xs, server);
-    assert.equal(await nextDeviceId(xs, domid, "vif"), 0);
+    assert.equal(await nextDeviceId(xs, { domid, kind: "vif" }), 0);
     await addDevice(xs, vif({ domid, devid: 5, mac: "00:16:3e:00:00:05" }));
     await addDevice(xs, vif({ domid, devid: 1, mac: "00:16:3e:00:00:01" }));
-    assert.equal(await nextDeviceId(xs, domid, "vif"), 6, "max + 1, not last + 1");
+    assert.equal(await nextDeviceId(xs, { domid, kind: "vif" }), 6, "max + 1, not last + 1");
     const added = await addDevice(xs, {
       domid,
       kind: "vif",

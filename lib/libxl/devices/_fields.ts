@@ -5,6 +5,7 @@
  */
 
 import { DeviceConfigError } from "../errors.ts";
+import { checkDomid } from "../paths.ts";
 
 const PRINTABLE = /^[\x20-\x7e]*$/;
 
@@ -106,4 +107,21 @@ function describe(value: unknown): string {
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (value === null) return "null";
   return Array.isArray(value) ? "an array" : `a ${typeof value}`;
+}
+
+/** What every builder starts from: its options as an object, `domid` and `backendDomid`. */
+export function base(
+  kind: string,
+  options: unknown,
+): { o: Record<string, unknown>; domid: number; backendDomid: number } {
+  const o = object(kind, options);
+  const domid = checkDomid(o.domid as number);
+  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, "backendDomid");
+  return { o, domid, backendDomid };
+}
+
+/** The `devid` field: 0..2^31-1, `fallback` when absent (required if none). */
+export function devidOf(kind: string, o: Record<string, unknown>, fallback?: number): number {
+  const range = { min: 0, max: 0x7fffffff };
+  return int(kind, "devid", o.devid, fallback === undefined ? range : { ...range, fallback });
 }

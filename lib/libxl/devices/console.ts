@@ -8,8 +8,7 @@
 import type { DeviceBaseOptions, DeviceSpec } from "../device.ts";
 import { makeDeviceSpec } from "../device.ts";
 import { DeviceConfigError } from "../errors.ts";
-import { checkDomid } from "../paths.ts";
-import { choice, int, object, optText, text } from "./_fields.ts";
+import { base, choice, devidOf, int, optText, text } from "./_fields.ts";
 
 /** `LIBXL_XENCONSOLE_LIMIT`. */
 export const XENCONSOLE_LIMIT = 1048576;
@@ -49,10 +48,8 @@ export interface ConsoleOptions extends DeviceBaseOptions {
  * ```
  */
 export function pvConsole(options: ConsoleOptions): DeviceSpec {
-  const o = object("console", options);
-  const domid = checkDomid(o.domid as number);
-  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, "backendDomid");
-  const devid = int("console", "devid", o.devid, { min: 0, max: 0x7fffffff, fallback: 0 });
+  const { o, domid, backendDomid } = base("console", options);
+  const devid = devidOf("console", o, 0);
   const output = optText("console", "output", o.output) ?? "pty";
   const consback = choice(
     "console",
@@ -135,10 +132,8 @@ export interface VuartOptions extends DeviceBaseOptions {
  * ```
  */
 export function vuart(options: VuartOptions): DeviceSpec {
-  const o = object("vuart", options);
-  const domid = checkDomid(o.domid as number);
-  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, "backendDomid");
-  const devid = int("vuart", "devid", o.devid, { min: 0, max: 0x7fffffff, fallback: 0 });
+  const { o, domid, backendDomid } = base("vuart", options);
+  const devid = devidOf("vuart", o, 0);
   const port = int("vuart", "port", o.port, { min: 1, max: 0xffffffff });
   const ring = int("vuart", "ringRef", o.ringRef, { min: 0, max: Number.MAX_SAFE_INTEGER });
   return makeDeviceSpec({

@@ -6,8 +6,7 @@
 
 import type { DeviceBaseOptions, DeviceSpec } from "../device.ts";
 import { makeDeviceSpec } from "../device.ts";
-import { checkDomid } from "../paths.ts";
-import { choice, flag, int, nonEmpty, object } from "./_fields.ts";
+import { base, choice, devidOf, flag, int, nonEmpty } from "./_fields.ts";
 
 /** Options of {@linkcode p9}. */
 export interface P9Options extends DeviceBaseOptions {
@@ -42,10 +41,8 @@ export interface P9Options extends DeviceBaseOptions {
  * ```
  */
 export function p9(options: P9Options): DeviceSpec {
-  const o = object("9pfs", options);
-  const domid = checkDomid(o.domid as number);
-  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, "backendDomid");
-  const devid = int("9pfs", "devid", o.devid, { min: 0, max: 0x7fffffff });
+  const { o, domid, backendDomid } = base("9pfs", options);
+  const devid = devidOf("9pfs", o);
   const type = choice("9pfs", "type", o.type, ["qemu", "xen_9pfsd"] as const, "qemu");
   const back: [string, string][] = [
     ["path", nonEmpty("9pfs", "path", o.path)],

@@ -17,8 +17,7 @@
 import type { DeviceBaseOptions, DeviceSpec } from "../device.ts";
 import { makeDeviceSpec } from "../device.ts";
 import { DeviceConfigError } from "../errors.ts";
-import { checkDomid } from "../paths.ts";
-import { choice, flag, int, nonEmpty, object, optText } from "./_fields.ts";
+import { base, choice, flag, int, nonEmpty, object, optText } from "./_fields.ts";
 
 /** One passed-through PCI function. */
 export interface PciFunction {
@@ -60,9 +59,7 @@ const BDF = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$/;
  * ```
  */
 export function pci(options: PciOptions): DeviceSpec {
-  const o = object("pci", options);
-  const domid = checkDomid(o.domid as number);
-  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, "backendDomid");
+  const { o, domid, backendDomid } = base("pci", options);
   const domainName = nonEmpty("pci", "domainName", o.domainName);
   if (!Array.isArray(o.functions) || o.functions.length === 0) {
     throw new DeviceConfigError("pci", "functions", "expected a non-empty array");

@@ -8,9 +8,8 @@
 import type { DeviceBaseOptions, DeviceSpec } from "../device.ts";
 import { makeDeviceSpec } from "../device.ts";
 import { DeviceConfigError } from "../errors.ts";
-import { checkDomid } from "../paths.ts";
 import { parseDiskName } from "../vdev.ts";
-import { choice, flag, forbid, nonEmpty, object, optText, text } from "./_fields.ts";
+import { base, choice, flag, forbid, nonEmpty, optText, text } from "./_fields.ts";
 
 /** Where libxl finds hotplug scripts (`libxl__xen_script_dir_path`). */
 export const XEN_SCRIPT_DIR = "/etc/xen/scripts";
@@ -73,9 +72,7 @@ const FORMAT_PREFIX: Record<DiskFormat, string> = {
  * ```
  */
 export function vbd(options: VbdOptions): DeviceSpec {
-  const o = object("vbd", options);
-  const domid = checkDomid(o.domid as number);
-  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, "backendDomid");
+  const { o, domid, backendDomid } = base("vbd", options);
   const vdev = nonEmpty("vbd", "vdev", o.vdev);
   const parsed = parseDiskName(vdev);
   if (parsed === undefined) {

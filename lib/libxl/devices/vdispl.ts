@@ -7,8 +7,7 @@
 import type { DeviceBaseOptions, DeviceSpec } from "../device.ts";
 import { makeDeviceSpec } from "../device.ts";
 import { DeviceConfigError } from "../errors.ts";
-import { checkDomid } from "../paths.ts";
-import { flag, int, nonEmpty, object } from "./_fields.ts";
+import { base, devidOf, flag, int, nonEmpty, object } from "./_fields.ts";
 
 /** One display connector. */
 export interface VdisplConnector {
@@ -42,10 +41,8 @@ export interface VdisplOptions extends DeviceBaseOptions {
  * ```
  */
 export function vdispl(options: VdisplOptions): DeviceSpec {
-  const o = object("vdispl", options);
-  const domid = checkDomid(o.domid as number);
-  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, "backendDomid");
-  const devid = int("vdispl", "devid", o.devid, { min: 0, max: 0x7fffffff });
+  const { o, domid, backendDomid } = base("vdispl", options);
+  const devid = devidOf("vdispl", o);
   const beAlloc = flag("vdispl", "beAlloc", o.beAlloc, false);
   if (!Array.isArray(o.connectors) || o.connectors.length === 0) {
     throw new DeviceConfigError("vdispl", "connectors", "expected a non-empty array");

@@ -6,8 +6,7 @@
 
 import type { DeviceBaseOptions, DeviceSpec } from "../device.ts";
 import { makeDeviceSpec } from "../device.ts";
-import { checkDomid } from "../paths.ts";
-import { flag, int, object, optText } from "./_fields.ts";
+import { base, devidOf, flag, int, optText } from "./_fields.ts";
 
 /** Options of {@linkcode vfb}. */
 export interface VfbOptions extends DeviceBaseOptions {
@@ -44,10 +43,8 @@ export interface VfbOptions extends DeviceBaseOptions {
  * ```
  */
 export function vfb(options: VfbOptions): DeviceSpec {
-  const o = object("vfb", options);
-  const domid = checkDomid(o.domid as number);
-  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, "backendDomid");
-  const devid = int("vfb", "devid", o.devid, { min: 0, max: 0x7fffffff });
+  const { o, domid, backendDomid } = base("vfb", options);
+  const devid = devidOf("vfb", o);
   const vnc = flag("vfb", "vnc", o.vnc, true);
   const back: [string, string][] = [
     ["vnc", vnc ? "1" : "0"],

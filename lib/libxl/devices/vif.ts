@@ -7,8 +7,7 @@
 import type { DeviceBaseOptions, DeviceSpec } from "../device.ts";
 import { makeDeviceSpec } from "../device.ts";
 import { DeviceConfigError } from "../errors.ts";
-import { checkDomid } from "../paths.ts";
-import { choice, flag, int, object, optText } from "./_fields.ts";
+import { base, choice, devidOf, flag, int, object, optText } from "./_fields.ts";
 import { XEN_SCRIPT_DIR } from "./vbd.ts";
 
 /** libxl's default MTU; `mtu` goes to the backend only when it differs. */
@@ -80,10 +79,8 @@ export function randomMac(random: (bytes: number) => Uint8Array = defaultRandom)
  * ```
  */
 export function vif(options: VifOptions): DeviceSpec {
-  const o = object("vif", options);
-  const domid = checkDomid(o.domid as number);
-  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, "backendDomid");
-  const devid = int("vif", "devid", o.devid, { min: 0, max: 0x7fffffff });
+  const { o, domid, backendDomid } = base("vif", options);
+  const devid = devidOf("vif", o);
   let mac: string;
   if (o.mac === undefined) {
     mac = randomMac(o.random as VifOptions["random"]);

@@ -6,8 +6,7 @@
 
 import type { DeviceBaseOptions, DeviceSpec } from "../device.ts";
 import { makeDeviceSpec } from "../device.ts";
-import { checkDomid } from "../paths.ts";
-import { choice, flag, int, object, optText } from "./_fields.ts";
+import { base, choice, devidOf, flag, int, object, optText } from "./_fields.ts";
 
 /** Options of {@linkcode vkbd}. */
 export interface VkbdOptions extends DeviceBaseOptions {
@@ -48,10 +47,8 @@ export interface VkbdOptions extends DeviceBaseOptions {
  * ```
  */
 export function vkbd(options: VkbdOptions): DeviceSpec {
-  const o = object("vkbd", options);
-  const domid = checkDomid(o.domid as number);
-  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, "backendDomid");
-  const devid = int("vkbd", "devid", o.devid, { min: 0, max: 0x7fffffff });
+  const { o, domid, backendDomid } = base("vkbd", options);
+  const devid = devidOf("vkbd", o);
   const backend = choice("vkbd", "backend", o.backend, ["qemu", "linux"] as const, "qemu");
   const back: [string, string][] = [];
   const uniqueId = optText("vkbd", "uniqueId", o.uniqueId);

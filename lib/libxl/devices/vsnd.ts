@@ -7,8 +7,7 @@
 import type { DeviceBaseOptions, DeviceSpec } from "../device.ts";
 import { makeDeviceSpec } from "../device.ts";
 import { DeviceConfigError } from "../errors.ts";
-import { checkDomid } from "../paths.ts";
-import { choice, int, nonEmpty, object, optText } from "./_fields.ts";
+import { base, choice, devidOf, int, nonEmpty, object, optText } from "./_fields.ts";
 
 /** PCM sample formats (`libxl_vsnd_pcm_format`, lower-cased as libxl writes them). */
 export const VSND_PCM_FORMATS = [
@@ -137,10 +136,8 @@ function params(field: string, value: unknown, prefix: string, out: [string, str
  * ```
  */
 export function vsnd(options: VsndOptions): DeviceSpec {
-  const o = object("vsnd", options);
-  const domid = checkDomid(o.domid as number);
-  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, "backendDomid");
-  const devid = int("vsnd", "devid", o.devid, { min: 0, max: 0x7fffffff });
+  const { o, domid, backendDomid } = base("vsnd", options);
+  const devid = devidOf("vsnd", o);
   const front: [string, string][] = [];
   const longName = optText("vsnd", "longName", o.longName);
   if (longName !== undefined) front.push(["long-name", longName]);

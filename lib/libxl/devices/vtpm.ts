@@ -7,8 +7,8 @@
 import type { DeviceBaseOptions, DeviceSpec } from "../device.ts";
 import { makeDeviceSpec } from "../device.ts";
 import { DeviceConfigError } from "../errors.ts";
-import { checkDomid, checkUuid } from "../paths.ts";
-import { int, object } from "./_fields.ts";
+import { checkUuid } from "../paths.ts";
+import { base, devidOf } from "./_fields.ts";
 
 /** Options of {@linkcode vtpm}. */
 export interface VtpmOptions extends DeviceBaseOptions {
@@ -29,10 +29,8 @@ export interface VtpmOptions extends DeviceBaseOptions {
  * ```
  */
 export function vtpm(options: VtpmOptions): DeviceSpec {
-  const o = object("vtpm", options);
-  const domid = checkDomid(o.domid as number);
-  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, "backendDomid");
-  const devid = int("vtpm", "devid", o.devid, { min: 0, max: 0x7fffffff });
+  const { o, domid, backendDomid } = base("vtpm", options);
+  const devid = devidOf("vtpm", o);
   let uuid: string;
   try {
     uuid = checkUuid(o.uuid as string);

@@ -6,8 +6,7 @@
 
 import type { DeviceBaseOptions, DeviceSpec } from "../device.ts";
 import { makeDeviceSpec } from "../device.ts";
-import { checkDomid } from "../paths.ts";
-import { choice, int, object } from "./_fields.ts";
+import { base, choice, devidOf, int } from "./_fields.ts";
 
 /** Options of {@linkcode vusb}. */
 export interface VusbOptions extends DeviceBaseOptions {
@@ -36,10 +35,8 @@ export interface VusbOptions extends DeviceBaseOptions {
  * ```
  */
 export function vusb(options: VusbOptions): DeviceSpec {
-  const o = object("vusb", options);
-  const domid = checkDomid(o.domid as number);
-  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, "backendDomid");
-  const devid = int("vusb", "devid", o.devid, { min: 0, max: 0x7fffffff });
+  const { o, domid, backendDomid } = base("vusb", options);
+  const devid = devidOf("vusb", o);
   const type = choice("vusb", "type", o.type, ["pv", "qusb", "devicemodel"] as const, "pv");
   const version = int("vusb", "version", o.version, { min: 1, max: 3, fallback: 2 });
   const ports = int("vusb", "ports", o.ports, { min: 1, max: 31, fallback: 8 });
