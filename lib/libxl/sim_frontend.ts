@@ -97,13 +97,17 @@ export class SimulatedFrontend implements AsyncDisposable {
   }
 
   async #answer(backendState: XenbusState): Promise<void> {
-    const mine = parseXenbusState(await this.#store.tryRead(`${this.#dir}/state`));
+    let mine = parseXenbusState(await this.#store.tryRead(`${this.#dir}/state`));
     const set = (s: XenbusState) => switchXenbusState(this.#store, this.#dir, { state: s });
-    if (backendState === XenbusState.InitWait && mine === XenbusState.Initialising) {
+    const ready = backendState === XenbusState.InitWait || backendState === XenbusState.Connected;
+    if (ready && mine === XenbusState.Initialising) {
+      // Publish the rings first, even when it first sees a backend already Connected.
       await this.#store.write(`${this.#dir}/ring-ref`, "8");
       await this.#store.write(`${this.#dir}/event-channel`, "9");
       await set(XenbusState.Initialised);
-    } else if (backendState === XenbusState.Connected && mine !== XenbusState.Connected) {
+      mine = XenbusState.Initialised;
+    }
+    if (backendState === XenbusState.Connected && mine !== XenbusState.Connected) {
       await set(XenbusState.Connected);
     } else if (backendState === XenbusState.Closing && mine !== XenbusState.Closed) {
       await set(XenbusState.Closing);

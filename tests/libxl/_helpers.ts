@@ -263,3 +263,34 @@ export function testHypervisor(
     },
   };
 }
+
+/** A delay that never fires by itself: the test fires it (no sleeping for timing). */
+export function manualTimer(): {
+  delay: (ms: number, signal: AbortSignal) => Promise<void>;
+  fire(): void;
+  readonly waiting: number;
+} {
+  const pending: (() => void)[] = [];
+  return {
+    delay: (_ms: number, signal: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        pending.push(resolve);
+        signal.addEventListener("abort", () => resolve(), { once: true });
+      }),
+    fire() {
+      for (const resolve of pending.splice(0)) resolve();
+    },
+    get waiting() {
+      return pending.length;
+    },
+  };
+}
+
+/** Polls `cond` (1 ms apart, 2000 times) for a state another party reaches. */
+export async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
