@@ -79,7 +79,8 @@ export type ForceMode = "auto" | "never" | "always";
 /** Options of {@linkcode removeDevice}. */
 export interface RemoveDeviceOptions extends Omit<WaitForStateOptions, "alsoAccept" | "device"> {
   /**
-   * `auto` (libxl's `*_remove`): on timeout, remove the frontend and clean up anyway.
+   * `auto` (libxl's `*_remove`): on timeout, remove the frontend, ask again and wait once
+   * more (libxl reruns the removal with force on), then clean up anyway.
    * `never` (`*_safe_remove`): on timeout, reject and leave everything in place.
    * `always` (`*_destroy`): remove the frontend at once, wait, then clean up whatever the
    * backend did.
@@ -154,26 +155,27 @@ export async function removeDevice(
     await cleanupDevice(store, record, txOptions);
     return { record, closed: false, forced: true };
   }
-  const forceNow = force === "always";
-  const alive = await inTransaction(store, (tx) => requestClose(tx, record, forceNow), txOptions);
-  let closed = !alive;
-  let forced = forceNow;
-  if (alive) {
-    const { force: _force, attempts: _attempts, ...wait } = options;
+  const { force: _force, attempts: _attempts, ...wait } = options;
+  const waitClosed = async (): Promise<boolean> => {
     try {
       await waitForXenbusState(store, `${record.backendPath}/state`, XenbusState.Closed, {
         ...wait,
         device: describeDevice(record),
       });
-      closed = true;
+      return true;
     } catch (error) {
-      if (!(error instanceof XenbusTimeoutError) || force === "never") throw error;
-      if (options.signal?.aborted) throw error;
-      if (force === "auto") {
-        await inTransaction(store, (tx) => requestClose(tx, record, true), txOptions);
-        forced = true;
-      }
+      if (!(error instanceof XenbusTimeoutError) || options.signal?.aborted) throw error;
+      if (force === "never") throw error;
+      return false;
     }
+  };
+  const close = (forceNow: boolean) =>
+    inTransaction(store, (tx) => requestClose(tx, record, forceNow), txOptions);
+  let forced = force === "always";
+  let closed = !(await close(forced)) || (await waitClosed());
+  if (!closed && force === "auto") {
+    forced = true;
+    closed = !(await close(true)) || (await waitClosed());
   }
   await cleanupDevice(store, record, txOptions);
   return { record, closed, forced };

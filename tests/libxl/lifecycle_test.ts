@@ -155,6 +155,14 @@ forEachServer(
       const forced = removeDevice(xs, disk, { delay: auto.delay });
       await until(() => auto.waiting > 0, "the timeout to be armed");
       auto.fire();
+      await until(() => auto.waiting > 0, "the second wait, with force on");
+      assert.equal(
+        await xs.exists(`/local/domain/${domid}/device/vbd/51712`),
+        false,
+        "auto mode removes the frontend, then waits once more as libxl does",
+      );
+      assert.equal(await xs.exists(`/libxl/${domid}/device/vbd/51712`), true);
+      auto.fire();
       assert.deepEqual(
         [(await forced).closed, (await forced).forced],
         [false, true],
