@@ -126,7 +126,7 @@ export class Access {
 
   /** `get_node`: a valid path, an existing node, and the permission; errno otherwise. */
   get(path: string, perm: number): Rec {
-    if (!isValidNodename(path, this.core.quotas["path-max"])) throw new Errno("EINVAL");
+    if (!isValidNodename(path, this.core.quota(undefined, "path-max"))) throw new Errno("EINVAL");
     const node = this.read(path);
     let code = "ENOENT";
     if (node !== undefined) {

@@ -34,7 +34,11 @@ export interface DomainInfo {
   heldBy: number | undefined;
   /** Feature bits (GET_FEATURE/SET_FEATURE); all supported ones by default. */
   features: number;
-  /** Per-domain quota values set by SET_QUOTA with a domid (0 disables a check). */
+  /**
+   * This domain's own quota values (0 disables a check): set by SET_QUOTA with its domid, or
+   * pinned when SET_QUOTA changes a global value after the record was allocated. A missing
+   * name follows the global value (which CONTROL `quota set` changes for everyone, as in 4.17).
+   */
   quotas: Partial<Record<QuotaName, number>>;
 }
 
@@ -115,6 +119,11 @@ export class Domains {
   /** Records of domains the hypervisor no longer knows and that are not introduced. */
   staleRecords(): DomainInfo[] {
     return [...this.#records.values()].filter((d) => !d.introduced && !this.#existing.has(d.domid));
+  }
+
+  /** Every allocated record. */
+  records(): IterableIterator<DomainInfo> {
+    return this.#records.values();
   }
 
   /** Every introduced domain. */

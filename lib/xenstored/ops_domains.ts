@@ -145,15 +145,15 @@ export function doGetQuota(access: Access, req: Request): void {
   const name = vec[vec.length - 1] as string;
   if (!isQuotaName(name)) throw new Errno("EINVAL");
   let value: number = core.quotas[name];
-  if (vec.length === 2) {
-    const d = core.domains.find(atou(vec[0] as string));
-    if (d === undefined) throw new Errno("ENOENT");
-    value = d.quotas[name] ?? value;
-  }
+  if (vec.length === 2) value = quotaDomain(core, vec[0] as string).quotas[name] ?? value;
   core.reply(access.conn!, req, [`${value}\0`]);
 }
 
-/** SET_QUOTA `[domid|]name|value|` → OK. */
+/**
+ * SET_QUOTA `[domid|]name|value|` → OK. As in Xen 4.22, 0 disables the check, the value
+ * `UINT_MAX` (C's internal "disabled") is refused, and the global values are the defaults
+ * for new domains only: a domain keeps the values it had when its record was allocated.
+ */
 export function doSetQuota(access: Access, req: Request): void {
   const vec = getStrings(req.payload);
   if (vec.length !== 2 && vec.length !== 3) throw new Errno("EINVAL");
@@ -161,17 +161,26 @@ export function doSetQuota(access: Access, req: Request): void {
   const name = vec[vec.length - 2] as string;
   const text = vec[vec.length - 1] as string;
   const value = Number(text);
-  if (!isQuotaName(name) || !/^[0-9]+$/.test(text) || !Number.isSafeInteger(value)) {
+  if (!isQuotaName(name) || !/^[0-9]+$/.test(text) || !(value < UINT_MAX)) {
     throw new Errno("EINVAL");
   }
   if (vec.length === 3) {
-    const d = core.domains.find(atou(vec[0] as string));
-    if (d === undefined) throw new Errno("ENOENT");
-    d.quotas[name] = value;
+    quotaDomain(core, vec[0] as string).quotas[name] = value;
   } else {
+    for (const d of core.domains.records()) d.quotas[name] ??= core.quotas[name];
     core.quotas[name] = value;
   }
   ok(access, req);
+}
+
+/** C's `Q_VAL_DISABLED`: not a valid SET_QUOTA value. */
+const UINT_MAX = 2 ** 32 - 1;
+
+/** `find_or_alloc_existing_domain` for GET/SET_QUOTA: ENOENT for an unknown domain. */
+function quotaDomain(core: XenstoredCore, domidText: string): DomainInfo {
+  const d = core.domains.findOrAllocExisting(atou(domidText), core.tree.generation);
+  if (d === undefined) throw new Errno("ENOENT");
+  return d;
 }
 
 function dropDomid(perms: NodePerms, domid: number): NodePerms {

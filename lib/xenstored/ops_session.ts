@@ -35,7 +35,7 @@ export function doWatch(access: Access, req: Request): void {
   } else {
     if (!path.startsWith("/")) relative = conn.home;
     path = core.canonicalize(conn, path);
-    if (!isValidNodename(path, core.quotas["path-max"])) throw new Errno("EINVAL");
+    if (!isValidNodename(path, core.quota(undefined, "path-max"))) throw new Errno("EINVAL");
   }
   for (const w of conn.watches) {
     if (w.node === path && w.token === token) throw new Errno("EEXIST");

@@ -1,6 +1,6 @@
 /**
  * Per-domain quotas with C xenstored's names and defaults. Privileged connections (dom0 and
- * every socket client) are exempt, as in xenstored.
+ * every socket client) are exempt, as in xenstored. A value of 0 disables a check (Xen 4.22).
  *
  * @module
  */
@@ -69,8 +69,12 @@ export function isQuotaName(name: string): name is QuotaName {
   return QUOTA_DESCRIPTIONS.some(([n]) => n === name);
 }
 
+/** The largest value a quota takes at start (C xenstored's `-Q` accepts up to `INT_MAX`). */
+const QUOTA_MAX = 2 ** 31 - 1;
+
 /**
- * Merges overrides into the defaults, rejecting unknown names and values below 1.
+ * Merges overrides into the defaults, rejecting unknown names and values that are not
+ * integers from 0 to 2^31 - 1. As in Xen 4.22, 0 disables the check.
  *
  * @example
  * ```ts
@@ -88,8 +92,10 @@ export function resolveQuotas(overrides: Partial<Quotas> = {}): Quotas {
         }`,
       );
     }
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-      throw new RangeError(`Invalid value for quota "${name}": ${value} (need an integer >= 1)`);
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > QUOTA_MAX) {
+      throw new RangeError(
+        `Invalid value for quota "${name}": ${value} (need an integer from 0, which disables the check, to ${QUOTA_MAX})`,
+      );
     }
     out[name] = value;
   }

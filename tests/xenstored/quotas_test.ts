@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DEFAULT_QUOTAS, resolveQuotas } from "../../lib/xenstored/mod.ts";
-import { Harness } from "./_table.ts";
+import { Harness, type Row } from "./_table.ts";
 
 Deno.test("quotas: C xenstored's defaults", () => {
   assert.deepEqual(
@@ -18,7 +18,21 @@ Deno.test("quotas: C xenstored's defaults", () => {
     },
   );
   assert.throws(() => resolveQuotas({ nodez: 1 } as never), /Unknown xenstored quota "nodez"/);
-  assert.throws(() => resolveQuotas({ nodes: 0 }), /Invalid value for quota "nodes": 0/);
+  assert.throws(() => resolveQuotas({ nodes: -1 }), /Invalid value for quota "nodes": -1/);
+  assert.throws(() => resolveQuotas({ nodes: 2 ** 31 }), /Invalid value for quota "nodes"/);
+  assert.throws(() => resolveQuotas({ nodes: 1.5 }), /Invalid value for quota "nodes": 1.5/);
+});
+
+Deno.test("quotas: 0 at start disables a check (nodes, path-max), as xenstored -Q does", () => {
+  assert.equal(resolveQuotas({ nodes: 0 }).nodes, 0);
+  const h = new Harness({ nodes: 0, "path-max": 0 });
+  h.guest(5);
+  const long = "x/".repeat(1100) + "x";
+  h.run([
+    ["dom0", "-", "getquota", ["nodes"], "0|"],
+    ["g5", "-", "write", ["a/b/c/d/e/f", ""], "OK|"],
+    ["g5", "-", "write", [long, ""], "OK|"],
+  ]);
 });
 
 Deno.test("quotas: nodes per domain apply to guests, never to dom0", () => {
@@ -69,7 +83,7 @@ Deno.test("quotas: SET_QUOTA, GET_QUOTA and CONTROL quota read and change them",
     ],
     ["dom0", "-", "getquota", ["nodes"], "1000|"],
     ["dom0", "-", "setquota", ["nodes", "7"], "OK|"],
-    ["dom0", "-", "getquota", ["5", "nodes"], "7|"],
+    ["dom0", "-", "getquota", ["nodes"], "7|"],
     ["dom0", "-", "setquota", ["nodez", "7"], "EINVAL"],
     ["dom0", "-", "control", ["quota", "set", "watches", "9"], "OK|"],
     ["dom0", "-", "getquota", ["watches"], "9|"],
@@ -106,4 +120,59 @@ Deno.test("quotas: SET_QUOTA with a domid changes that domain only; 0 disables t
     ["dom0", "-", "setquota", ["5", "nodes", "0"], "OK|"],
     ["g5", "-", "write", ["b/c/d/e", ""], "OK|"],
   ]);
+});
+
+Deno.test("quotas: SET_QUOTA table (Xen 4.22 semantics)", async (t) => {
+  // [title, rows]; domain 5 is introduced, 6 exists but is not introduced, 77 does not exist.
+  const cases: [string, Row[]][] = [
+    ["a global value is the default for new domains only", [
+      ["dom0", "-", "setquota", ["nodes", "7"], "OK|"],
+      ["dom0", "-", "getquota", ["nodes"], "7|"],
+      ["dom0", "-", "getquota", ["5", "nodes"], "1000|"],
+      ["dom0", "-", "getquota", ["6", "nodes"], "7|"],
+      ["dom0", "-", "setquota", ["nodes", "8"], "OK|"],
+      ["dom0", "-", "getquota", ["6", "nodes"], "7|"],
+    ]],
+    ["a domain's value leaves the global one and other domains alone", [
+      ["dom0", "-", "setquota", ["5", "watches", "3"], "OK|"],
+      ["dom0", "-", "getquota", ["5", "watches"], "3|"],
+      ["dom0", "-", "getquota", ["watches"], "128|"],
+      ["dom0", "-", "getquota", ["6", "watches"], "128|"],
+    ]],
+    ["a domain that exists but is not introduced has quotas", [
+      ["dom0", "-", "setquota", ["6", "nodes", "2"], "OK|"],
+      ["dom0", "-", "getquota", ["6", "nodes"], "2|"],
+      ["dom0", "-", "getquota", ["nodes"], "1000|"],
+    ]],
+    ["an unknown domain is ENOENT", [
+      ["dom0", "-", "setquota", ["77", "nodes", "2"], "ENOENT"],
+      ["dom0", "-", "getquota", ["77", "nodes"], "ENOENT"],
+    ]],
+    ["0 is accepted and disables the check", [
+      ["dom0", "-", "setquota", ["nodes", "0"], "OK|"],
+      ["dom0", "-", "getquota", ["nodes"], "0|"],
+      ["dom0", "-", "setquota", ["5", "nodes", "0"], "OK|"],
+      ["dom0", "-", "getquota", ["5", "nodes"], "0|"],
+    ]],
+    ["UINT_MAX, negative, non-numeric and unknown names are EINVAL", [
+      ["dom0", "-", "setquota", ["nodes", "4294967295"], "EINVAL"],
+      ["dom0", "-", "setquota", ["5", "nodes", "4294967295"], "EINVAL"],
+      ["dom0", "-", "setquota", ["nodes", "-1"], "EINVAL"],
+      ["dom0", "-", "setquota", ["nodes", "lots"], "EINVAL"],
+      ["dom0", "-", "setquota", ["soft-nodes", "1"], "EINVAL"],
+      ["dom0", "-", "getquota", ["nodes"], "1000|"],
+    ]],
+    ["a guest may not use them", [
+      ["g5", "-", "setquota", ["nodes", "0"], "EACCES"],
+      ["g5", "-", "getquota", ["nodes"], "EACCES"],
+    ]],
+  ];
+  for (const [title, rows] of cases) {
+    await t.step(title, () => {
+      const h = new Harness();
+      h.guest(5);
+      h.core.createDomain(6);
+      h.run(rows);
+    });
+  }
 });
