@@ -102,3 +102,21 @@ export const DEVICE_TYPES = {
   string,
   { frontend: DeviceKind; backends: Record<string, DeviceKind> }
 >;
+
+const BACKENDS_OF = new Map<DeviceKind, ReadonlySet<DeviceKind>>(
+  Object.values(DEVICE_TYPES).map((t) => [t.frontend, new Set(Object.values(t.backends))]),
+);
+
+/**
+ * True when libxl can pair frontend kind `kind` with backend kind `backendKind` (per
+ * {@linkcode DEVICE_TYPES}; a kind not in the table pairs only with itself).
+ *
+ * @example
+ * ```ts
+ * import { isBackendKindOf } from "./device_kind.ts";
+ * console.log(isBackendKindOf("vbd", "qdisk"), isBackendKindOf("vbd", "vif")); // true false
+ * ```
+ */
+export function isBackendKindOf(kind: DeviceKind, backendKind: DeviceKind): boolean {
+  return BACKENDS_OF.get(kind)?.has(backendKind) ?? kind === backendKind;
+}

@@ -7,7 +7,7 @@
 
 import type { XenstoreOps } from "../client/types.ts";
 import type { DeviceKind } from "./device_kind.ts";
-import { parseDeviceKind } from "./device_kind.ts";
+import { isBackendKindOf, parseDeviceKind } from "./device_kind.ts";
 import type { DeviceRef } from "./device_add.ts";
 import { backendPath, frontendPath, libxlDevicePath, libxlDomainPath } from "./paths.ts";
 import { parseBackendPath } from "./paths.ts";
@@ -33,7 +33,8 @@ export interface DeviceRecord extends DeviceRef {
 /**
  * Reads and checks one `/libxl` record; `undefined` when it is missing or malformed (a
  * `backend` that is not exactly `/local/domain/<n>/backend/<kind>/<domid>/<devid>` for this
- * device, or a `frontend` other than the device's own frontend path).
+ * device with a backend kind libxl pairs with its kind, or a `frontend` other than the
+ * device's own frontend path).
  *
  * @example
  * ```ts ignore
@@ -73,7 +74,10 @@ export async function readDeviceRecord(
   }
   if (be === undefined || fe === undefined) return undefined;
   const parsed = parseBackendPath(be);
-  if (parsed === undefined || parsed.domid !== ref.domid || parsed.devid !== ref.devid) {
+  if (
+    parsed === undefined || parsed.domid !== ref.domid || parsed.devid !== ref.devid ||
+    !isBackendKindOf(ref.kind, parsed.backendKind)
+  ) {
     return undefined;
   }
   const address = { ...ref, backendDomid: parsed.backendDomid, backendKind: parsed.backendKind };

@@ -7,6 +7,7 @@
  */
 
 import { listDevices } from "./device_list.ts";
+import { DeviceNotFoundError } from "./errors.ts";
 import type { RemoveResult } from "./device_remove.ts";
 import { removeDevice } from "./device_remove.ts";
 import type { ForceMode, RemoveDeviceOptions } from "./device_remove.ts";
@@ -56,9 +57,16 @@ export async function destroyDomain(
   const { hypervisor, ...rest } = options;
   const removeOptions: RemoveDeviceOptions = { ...rest, force: options.force ?? "always" };
   const records = await listDevices(store, domid);
-  const devices = await Promise.all(
-    records.map((record) => removeDevice(store, record, removeOptions)),
+  const removed = await Promise.all(
+    records.map((record) =>
+      removeDevice(store, record, removeOptions).catch((error: unknown) => {
+        // Removed meanwhile by someone else: nothing left to do for it.
+        if (error instanceof DeviceNotFoundError) return undefined;
+        throw error;
+      })
+    ),
   );
+  const devices = removed.filter((r): r is RemoveResult => r !== undefined);
   const uuid = await readDomainUuid(store, domid);
   if (uuid !== undefined) await rmIfPresent(store, vmPath(uuid));
   await rmIfPresent(store, domainPath(domid));

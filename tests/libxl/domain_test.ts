@@ -14,6 +14,7 @@ import {
   DomainRenameConflictError,
 } from "../../lib/libxl/errors.ts";
 import { SimulatedBackend } from "../../lib/libxl/sim_backend.ts";
+import type { LibxlStore } from "../../lib/libxl/store.ts";
 import { formatTree } from "../../lib/libxl/tree.ts";
 import { forEachServer } from "../_helpers/servers.ts";
 import { recording, testHypervisor } from "./_helpers.ts";
@@ -173,4 +174,33 @@ forEachServer(
     );
   },
   { kinds: ["embedded", "c"] },
+);
+
+forEachServer(
+  "destroyDomain() carries on when a listed device is removed by someone else meanwhile",
+  async (_t, server) => {
+    await using xs = await connect({ path: server.socket });
+    const { hypervisor } = testHypervisor(server, xs);
+    const { domid } = await makeDomain(xs, { hypervisor, name: "gone", maxMemKb: 65536 });
+    await addDevice(xs, vif({ domid, devid: 0 }));
+    await addDevice(xs, vif({ domid, devid: 1 }));
+    await using _backend = await SimulatedBackend.start(xs, { kinds: ["vif"] });
+    let transactions = 0;
+    const { store } = recording(xs);
+    const racing: LibxlStore = {
+      ...store,
+      async transaction(fn, options) {
+        // After listDevices' transaction, another toolstack removes vif 1's record.
+        if (++transactions === 2) await xs.rm(`/libxl/${domid}/device/vif/1`);
+        return await store.transaction(fn, options);
+      },
+    };
+    const result = await destroyDomain(racing, domid, { hypervisor });
+    assert.deepEqual(
+      result.devices.map((d) => `${d.record.kind}/${d.record.devid}`).sort(),
+      ["console/0", "vif/0"],
+    );
+    assert.equal(await xs.exists(`/local/domain/${domid}`), false);
+    assert.equal(await xs.exists(`/libxl/${domid}`), false);
+  },
 );

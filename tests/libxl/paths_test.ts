@@ -8,7 +8,12 @@ import {
   parseBackendPath,
   vmPath,
 } from "../../lib/libxl/paths.ts";
-import { DEVICE_KINDS, DEVICE_TYPES, parseDeviceKind } from "../../lib/libxl/device_kind.ts";
+import {
+  DEVICE_KINDS,
+  DEVICE_TYPES,
+  isBackendKindOf,
+  parseDeviceKind,
+} from "../../lib/libxl/device_kind.ts";
 
 const pure = { permissions: "none" } as const;
 
@@ -127,4 +132,18 @@ Deno.test("DEVICE_TYPES maps frontend kinds to backend kinds as libxl does", pur
   assert.equal(DEVICE_TYPES.vkb.backends.linux, "vinput");
   assert.equal(DEVICE_TYPES.p9.backends.xen_9pfsd, "xen_9pfs");
   assert.equal(DEVICE_TYPES.usbctrl.backends.devicemodel, "none");
+});
+
+Deno.test("isBackendKindOf() pairs kinds as DEVICE_TYPES does", pure, () => {
+  assert.deepEqual(
+    [
+      isBackendKindOf("vbd", "vbd"),
+      isBackendKindOf("vbd", "qdisk"),
+      isBackendKindOf("vkbd", "vinput"),
+      isBackendKindOf("vbd", "vif"),
+      isBackendKindOf("console", "vbd"),
+      isBackendKindOf("qusb", "qusb"),
+    ],
+    [true, true, true, false, false, true],
+  );
 });

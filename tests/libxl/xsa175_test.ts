@@ -172,6 +172,14 @@ forEachServer(
     await d.write(`${be}/mode`, "w!");
     const after = await listDevices(xs, guestId, { kind: "vbd" });
     assert.deepEqual(after, before);
+    const record = `/libxl/${guestId}/device/vbd/${spec.devid}`;
+    await xs.write(`${record}/backend`, be.replace("/backend/vbd/", "/backend/vif/"));
+    assert.deepEqual(
+      await listDevices(xs, guestId, { kind: "vbd" }),
+      [],
+      "a record pairing vbd with a vif backend is not followed",
+    );
+    await xs.write(`${record}/backend`, be);
     assert.equal(after[0]!.keys.params, "/dev/sdb");
     assert.equal(after[0]!.backendPath, be);
   },
