@@ -13,7 +13,7 @@ import {
   type Packet,
   validatePath,
 } from "../protocol/mod.ts";
-import { Connection } from "./connection.ts";
+import { Connection, type RequestOptions } from "./connection.ts";
 import { DomainOps } from "./domain_ops.ts";
 import type { RequestFn } from "./node_ops.ts";
 import { backoff, delay as defaultDelay } from "./retry.ts";
@@ -70,6 +70,7 @@ const TOKEN_PREFIX = `dxl-${Math.floor(Math.random() * 0x100000000).toString(16)
 export class XenstoreClient extends DomainOps implements WatchOwner, AsyncDisposable {
   #conn: Connection;
   #watches = new Map<string, WatchIterator[]>();
+  #rewatching = new Map<WatchIterator, Promise<void>>();
   #reconnect: Required<ReconnectOptions> | undefined;
   #reconnecting: Promise<void> | undefined;
   #stop = new AbortController();
@@ -105,8 +106,8 @@ export class XenstoreClient extends DomainOps implements WatchOwner, AsyncDispos
         if (ref.client) ref.client.#onClose(reason);
       },
     });
-    const request: RequestFn = (type, txId, payload, p) =>
-      (ref.client as XenstoreClient).#conn.request(type, txId, payload, p);
+    const request: RequestFn = (type, txId, payload, options) =>
+      (ref.client as XenstoreClient).#conn.request(type, txId, payload, options);
     const client = new XenstoreClient(request, conn, options);
     ref.client = client;
     return client;
@@ -125,14 +126,14 @@ export class XenstoreClient extends DomainOps implements WatchOwner, AsyncDispos
   /**
    * Sends a request as given, without path validation: the escape hatch for operations this
    * class does not wrap and for testing servers with malformed input. The payload limit still
-   * applies. Resolves with the reply payload.
+   * applies. Resolves with the reply payload; an aborted `signal` stops the wait.
    */
   request(
     type: number,
     payload: Uint8Array,
-    options: { txId?: number; path?: string } = {},
+    options: { txId?: number; path?: string; signal?: AbortSignal } = {},
   ): Promise<Uint8Array> {
-    return this.#request(type, options.txId ?? 0, payload, options.path);
+    return this.#request(type, options.txId ?? 0, payload, options);
   }
 
   /** Drops every watch and transaction of this connection; watch iterators end. */
@@ -142,9 +143,16 @@ export class XenstoreClient extends DomainOps implements WatchOwner, AsyncDispos
     this.#watches.clear();
   }
 
-  /** Starts a transaction to drive by hand: `commit()` or `abort()` it. */
+  /**
+   * Starts a transaction to drive by hand: `commit()` or `abort()` it. It lives on the
+   * current connection: if that drops, its operations reject with `ConnectionClosedError`
+   * even after a reconnect (they are never sent on the new connection).
+   */
   startTransaction(): Promise<XenstoreTransaction> {
-    return startTransaction(this.#request);
+    const conn = this.#conn;
+    return startTransaction((type, txId, payload, options) =>
+      conn.request(type, txId, payload, options)
+    );
   }
 
   /**
@@ -152,7 +160,7 @@ export class XenstoreClient extends DomainOps implements WatchOwner, AsyncDispos
    * see `runTransaction` for the rules.
    */
   transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
-    return runTransaction(this.#request, fn, options);
+    return runTransaction(() => this.startTransaction(), fn, options);
   }
 
   /**
@@ -195,17 +203,24 @@ export class XenstoreClient extends DomainOps implements WatchOwner, AsyncDispos
     }
     const args = [watch.path, watch.token];
     if (watch.depth !== undefined) args.push(String(watch.depth));
-    return this.#conn.request(Op.Watch, 0, encodeArgs(args), watch.path, onAck).then(() => {});
+    const options: RequestOptions = { path: watch.path, onAck };
+    return this.#conn.request(Op.Watch, 0, encodeArgs(args), options).then(() => {});
   }
 
-  /** Part of {@linkcode WatchOwner}: forgets `watch`, sending UNWATCH if registered. */
+  /**
+   * Part of {@linkcode WatchOwner}: forgets `watch`, sending UNWATCH if registered (waiting
+   * first for a re-registration in flight after a reconnect, which would otherwise leave the
+   * watch registered on the server).
+   */
   async unregister(watch: WatchIterator): Promise<void> {
+    await this.#rewatching.get(watch)?.catch(() => {});
     const registered = watch.registered;
     watch.registered = false;
     this.#forget(watch);
     if (!registered || this.#conn.closed) return;
     try {
-      await this.#conn.request(Op.Unwatch, 0, encodeArgs([watch.path, watch.token]), watch.path);
+      const args = encodeArgs([watch.path, watch.token]);
+      await this.#conn.request(Op.Unwatch, 0, args, { path: watch.path });
     } catch (error) {
       if (!(error instanceof ConnectionClosedError)) throw error;
     }
@@ -278,10 +293,16 @@ export class XenstoreClient extends DomainOps implements WatchOwner, AsyncDispos
       }
       this.#reconnecting = undefined;
       for (const w of this.#allWatches()) {
-        this.#sendWatch(w, () => w.reacknowledged()).catch((error) => {
-          this.#forget(w);
-          w.end(error);
-        });
+        const again = this.#sendWatch(w, () => w.reacknowledged());
+        this.#rewatching.set(w, again);
+        again.then(
+          () => this.#rewatching.delete(w),
+          (error) => {
+            this.#rewatching.delete(w);
+            this.#forget(w);
+            w.end(error);
+          },
+        );
       }
       return;
     }

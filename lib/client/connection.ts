@@ -35,6 +35,21 @@ function oversized(len: number): ProtocolError {
   );
 }
 
+/** Per-request options of {@linkcode Connection.request}. */
+export interface RequestOptions {
+  /** The path the request is about, named by its errors. */
+  path?: string | undefined;
+  /** Runs synchronously when the success reply is decoded, before any later frame. */
+  onAck?: (() => void) | undefined;
+  /**
+   * Stops waiting: the request rejects with the signal's reason. A request already sent
+   * cannot be taken back; its reply, should one come, is discarded.
+   */
+  signal?: AbortSignal | undefined;
+}
+
+const NO_OPTIONS: RequestOptions = {};
+
 /** What the owner of a {@linkcode Connection} hears about besides replies. */
 export interface ConnectionHandlers {
   /** A WATCH_EVENT arrived. Throwing a `ProtocolError` here closes the connection. */
@@ -49,6 +64,28 @@ interface Pending {
   resolve: (payload: Uint8Array) => void;
   reject: (error: Error) => void;
   onAck: (() => void) | undefined;
+}
+
+function ignore(): void {}
+
+/** Makes `pending` reject with the reason when `signal` aborts, and ignore its reply after. */
+function abandonOnAbort(pending: Pending, signal: AbortSignal): void {
+  const { resolve, reject } = pending;
+  const onAbort = (): void => {
+    pending.resolve = ignore;
+    pending.reject = ignore;
+    pending.onAck = undefined;
+    reject(signal.reason);
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  pending.resolve = (payload) => {
+    signal.removeEventListener("abort", onAbort);
+    resolve(payload);
+  };
+  pending.reject = (error) => {
+    signal.removeEventListener("abort", onAbort);
+    reject(error);
+  };
 }
 
 const READ_BUFFER_SIZE = 64 * 1024;
@@ -71,7 +108,9 @@ const BACKLOG_ATTEMPTS = 12;
  *   onEvent: () => {},
  *   onClose: () => {},
  * });
- * const value = await conn.request(Op.Read, 0, encodeArgs(["/local/domain/0/name"]));
+ * const value = await conn.request(Op.Read, 0, encodeArgs(["/local/domain/0/name"]), {
+ *   signal: AbortSignal.timeout(1000),
+ * });
  * await conn.close();
  * ```
  */
@@ -136,19 +175,22 @@ export class Connection {
   /**
    * Sends one request and resolves with the reply payload. Rejects with `XenstoreError` for
    * an ERROR reply, `PayloadTooLargeError` (nothing sent) for a payload over 4096 bytes, and
-   * `ConnectionClosedError` or `ProtocolError` if the connection ends first. `onAck` runs
-   * synchronously when the success reply is decoded, before any later frame. A string
-   * payload is one NUL-terminated argument of one byte per char (a validated, ASCII path),
-   * written straight into the send buffer.
+   * `ConnectionClosedError` or `ProtocolError` if the connection ends first, and with the
+   * reason of an aborted `options.signal`. A string payload is one NUL-terminated argument of
+   * one byte per char (a validated, ASCII path), written straight into the send buffer.
+   *
+   * An aborted request keeps its `req_id` reserved until its reply comes (or the connection
+   * ends), so a late reply is recognised and dropped rather than taken for garbage.
    */
   request(
     type: number,
     txId: number,
     payload: Payload,
-    path?: string,
-    onAck?: () => void,
+    options: RequestOptions = NO_OPTIONS,
   ): Promise<Uint8Array> {
+    const { path, onAck, signal } = options;
     if (this.#closed !== undefined) return Promise.reject(this.#closedError());
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const size = typeof payload === "string" ? payload.length + 1 : payload.length;
     if (size > PAYLOAD_MAX) {
       return Promise.reject(new PayloadTooLargeError(opName(type), size, path));
@@ -156,7 +198,9 @@ export class Connection {
     const reqId = this.#allocId();
     this.#enqueue(type, reqId, txId, payload);
     return new Promise<Uint8Array>((resolve, reject) => {
-      this.#pending.set(reqId, { type, path, resolve, reject, onAck });
+      const pending: Pending = { type, path, resolve, reject, onAck };
+      this.#pending.set(reqId, pending);
+      if (signal !== undefined) abandonOnAbort(pending, signal);
     });
   }
 

@@ -8,8 +8,20 @@
 import { decodeString, encodeArgs, Op, ProtocolError } from "../protocol/mod.ts";
 import { decodeNumber, NodeOps } from "./node_ops.ts";
 
+/** Options of the domain and admin operations. */
+export interface AdminOptions {
+  /**
+   * Stops waiting for the reply: the call rejects with the signal's reason, e.g.
+   * `AbortSignal.timeout(1000)`. Useful where a daemon may never answer: oxenstored handles a
+   * request with an empty payload (argument-less `getFeature()`, `listQuotas()`) only once
+   * more bytes arrive on the connection.
+   * @default {wait for the reply or the connection's end}
+   */
+  signal?: AbortSignal;
+}
+
 /** Options of `getQuota` and `setQuota`. */
-export interface QuotaOptions {
+export interface QuotaOptions extends AdminOptions {
   /** The domain; omitted, the global default for new domains. */
   domid?: number;
 }
@@ -42,13 +54,14 @@ function checkUint(value: number, what: string): string {
  */
 export class DomainOps extends NodeOps {
   /** The home path of a domain, `/local/domain/<domid>`. */
-  async getDomainPath(domid: number): Promise<string> {
-    return decodeString(await this.#op(Op.GetDomainPath, [checkDomid(domid)]));
+  async getDomainPath(domid: number, options?: AdminOptions): Promise<string> {
+    return decodeString(await this.#op(Op.GetDomainPath, [checkDomid(domid)], options));
   }
 
   /** True when xenstored knows the domain (it was introduced and not released). */
-  async isDomainIntroduced(domid: number): Promise<boolean> {
-    const reply = decodeString(await this.#op(Op.IsDomainIntroduced, [checkDomid(domid)]));
+  async isDomainIntroduced(domid: number, options?: AdminOptions): Promise<boolean> {
+    const args = [checkDomid(domid)];
+    const reply = decodeString(await this.#op(Op.IsDomainIntroduced, args, options));
     if (reply !== "T" && reply !== "F") {
       throw new ProtocolError(`IS_DOMAIN_INTRODUCED reply is not T or F: ${JSON.stringify(reply)}`);
     }
@@ -65,45 +78,60 @@ export class DomainOps extends NodeOps {
   }
 
   /** Tells xenstored a domain is gone: its connection, watches and transactions are dropped. */
-  async release(domid: number): Promise<void> {
-    await this.#op(Op.Release, [checkDomid(domid)]);
+  async release(domid: number, options?: AdminOptions): Promise<void> {
+    await this.#op(Op.Release, [checkDomid(domid)], options);
   }
 
   /** Clears a domain's "shutdown" flag after it resumed. */
-  async resume(domid: number): Promise<void> {
-    await this.#op(Op.Resume, [checkDomid(domid)]);
+  async resume(domid: number, options?: AdminOptions): Promise<void> {
+    await this.#op(Op.Resume, [checkDomid(domid)], options);
   }
 
   /** Lets domain `domid` (a device model) act for domain `target`. */
-  async setTarget(domid: number, target: number): Promise<void> {
-    await this.#op(Op.SetTarget, [checkDomid(domid), checkDomid(target, "target")]);
+  async setTarget(domid: number, target: number, options?: AdminOptions): Promise<void> {
+    await this.#op(Op.SetTarget, [checkDomid(domid), checkDomid(target, "target")], options);
   }
 
-  /** The server's feature bits, or those of a domain's ring (see `Feature`). */
-  async getFeature(domid?: number): Promise<number> {
+  /**
+   * The server's feature bits (`domid` omitted), or those of a domain's ring (see `Feature`).
+   * oxenstored answers the argument-less form only once another request follows it: pass a
+   * `signal` to bound the wait.
+   */
+  async getFeature(domid?: number, options?: AdminOptions): Promise<number> {
     const args = domid === undefined ? [] : [checkDomid(domid)];
-    return decodeNumber(await this.#op(Op.GetFeature, args), "GET_FEATURE");
+    return decodeNumber(await this.#op(Op.GetFeature, args, options), "GET_FEATURE");
   }
 
   /** Sets a domain's ring feature bits (only before it is introduced). */
-  async setFeature(domid: number, value: number): Promise<void> {
-    await this.#op(Op.SetFeature, [checkDomid(domid), checkUint(value, "feature value")]);
+  async setFeature(domid: number, value: number, options?: AdminOptions): Promise<void> {
+    const args = [checkDomid(domid), checkUint(value, "feature value")];
+    await this.#op(Op.SetFeature, args, options);
   }
 
-  /** Sends a CONTROL command (`check`, `quota`, `log`, ...) and returns the server's text. */
-  async control(command: string, ...args: string[]): Promise<string> {
-    return decodeString(await this.#op(Op.Control, [command, ...args]));
+  /**
+   * Sends a CONTROL command (`"check"`, or with arguments `["log", "on"]`) and returns the
+   * server's text.
+   */
+  async control(command: string | readonly string[], options?: AdminOptions): Promise<string> {
+    const args = typeof command === "string" ? [command] : [...command];
+    if (args.length === 0 || args[0] === "") {
+      throw new TypeError(`control() needs a command name, got ${JSON.stringify(command)}`);
+    }
+    return decodeString(await this.#op(Op.Control, args, options));
   }
 
   /** A quota (`nodes`, `watches`, ...) of a domain or the global default; 0 means unlimited. */
   async getQuota(quota: string, options: QuotaOptions = {}): Promise<number> {
     const args = options.domid === undefined ? [quota] : [checkDomid(options.domid), quota];
-    return decodeNumber(await this.#op(Op.GetQuota, args), "GET_QUOTA");
+    return decodeNumber(await this.#op(Op.GetQuota, args, options), "GET_QUOTA");
   }
 
-  /** The names of the quotas the server supports. */
-  async listQuotas(): Promise<string[]> {
-    const text = decodeString(await this.#op(Op.GetQuota, []));
+  /**
+   * The names of the quotas the server supports. oxenstored answers this argument-less
+   * request only once another request follows it: pass a `signal` to bound the wait.
+   */
+  async listQuotas(options?: AdminOptions): Promise<string[]> {
+    const text = decodeString(await this.#op(Op.GetQuota, [], options));
     return text.split(/\s+/).filter((s) => s !== "");
   }
 
@@ -114,10 +142,10 @@ export class DomainOps extends NodeOps {
     }
     const args = [quota, String(value)];
     if (options.domid !== undefined) args.unshift(checkDomid(options.domid));
-    await this.#op(Op.SetQuota, args);
+    await this.#op(Op.SetQuota, args, options);
   }
 
-  #op(type: number, args: string[]): Promise<Uint8Array> {
-    return this.send(type, encodeArgs(args));
+  #op(type: number, args: string[], options: AdminOptions = {}): Promise<Uint8Array> {
+    return this.send(type, encodeArgs(args), options);
   }
 }

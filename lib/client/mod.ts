@@ -30,8 +30,8 @@ export { backoff, delay } from "./retry.ts";
 
 export type { ConnectOptions } from "./connect.ts";
 export type { ClientOptions, ReconnectOptions } from "./client.ts";
-export type { QuotaOptions } from "./domain_ops.ts";
-export type { ConnectionHandlers, Payload } from "./connection.ts";
+export type { AdminOptions, QuotaOptions } from "./domain_ops.ts";
+export type { ConnectionHandlers, Payload, RequestOptions } from "./connection.ts";
 export type { RequestFn } from "./node_ops.ts";
 export type { WatchOwner } from "./watch.ts";
 export type {

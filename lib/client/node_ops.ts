@@ -19,7 +19,7 @@ import {
   validatePath,
   XenstoreError,
 } from "../protocol/mod.ts";
-import type { Payload } from "./connection.ts";
+import type { Payload, RequestOptions } from "./connection.ts";
 import type { XenstoreOps } from "./types.ts";
 
 /** Sends one request in transaction `txId` (0: none) and resolves with the reply payload. */
@@ -27,7 +27,7 @@ export type RequestFn = (
   type: number,
   txId: number,
   payload: Payload,
-  path?: string,
+  options?: RequestOptions,
 ) => Promise<Uint8Array>;
 
 const utf8 = new TextEncoder();
@@ -75,8 +75,8 @@ export class NodeOps implements XenstoreOps {
   }
 
   /** Sends a request in this object's transaction; the building block of every operation. */
-  protected send(type: number, payload: Payload, path?: string): Promise<Uint8Array> {
-    return this.#request(type, this.#txId, payload, path);
+  protected send(type: number, payload: Payload, options?: RequestOptions): Promise<Uint8Array> {
+    return this.#request(type, this.#txId, payload, options);
   }
 
   /** Reads a node's value as UTF-8 text. */
@@ -91,7 +91,7 @@ export class NodeOps implements XenstoreOps {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.send(Op.Read, path, path);
+    return this.send(Op.Read, path, { path });
   }
 
   /** Reads a node's value, or `undefined` when it does not exist. */
@@ -107,19 +107,19 @@ export class NodeOps implements XenstoreOps {
   /** Writes a value, creating missing ancestors. */
   async write(path: string, value: string | Uint8Array): Promise<void> {
     validatePath(path);
-    await this.send(Op.Write, encodePathArgs(path, value), path);
+    await this.send(Op.Write, encodePathArgs(path, value), { path });
   }
 
   /** Creates a node with an empty value; succeeds if it exists. */
   async mkdir(path: string): Promise<void> {
     validatePath(path);
-    await this.send(Op.Mkdir, path, path);
+    await this.send(Op.Mkdir, path, { path });
   }
 
   /** Removes a node and its subtree. */
   async rm(path: string): Promise<void> {
     validatePath(path);
-    await this.send(Op.Rm, path, path);
+    await this.send(Op.Rm, path, { path });
   }
 
   /**
@@ -131,7 +131,7 @@ export class NodeOps implements XenstoreOps {
   async directory(path: string): Promise<string[]> {
     validatePath(path);
     try {
-      return splitStrings(await this.send(Op.Directory, path, path));
+      return splitStrings(await this.send(Op.Directory, path, { path }));
     } catch (error) {
       if (!(error instanceof XenstoreError && error.code === "E2BIG")) throw error;
       try {
@@ -152,7 +152,7 @@ export class NodeOps implements XenstoreOps {
         const payload = await this.send(
           Op.DirectoryPart,
           encodeArgs([path, String(offset)]),
-          path,
+          { path },
         );
         const chunk = decodeDirectoryPart(payload);
         if (generation !== undefined && chunk.generation !== generation) break;
@@ -187,7 +187,7 @@ export class NodeOps implements XenstoreOps {
   /** A node's permission list (special `@` paths allowed). */
   async getPerms(path: string): Promise<Permission[]> {
     validatePath(path, { special: true });
-    const payload = await this.send(Op.GetPerms, path, path);
+    const payload = await this.send(Op.GetPerms, path, { path });
     return parsePermissions(splitStrings(payload));
   }
 
@@ -196,7 +196,9 @@ export class NodeOps implements XenstoreOps {
     validatePath(path, { special: true });
     const list = typeof perms === "string" ? parsePermissions(perms) : perms;
     if (list.length === 0) throw new TypeError(`setPerms "${path}": the list needs an owner entry`);
-    await this.send(Op.SetPerms, encodeArgs([path, ...list.map(formatPermission)]), path);
+    await this.send(Op.SetPerms, encodeArgs([path, ...list.map(formatPermission)]), {
+      path,
+    });
   }
 }
 

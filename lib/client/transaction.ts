@@ -12,7 +12,7 @@ import {
   TransactionConflictError,
   XenstoreError,
 } from "../protocol/mod.ts";
-import type { Payload } from "./connection.ts";
+import type { Payload, RequestOptions } from "./connection.ts";
 import { NodeOps, type RequestFn } from "./node_ops.ts";
 import { backoff, delay as defaultDelay } from "./retry.ts";
 import type { Transaction, TransactionOptions } from "./types.ts";
@@ -48,11 +48,15 @@ export class XenstoreTransaction extends NodeOps implements Transaction {
   }
 
   /** Sends in this transaction; rejects with `TypeError` once it has ended. */
-  protected override send(type: number, payload: Payload, path?: string): Promise<Uint8Array> {
+  protected override send(
+    type: number,
+    payload: Payload,
+    options?: RequestOptions,
+  ): Promise<Uint8Array> {
     if (this.#ended !== undefined) {
       return Promise.reject(new TypeError(`Transaction ${this.id} has already ${this.#ended}`));
     }
-    return super.send(type, payload, path);
+    return super.send(type, payload, options);
   }
 
   /** Commits; rejects with `XenstoreError` `EAGAIN` when another change conflicted. */
@@ -72,7 +76,11 @@ export class XenstoreTransaction extends NodeOps implements Transaction {
   }
 }
 
-/** Starts a transaction on the server and wraps its id. */
+/**
+ * Starts a transaction on the server and wraps its id. `request` must stay on the connection
+ * the transaction was started on: transaction ids are per connection, so after a reconnect
+ * the old id could name someone else's transaction.
+ */
 export async function startTransaction(request: RequestFn): Promise<XenstoreTransaction> {
   const reply = await request(Op.TransactionStart, 0, encodeArgs([""]));
   const text = decodeString(reply);
@@ -90,23 +98,23 @@ function isConflict(error: unknown): boolean {
 }
 
 /**
- * Runs `fn` in a fresh transaction and commits; on EAGAIN (from the commit or any operation
- * inside) waits a jittered exponential backoff and runs it again, up to `attempts` times,
- * then throws `TransactionConflictError` with the last conflict as `cause`. If `fn` throws
- * anything else the transaction is aborted and the error rethrown. An aborted `signal` aborts
- * the open transaction and rejects with the signal's reason.
+ * Runs `fn` in a fresh transaction from `begin` and commits; on EAGAIN (from the commit or
+ * any operation inside) waits a jittered exponential backoff and runs it again, up to
+ * `attempts` times, then throws `TransactionConflictError` with the last conflict as `cause`.
+ * If `fn` throws anything else the transaction is aborted and the error rethrown. An aborted
+ * `signal` aborts the open transaction and rejects with the signal's reason.
  *
  * @example
  * ```ts ignore
- * const n = await runTransaction(request, async (tx) => {
+ * const n = await runTransaction(() => startTransaction(request), async (tx) => {
  *   const next = Number(await tx.read("/counter")) + 1;
  *   await tx.write("/counter", String(next));
  *   return next;
- * }, {});
+ * });
  * ```
  */
 export async function runTransaction<T>(
-  request: RequestFn,
+  begin: () => Promise<XenstoreTransaction>,
   fn: (tx: Transaction) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
@@ -120,7 +128,7 @@ export async function runTransaction<T>(
   let lastConflict: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     signal?.throwIfAborted();
-    const tx = await startTransaction(request);
+    const tx = await begin();
     try {
       const result = await runAbortable(tx, fn, signal);
       await tx.commit();

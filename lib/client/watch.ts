@@ -126,6 +126,7 @@ export class WatchIterator implements Watch, AsyncIterableIterator<WatchEvent> {
   }
 
   #deliver(event: WatchEvent): void {
+    if (this.#ended) return;
     const waiter = this.#waiter;
     if (waiter !== undefined) {
       this.#waiter = undefined;

@@ -158,6 +158,34 @@ Deno.test("a dropped connection rejects pending requests and ends watches with C
   await xs.close();
 });
 
+Deno.test("request() stops waiting when its signal aborts; the late reply is dropped", async () => {
+  const sent = Promise.withResolvers<void>();
+  const aborted = Promise.withResolvers<void>();
+  await using server = await fakeServer(async (peer) => {
+    const [slow] = (await peer.receive(1))!;
+    sent.resolve();
+    await aborted.promise;
+    await peer.reply({ ...slow!, payload: z("late") });
+    const [read] = (await peer.receive(1))!;
+    await peer.reply({ ...read!, payload: new TextEncoder().encode("fresh") });
+    await peer.receive(1);
+  });
+  await using xs = await connect({ path: server.path });
+  const controller = new AbortController();
+  const slow = xs.getFeature(undefined, { signal: controller.signal });
+  await sent.promise;
+  controller.abort(new Error("gave up waiting"));
+  await assert.rejects(slow, /gave up waiting/);
+  aborted.resolve();
+  // The late GET_FEATURE reply must not be taken for garbage (or for the READ's reply).
+  assert.equal(await xs.read("/after"), "fresh");
+  assert.equal(xs.closed, false);
+  await assert.rejects(
+    xs.request(Op.Read, z("/x"), { signal: AbortSignal.abort(new Error("already")) }),
+    /already/,
+  );
+});
+
 Deno.test("close() rejects requests still pending with ConnectionClosedError", async () => {
   await using server = await fakeServer(async (peer) => {
     await peer.receive(2);

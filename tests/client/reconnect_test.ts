@@ -116,3 +116,80 @@ forEachServer("reconnect after the real daemon restarts", async (_t, server) => 
   assert.equal(await event(watch), "/rc/x");
   await watch.close();
 }, { kinds: ["c", "ocaml"] });
+
+Deno.test("a transaction open across a reconnect fails and is never sent on the new connection", async () => {
+  const secondSession: string[] = [];
+  await using server = await fakeServer(async (peer, index) => {
+    const [watch] = (await peer.receive(1))!;
+    await peer.reply({ ...watch!, payload: z("OK") });
+    if (index === 0) {
+      const [start] = (await peer.receive(1))!;
+      assert.equal(start!.type, Op.TransactionStart);
+      await peer.reply({ ...start!, payload: z("1") });
+      return; // drop the connection with the transaction open
+    }
+    for (;;) {
+      const got = await peer.receive(1);
+      if (got === null) return;
+      const req = got[0]!;
+      secondSession.push(`${req.type}@${req.txId}`);
+      // Transaction ids are per connection: this one would happily accept id 1 again.
+      const payload = req.type === Op.TransactionStart ? z("1") : z("OK");
+      await peer.reply({ ...req, payload });
+    }
+  });
+  await using xs = await connect({
+    path: server.path,
+    reconnect: { delay: () => Promise.resolve() },
+  });
+  const watch = xs.watch("/w", { token: "tok", initial: false });
+  await watch.ready;
+  const tx = await xs.startTransaction();
+  assert.equal(await event(watch), "reconnected");
+  await assert.rejects(tx.write("/stale", "x"), ConnectionClosedError);
+  await assert.rejects(tx.commit(), ConnectionClosedError);
+  // A transaction started after the reconnect uses the new connection.
+  await xs.transaction((t) => t.write("/fresh", "1"));
+  assert.deepEqual(secondSession, [
+    `${Op.TransactionStart}@0`,
+    `${Op.Write}@1`,
+    `${Op.TransactionEnd}@1`,
+  ]);
+  await watch.close();
+});
+
+Deno.test("closing a watch while its re-registration is in flight still sends UNWATCH", async () => {
+  const rewatched = Promise.withResolvers<void>();
+  const closing = Promise.withResolvers<void>();
+  let unwatch: Packet | null | undefined;
+  await using server = await fakeServer(async (peer, index) => {
+    const [watch] = (await peer.receive(1))!;
+    if (index === 0) {
+      await peer.reply({ ...watch!, payload: z("OK") });
+      return; // drop
+    }
+    rewatched.resolve();
+    await closing.promise; // the client closes the watch before this WATCH is answered
+    await peer.reply({ ...watch!, payload: z("OK") });
+    await peer.reply({ type: Op.WatchEvent, reqId: 0, txId: 0, payload: z("/w\0tok") });
+    const got = await peer.receive(1);
+    unwatch = got?.[0] ?? null;
+    if (unwatch) await peer.reply({ ...unwatch, payload: z("OK") });
+    await peer.receive(1);
+  });
+  await using xs = await connect({
+    path: server.path,
+    reconnect: { delay: () => Promise.resolve() },
+  });
+  const watch = xs.watch("/w", { token: "tok", initial: false });
+  await watch.ready;
+  await rewatched.promise;
+  const closed = watch.close();
+  closing.resolve();
+  await closed;
+  assert.ok(unwatch, "the server got no UNWATCH");
+  assert.equal(unwatch.type, Op.Unwatch);
+  assert.equal(text(unwatch), "/w\0tok\0");
+  // The closed watch yields nothing more: no marker, no event.
+  assert.deepEqual(await watch.next(), { value: undefined, done: true });
+});
