@@ -35,6 +35,12 @@ const utf8 = new TextEncoder();
 /**
  * `path\0`, or `path\0value` for WRITE, encoded without TextEncoder for the path: a
  * validated path is ASCII, so each char code is its byte. The hot-path encoder.
+ *
+ * @example
+ * ```ts
+ * import { encodePathArgs } from "./node_ops.ts";
+ * console.log(encodePathArgs("/a", "é")); // Uint8Array [47, 97, 0, 195, 169]
+ * ```
  */
 export function encodePathArgs(path: string, value?: string | Uint8Array): Uint8Array {
   const n = path.length;
@@ -202,7 +208,16 @@ export class NodeOps implements XenstoreOps {
   }
 }
 
-/** Decodes a reply that is one decimal number (`GET_FEATURE`, `GET_QUOTA`, tx ids). */
+/**
+ * Decodes a reply that is one decimal number (`GET_FEATURE`, `GET_QUOTA`, tx ids); anything
+ * else is a `ProtocolError` naming `op` and quoting the reply.
+ *
+ * @example
+ * ```ts
+ * import { decodeNumber } from "./node_ops.ts";
+ * console.log(decodeNumber(new TextEncoder().encode("42\0"), "GET_QUOTA")); // 42
+ * ```
+ */
 export function decodeNumber(payload: Uint8Array, op: string): number {
   const text = decodeString(payload);
   if (!/^[0-9]+$/.test(text)) {

@@ -6,14 +6,14 @@
  */
 
 import {
-  decodeString,
   encodeArgs,
   Op,
+  ProtocolError,
   TransactionConflictError,
   XenstoreError,
 } from "../protocol/mod.ts";
 import type { Payload, RequestOptions } from "./connection.ts";
-import { NodeOps, type RequestFn } from "./node_ops.ts";
+import { decodeNumber, NodeOps, type RequestFn } from "./node_ops.ts";
 import { backoff, delay as defaultDelay } from "./retry.ts";
 import type { Transaction, TransactionOptions } from "./types.ts";
 
@@ -83,12 +83,9 @@ export class XenstoreTransaction extends NodeOps implements Transaction {
  */
 export async function startTransaction(request: RequestFn): Promise<XenstoreTransaction> {
   const reply = await request(Op.TransactionStart, 0, encodeArgs([""]));
-  const text = decodeString(reply);
-  const id = Number(text);
-  if (!/^[0-9]+$/.test(text) || id === 0 || id > 0xffffffff) {
-    throw new XenstoreError("EINVAL", "TRANSACTION_START", {
-      cause: new Error(`the server sent transaction id ${JSON.stringify(text)}`),
-    });
+  const id = decodeNumber(reply, "TRANSACTION_START");
+  if (id === 0 || id > 0xffffffff) {
+    throw new ProtocolError(`TRANSACTION_START reply is not a 32-bit transaction id: ${id}`);
   }
   return new XenstoreTransaction(request, id);
 }

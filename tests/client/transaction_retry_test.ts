@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { Op } from "../../lib/protocol/mod.ts";
+import { Op, ProtocolError } from "../../lib/protocol/mod.ts";
 import { connect } from "../../lib/client/mod.ts";
 import { fakeServer, z } from "./_fake_server.ts";
 
@@ -50,4 +50,23 @@ Deno.test("transaction() aborts and reruns the body when an operation in it gets
     `${Op.Read}@2:/n`,
     `${Op.TransactionEnd}@2:T`,
   ]);
+});
+
+Deno.test("startTransaction() rejects a reply that is not a transaction id with ProtocolError", async () => {
+  const replies = ["abc", "0", "4294967296", "-1"];
+  await using server = await fakeServer(async (peer) => {
+    for (const text of replies) {
+      const [req] = (await peer.receive(1))!;
+      await peer.reply({ ...req!, payload: z(text) });
+    }
+    await peer.receive(1);
+  });
+  await using xs = await connect({ path: server.path });
+  for (const text of replies) {
+    await assert.rejects(xs.startTransaction(), (e) => {
+      assert.ok(e instanceof ProtocolError, String(e));
+      assert.match(e.message, /TRANSACTION_START reply/);
+      return true;
+    }, text);
+  }
 });
