@@ -12,7 +12,7 @@
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
  * await using xsd = await startXenstored({ dir });
  * await using xs = await connect({ path: xsd.socket });
- * const hypervisor = new SimulatedHypervisor(xs, { onCreate: (id) => xsd.createDomain(id) });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
  * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 262144 });
  * await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/vg/web" }));
  * console.log((await listDevices(xs, domid)).map((d) => `${d.kind}/${d.devid}`)); // [ "console/0", "vbd/51712" ]
@@ -150,6 +150,7 @@ export {
 } from "./lib/libxl/mod.ts";
 export type {
   AddDeviceOptions,
+  BackendBehaviour,
   ConsoleOptions,
   CreatedDomain,
   DestroyDomainOptions,
@@ -170,6 +171,7 @@ export type {
   Entries,
   ForceMode,
   FormatTreeOptions,
+  FrontendBehaviour,
   Hypervisor,
   LibxlStore,
   ListDevicesOptions,
@@ -182,6 +184,10 @@ export type {
   RemoveResult,
   RenameDomainOptions,
   RingInfo,
+  SimulatedBackendOptions,
+  SimulatedDomainTable,
+  SimulatedFrontendOptions,
+  SimulatedHypervisorOptions,
   Target,
   TransactionalOptions,
   VbdOptions,
@@ -198,4 +204,5 @@ export type {
   VuartOptions,
   VusbOptions,
   WaitForStateOptions,
+  XenbusTimeoutErrorOptions,
 } from "./lib/libxl/mod.ts";

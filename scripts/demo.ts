@@ -48,13 +48,13 @@ function parseArgs(args: readonly string[]): Args {
 }
 
 async function layOutDemoGuest(xsd: XenstoredHandle, xs: XenstoreClient): Promise<void> {
-  const hypervisor = new SimulatedHypervisor(xs, { onCreate: (id) => xsd.createDomain(id) });
+  const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
   await using _driver = await SimulatedBackend.start(xs);
   const { domid } = await makeDomain(xs, { hypervisor, name: "demo", maxMemKb: 262144 });
   const disk = await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/vg0/demo" }));
   const nic = await addDevice(xs, { domid, kind: "vif", build: (devid) => vif({ domid, devid }) });
   for (const device of [disk, nic]) {
-    await waitForXenbusState(xs, `${backendPath(device)}/state`, XenbusState.Connected);
+    await waitForXenbusState(xs, `${backendPath(device)}/state`, { state: XenbusState.Connected });
   }
 }
 

@@ -223,11 +223,12 @@ function writeDevice(tx: Transaction, spec: DeviceSpec): Promise<void> {
 export async function waitForBackend(
   store: LibxlStore,
   spec: DeviceSpec,
-  options: Omit<WaitForStateOptions, "alsoAccept" | "device"> = {},
+  options: Omit<WaitForStateOptions, "alsoAccept" | "device" | "state"> = {},
 ): Promise<XenbusState | undefined> {
   if (!spec.waitsForBackend || isLibxlOnly(spec)) return undefined;
-  return await waitForXenbusState(store, `${backendPath(spec)}/state`, XenbusState.InitWait, {
+  return await waitForXenbusState(store, `${backendPath(spec)}/state`, {
     ...options,
+    state: XenbusState.InitWait,
     device: describeDevice(spec),
     alsoAccept: [XenbusState.Initialised, XenbusState.Connected],
   });

@@ -77,7 +77,8 @@ export function cleanupDevice(
 export type ForceMode = "auto" | "never" | "always";
 
 /** Options of {@linkcode removeDevice}. */
-export interface RemoveDeviceOptions extends Omit<WaitForStateOptions, "alsoAccept" | "device"> {
+export interface RemoveDeviceOptions
+  extends Omit<WaitForStateOptions, "alsoAccept" | "device" | "state"> {
   /**
    * `auto` (libxl's `*_remove`): on timeout, remove the frontend, ask again and wait once
    * more (libxl reruns the removal with force on), then clean up anyway.
@@ -158,8 +159,9 @@ export async function removeDevice(
   const { force: _force, attempts: _attempts, ...wait } = options;
   const waitClosed = async (): Promise<boolean> => {
     try {
-      await waitForXenbusState(store, `${record.backendPath}/state`, XenbusState.Closed, {
+      await waitForXenbusState(store, `${record.backendPath}/state`, {
         ...wait,
+        state: XenbusState.Closed,
         device: describeDevice(record),
       });
       return true;

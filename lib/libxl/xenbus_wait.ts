@@ -13,6 +13,8 @@ import { sleep } from "./_sleep.ts";
 
 /** Options of {@linkcode waitForXenbusState}. */
 export interface WaitForStateOptions {
+  /** The state to wait for. */
+  state: XenbusState;
   /**
    * Give up after this many milliseconds, counted from the call;
    * `LIBXL_DESTROY_TIMEOUT` and `LIBXL_INIT_TIMEOUT` are 10 s.
@@ -58,15 +60,15 @@ interface Ended {
  * ```ts ignore
  * import { waitForXenbusState } from "./xenbus_wait.ts";
  * import { XenbusState } from "./xenbus_state.ts";
- * await waitForXenbusState(xs, "/local/domain/0/backend/vbd/1/51712/state", XenbusState.Closed);
+ * await waitForXenbusState(xs, "/local/domain/0/backend/vbd/1/51712/state", { state: XenbusState.Closed });
  * ```
  */
 export async function waitForXenbusState(
   store: LibxlStore,
   statePath: string,
-  wanted: XenbusState,
-  options: WaitForStateOptions = {},
+  options: WaitForStateOptions,
 ): Promise<XenbusState> {
+  const wanted = options.state;
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
     throw new RangeError(`timeoutMs must be a non-negative number, got ${timeoutMs}`);

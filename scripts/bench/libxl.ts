@@ -120,7 +120,7 @@ async function measure(
   const tc = performance.now();
   await using _driver = await SimulatedBackend.start(backend, { kinds: ["vbd", "vif"] });
   for (const spec of devices) {
-    await waitForXenbusState(xs, `${backendPath(spec)}/state`, XenbusState.Connected);
+    await waitForXenbusState(xs, `${backendPath(spec)}/state`, { state: XenbusState.Connected });
   }
   const connectMs = performance.now() - tc;
   const t1 = performance.now();

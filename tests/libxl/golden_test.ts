@@ -138,7 +138,9 @@ forEachServer(
           assert.deepEqual(lastTransaction(rec.log), want);
         }
         if (spec.waitsForBackend) {
-          await waitForXenbusState(xs, `${backendPath(spec)}/state`, XenbusState.Connected);
+          await waitForXenbusState(xs, `${backendPath(spec)}/state`, {
+            state: XenbusState.Connected,
+          });
         }
         assert.deepEqual(
           comparable(server, await deviceTree(xs, spec)),

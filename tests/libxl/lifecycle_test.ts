@@ -75,7 +75,7 @@ forEachServer(
     await using _backend = await SimulatedBackend.start(xs, { kinds: ["vbd", "vif"] });
     const disk = await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/loop0" }));
     await addDevice(xs, vif({ domid, devid: 0 }));
-    await waitForXenbusState(xs, `${backendPath(disk)}/state`, XenbusState.Connected);
+    await waitForXenbusState(xs, `${backendPath(disk)}/state`, { state: XenbusState.Connected });
     const rec = recording(xs);
     const result = await removeDevice(rec.store, disk);
     assert.deepEqual([result.closed, result.forced], [true, false]);
@@ -188,7 +188,7 @@ forEachServer(
   async (_t, server) => {
     const { xs, domid, disk, backend } = await silentSetup(server, "crash");
     try {
-      await waitForXenbusState(xs, `${backendPath(disk)}/state`, XenbusState.Connected);
+      await waitForXenbusState(xs, `${backendPath(disk)}/state`, { state: XenbusState.Connected });
       const timer = manualTimer();
       const rec = recording(xs);
       const pending = destroyDevice(rec.store, disk, { delay: timer.delay });
@@ -239,7 +239,7 @@ forEachServer("removeDevice() waits for a backend that answers late", async (_t,
     delay: (ms, signal) => slow ? gate.delay(ms, signal) : Promise.resolve(),
   });
   const nic = await addDevice(xs, vif({ domid, devid: 0 }));
-  await waitForXenbusState(xs, `${backendPath(nic)}/state`, XenbusState.Connected);
+  await waitForXenbusState(xs, `${backendPath(nic)}/state`, { state: XenbusState.Connected });
   slow = true;
   const pending = removeDevice(xs, nic, { timeoutMs: 60_000 });
   await until(() => gate.waiting > 0, "the backend to see Closing");

@@ -21,9 +21,13 @@ forEachServer(
   async (_t, server) => {
     await using xs = await connect({ path: server.socket });
     await xs.write("/tool/dxl/state", "4");
-    assert.equal(await waitForXenbusState(xs, "/tool/dxl/state", XenbusState.Connected), 4);
+    assert.equal(
+      await waitForXenbusState(xs, "/tool/dxl/state", { state: XenbusState.Connected }),
+      4,
+    );
     const ac = new AbortController();
-    const pending = waitForXenbusState(xs, "/tool/dxl/state", XenbusState.Closed, {
+    const pending = waitForXenbusState(xs, "/tool/dxl/state", {
+      state: XenbusState.Closed,
       signal: ac.signal,
     });
     ac.abort(new Error("operator gave up"));
@@ -32,7 +36,7 @@ forEachServer(
       assert.equal((e.cause as Error).message, "operator gave up");
       return true;
     });
-    const later = waitForXenbusState(xs, "/tool/dxl/missing/state", XenbusState.Closed);
+    const later = waitForXenbusState(xs, "/tool/dxl/missing/state", { state: XenbusState.Closed });
     await xs.write("/tool/dxl/missing/state", "6");
     assert.equal(await later, 6);
   },
@@ -52,7 +56,7 @@ forEachServer(
     const frontend = await SimulatedFrontend.start(g, { domid, kind: "vif", devid: 0 });
     try {
       const fe = `/local/domain/${domid}/device/vif/0`;
-      await waitForXenbusState(xs, `${fe}/state`, XenbusState.Connected);
+      await waitForXenbusState(xs, `${fe}/state`, { state: XenbusState.Connected });
       assert.equal(await xs.read(`${backendPath(nic)}/state`), "4");
       assert.equal(await xs.read(`${fe}/event-channel`), "9");
       assert.deepEqual(frontend.errors, []);
@@ -85,7 +89,7 @@ forEachServer(
       xs,
       vbd({ domid, backendDomid: driver, vdev: "xvdb", target: "/dev/sdb" }),
     );
-    await waitForXenbusState(xs, `${backendPath(disk)}/state`, XenbusState.Connected);
+    await waitForXenbusState(xs, `${backendPath(disk)}/state`, { state: XenbusState.Connected });
     assert.equal(await xs.read(`${backendPath(disk)}/hotplug-status`), "connected");
     assert.deepEqual(await xs.getPerms(backendPath(disk)), [
       { domid: driver, access: "none" },
@@ -107,7 +111,8 @@ forEachServer(
     const timer = manualTimer();
     let clock = 500;
     const delays: number[] = [];
-    const pending = waitForXenbusState(xs, "/tool/dxl/state", XenbusState.Closed, {
+    const pending = waitForXenbusState(xs, "/tool/dxl/state", {
+      state: XenbusState.Closed,
       timeoutMs: 3000,
       device: "vif 0 of domain 7",
       delay: (ms, signal) => (delays.push(ms), timer.delay(ms, signal)),
@@ -123,7 +128,8 @@ forEachServer(
       return true;
     });
     const late = manualTimer();
-    const reached = waitForXenbusState(xs, "/tool/dxl/state", XenbusState.Closed, {
+    const reached = waitForXenbusState(xs, "/tool/dxl/state", {
+      state: XenbusState.Closed,
       delay: late.delay,
     });
     await xs.write("/tool/dxl/state", "6");
@@ -145,7 +151,7 @@ forEachServer(
     });
     await using _backend = await SimulatedBackend.start(xs, { kinds: ["vif"] });
     const nic = await addDevice(xs, vif({ domid, devid: 0 }));
-    await waitForXenbusState(xs, `${backendPath(nic)}/state`, XenbusState.Connected);
+    await waitForXenbusState(xs, `${backendPath(nic)}/state`, { state: XenbusState.Connected });
     await using g = await connect({ path: hv.guestSocket(domid) });
     const gate = manualTimer();
     const fe = `/local/domain/${domid}/device/vif/0`;
@@ -156,7 +162,7 @@ forEachServer(
     await until(() => gate.waiting > 0, "the frontend to see the backend");
     assert.equal(await xs.read(`${fe}/state`), "1", "no answer while the delay runs");
     let connected = false;
-    const done = waitForXenbusState(xs, `${fe}/state`, XenbusState.Connected)
+    const done = waitForXenbusState(xs, `${fe}/state`, { state: XenbusState.Connected })
       .then(() => connected = true);
     await until(() => (gate.fire(), connected), "the late frontend to connect");
     await done;

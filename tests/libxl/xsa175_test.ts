@@ -73,7 +73,7 @@ forEachServer(
     try {
       await using backend = await SimulatedBackend.start(xs, { kinds: ["vbd", "vif"] });
       const disk = backendPath({ domid: evil, devid: 51712, backendDomid: 0, backendKind: "vbd" });
-      await waitForXenbusState(xs, `${disk}/state`, XenbusState.Connected);
+      await waitForXenbusState(xs, `${disk}/state`, { state: XenbusState.Connected });
       const before = summary(await listDevices(xs, evil));
       const victimBefore = await victimTree(xs, victim);
       const victimBackend = `/local/domain/0/backend/vbd/${victim}/51712`;
