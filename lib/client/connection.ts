@@ -17,6 +17,7 @@ import {
   ProtocolError,
   XenstoreError,
 } from "../protocol/mod.ts";
+import { FrameReader } from "./_frame_reader.ts";
 import { backoff, delay } from "./retry.ts";
 
 /** A request payload: bytes, or a string sent as one NUL-terminated one-byte-per-char argument. */
@@ -28,12 +29,6 @@ export type Payload = Uint8Array | string;
  * `PAYLOAD_MAX` up to this bound; every other frame over `PAYLOAD_MAX` is a `ProtocolError`.
  */
 export const DIRECTORY_REPLY_MAX = 1 << 20;
-
-function oversized(len: number): ProtocolError {
-  return new ProtocolError(
-    `Frame announces a payload of ${len} bytes, over the ${PAYLOAD_MAX}-byte limit`,
-  );
-}
 
 /** Per-request options of {@linkcode Connection.request}. */
 export interface RequestOptions {
@@ -89,8 +84,6 @@ function abandonOnAbort(pending: Pending, signal: AbortSignal): void {
 }
 
 const READ_BUFFER_SIZE = 64 * 1024;
-const SLAB_SIZE = 8 * 1024;
-const SLAB_ITEM_MAX = 1024;
 const INITIAL_WRITE_BUFFER = 16 * 1024;
 const MAX_REQ_ID = 0xffffffff;
 /** Connect attempts while the listen backlog is full (about 2 s in all). */
@@ -121,12 +114,7 @@ export class Connection {
   #handlers: ConnectionHandlers;
   #pending = new Map<number, Pending>();
   #nextId = 1;
-  // Bytes of a frame split across reads (the in-place decoder's carry-over).
-  #carry = new Uint8Array(HEADER_SIZE + PAYLOAD_MAX);
-  #carryView = new DataView(this.#carry.buffer);
-  #carryLen = 0;
-  #slab = new Uint8Array(SLAB_SIZE);
-  #slabUsed = 0;
+  #frames: FrameReader;
   #closed: Error | undefined;
   #reading: Promise<void>;
   // Double buffering: requests fill #fill while #flight is being written.
@@ -142,6 +130,10 @@ export class Connection {
     this.path = path;
     this.#conn = conn;
     this.#handlers = handlers;
+    this.#frames = new FrameReader({
+      onFrame: (packet) => this.#dispatch(packet),
+      allowsOversized: (len, reqId) => this.#allowsOversized(len, reqId),
+    });
     this.#reading = this.#readLoop();
   }
 
@@ -292,7 +284,7 @@ export class Connection {
       while (this.#closed === undefined) {
         const n = await this.#conn.read(buf);
         if (n === null) {
-          const left = this.#carryLen;
+          const left = this.#frames.partial;
           this.#fail(
             left > 0
               ? new ProtocolError(`xenstored closed the connection inside a frame (${left} bytes)`)
@@ -300,7 +292,7 @@ export class Connection {
           );
           return;
         }
-        this.#decode(buf, view, n);
+        this.#frames.push(buf, view, n);
       }
     } catch (error) {
       if (this.#closed !== undefined) return;
@@ -312,94 +304,9 @@ export class Connection {
     }
   }
 
-  /**
-   * Dispatches every whole frame in `buf[0, n)`: first completing a frame carried over from
-   * the last read, then straight from `buf`; a trailing partial frame is carried over.
-   */
-  #decode(buf: Uint8Array, view: DataView, n: number): void {
-    let at = this.#carryLen > 0 ? this.#completeCarry(buf, n) : 0;
-    while (n - at >= HEADER_SIZE) {
-      const len = view.getUint32(at + 12, true);
-      if (len > PAYLOAD_MAX) this.#checkLength(len, view.getUint32(at + 4, true));
-      if (n - at < HEADER_SIZE + len) break;
-      const start = at + HEADER_SIZE;
-      at = start + len;
-      this.#dispatch({
-        type: view.getUint32(start - 16, true),
-        reqId: view.getUint32(start - 12, true),
-        txId: view.getUint32(start - 8, true),
-        payload: this.#copyOut(buf, start, at),
-      });
-    }
-    if (at < n) {
-      // The loop above already vetted the length of a frame whose header is here.
-      if (n - at >= HEADER_SIZE) this.#reserveCarry(HEADER_SIZE + view.getUint32(at + 12, true));
-      this.#carry.set(buf.subarray(at, n), this.#carryLen);
-      this.#carryLen += n - at;
-    }
-  }
-
-  /** Adds bytes from `buf` to the carried frame; dispatches it once whole. Returns bytes used. */
-  #completeCarry(buf: Uint8Array, n: number): number {
-    let at = 0;
-    if (this.#carryLen < HEADER_SIZE) {
-      at = Math.min(HEADER_SIZE - this.#carryLen, n);
-      this.#carry.set(buf.subarray(0, at), this.#carryLen);
-      this.#carryLen += at;
-      if (this.#carryLen < HEADER_SIZE) return at;
-      const len = this.#carryView.getUint32(12, true);
-      if (len > PAYLOAD_MAX) this.#checkLength(len, this.#carryView.getUint32(4, true));
-      this.#reserveCarry(HEADER_SIZE + len);
-    }
-    const view = this.#carryView;
-    const total = HEADER_SIZE + view.getUint32(12, true);
-    const take = Math.min(total - this.#carryLen, n - at);
-    this.#carry.set(buf.subarray(at, at + take), this.#carryLen);
-    this.#carryLen += take;
-    at += take;
-    if (this.#carryLen === total) {
-      this.#carryLen = 0;
-      this.#dispatch({
-        type: view.getUint32(0, true),
-        reqId: view.getUint32(4, true),
-        txId: view.getUint32(8, true),
-        payload: this.#carry.slice(HEADER_SIZE, total),
-      });
-    }
-    return at;
-  }
-
-  /**
-   * Copies `buf[start, end)` out of the reused read buffer. Small payloads are carved from a
-   * shared 8 KiB slab (as Node's Buffer pool does): one backing store per slab instead of one
-   * per reply, which is most of the garbage under load. A held payload keeps at most its slab.
-   */
-  #copyOut(buf: Uint8Array, start: number, end: number): Uint8Array {
-    const len = end - start;
-    if (len > SLAB_ITEM_MAX) return buf.slice(start, end);
-    if (this.#slabUsed + len > SLAB_SIZE) {
-      this.#slab = new Uint8Array(SLAB_SIZE);
-      this.#slabUsed = 0;
-    }
-    const at = this.#slabUsed;
-    this.#slab.set(buf.subarray(start, end), at);
-    this.#slabUsed = at + len;
-    return this.#slab.subarray(at, at + len);
-  }
-
-  #reserveCarry(size: number): void {
-    if (size <= this.#carry.length) return;
-    const next = new Uint8Array(size);
-    next.set(this.#carry.subarray(0, this.#carryLen));
-    this.#carry = next;
-    this.#carryView = new DataView(next.buffer);
-  }
-
-  /** Throws unless an oversized frame is oxenstored's long reply to a pending DIRECTORY. */
-  #checkLength(len: number, reqId: number): void {
-    const pending = this.#pending.get(reqId);
-    if (pending?.type === Op.Directory && len <= DIRECTORY_REPLY_MAX) return;
-    throw oversized(len);
+  /** True if an oversized frame is oxenstored's long reply to a pending DIRECTORY. */
+  #allowsOversized(len: number, reqId: number): boolean {
+    return this.#pending.get(reqId)?.type === Op.Directory && len <= DIRECTORY_REPLY_MAX;
   }
 
   #dispatch(packet: Packet): void {
