@@ -92,17 +92,11 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
     for (const [conn, peer] of peers) {
       if (!conn.hasOutput) continue;
       const bytes = conn.takeOutput();
-      const idle = peer.pending === 0;
+      // Idle socket: write at once (one promise per reply); else queue behind the writes.
+      peer.queue = peer.pending === 0
+        ? writeOut(peer, bytes)
+        : peer.queue.then(() => writeOut(peer, bytes));
       peer.pending += bytes.length;
-      const done = () => {
-        peer.pending -= bytes.length;
-      };
-      // Idle socket: write at once (one promise hop less per request); else queue behind.
-      peer.queue = (idle ? writeAll(peer.sock, bytes) : peer.queue.then(() =>
-        writeAll(peer.sock, bytes)
-      ))
-        .catch(() => {})
-        .then(done);
       if (peer.pending > DROP_BYTES) core.disconnect(conn);
     }
   };
@@ -264,9 +258,15 @@ export function initDom0(core: XenstoredCore): void {
   }
 }
 
-async function writeAll(sock: Deno.UnixConn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await sock.write(bytes.subarray(off));
+/** Writes all of `bytes` (a failed write drops the rest: the read side sees the close). */
+async function writeOut(peer: Peer, bytes: Uint8Array): Promise<void> {
+  try {
+    let off = 0;
+    while (off < bytes.length) off += await peer.sock.write(bytes.subarray(off));
+  } catch {
+    // the peer went away
+  }
+  peer.pending -= bytes.length;
 }
 
 function closeQuietly(sock: Deno.UnixConn): void {
