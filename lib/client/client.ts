@@ -60,11 +60,19 @@ const TOKEN_PREFIX = `dxl-${Math.floor(Math.random() * 0x100000000).toString(16)
  * replies are matched by `req_id`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { connect } from "./mod.ts";
- * await using xs = await connect();
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
  * await xs.write("/local/domain/0/name", "Domain-0");
- * console.log(await xs.directory("/local/domain"));
+ * const [name, children] = await Promise.all([ // one socket, both in flight
+ *   xs.read("/local/domain/0/name"),
+ *   xs.directory("/local/domain/0"),
+ * ]);
+ * console.log(name, children.includes("name")); // Domain-0 true
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class XenstoreClient extends DomainOps implements WatchOwner, AsyncDisposable {

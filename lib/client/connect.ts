@@ -25,10 +25,14 @@ export interface ConnectOptions extends ClientOptions {
  * (and why each failed) when none answers.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { connect } from "./connect.ts";
- * await using xs = await connect({ path: "/run/xenstored/socket" });
- * console.log(await xs.read("/local/domain/0/name"));
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * console.log(await xs.getDomainPath(0)); // "/local/domain/0"
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function connect(options: ConnectOptions = {}): Promise<XenstoreClient> {

@@ -45,11 +45,15 @@ function checkUint(value: number, what: string): string {
  * `XenstoreClient`. Domain ids are checked (0..65535) before anything is sent.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { connect } from "./mod.ts";
- * await using xs = await connect();
- * await xs.introduce(5, 0x12345n, 7);
- * console.log(await xs.isDomainIntroduced(5), await xs.getDomainPath(5));
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * console.log(await xs.isDomainIntroduced(0), await xs.getDomainPath(5)); // true /local/domain/5
+ * console.log(await xs.getFeature(undefined, { signal: AbortSignal.timeout(1000) }));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class DomainOps extends NodeOps {

@@ -3,16 +3,21 @@
  * xenstore operation, transactions and watches over one multiplexed Unix-socket connection.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { connect } from "./mod.ts";
- * await using xs = await connect();
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket }); // omit path to find the system's
  * await xs.transaction(async (tx) => {
  *   await tx.write("/tool/demo/a", "1");
  *   await tx.write("/tool/demo/b", "2");
  * });
  * for await (const ev of xs.watch("/tool/demo")) {
- *   if (ev.kind === "change" && !ev.initial) break;
+ *   if (ev.kind === "change" && ev.initial) await xs.rm("/tool/demo/a");
+ *   else break; // sends UNWATCH
  * }
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

@@ -25,10 +25,18 @@ const ABORT = encodeArgs(["F"]);
  * every method rejects with a `TypeError`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { connect } from "./mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
  * const tx = await xs.startTransaction();
- * await tx.write("/a", "1");
+ * await tx.write("/tool/a", "1");
+ * console.log(await xs.exists("/tool/a")); // false: not committed yet
  * await tx.commit(); // XenstoreError EAGAIN on a conflict
+ * console.log(await xs.read("/tool/a")); // 1
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class XenstoreTransaction extends NodeOps implements Transaction {

@@ -24,13 +24,21 @@ interface Waiter {
  * the client closing) unregisters it once.
  *
  * @example
- * ```ts ignore
- * const watch = xs.watch("/local/domain/3/device");
+ * ```ts
+ * import { connect } from "./mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const watch = xs.watch("/local/domain/3/device", { initial: false });
+ * await watch.ready;
+ * await xs.write("/local/domain/3/device/vif/0/state", "4");
  * for await (const ev of watch) {
  *   if (ev.kind === "reconnected") continue; // re-read state
- *   console.log(ev.path);
+ *   console.log(ev.path); // /local/domain/3/device/vif/0/state
  *   if (ev.path.endsWith("/state")) break; // sends UNWATCH
  * }
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class WatchIterator implements Watch, AsyncIterableIterator<WatchEvent> {

@@ -91,7 +91,14 @@ export function opName(type: number): string {
   return WIRE_NAMES.get(type) ?? `OP_${type}`;
 }
 
-/** True when `type` is a message type defined by `xs_wire.h`. */
+/** True when `type` is a message type defined by `xs_wire.h`.
+ *
+ * @example
+ * ```ts
+ * import { isKnownOp, Op } from "./op.ts";
+ * console.log(isKnownOp(Op.Read), isKnownOp(999)); // true false
+ * ```
+ */
 export function isKnownOp(type: number): type is Op {
   return WIRE_NAMES.has(type);
 }

@@ -33,7 +33,14 @@ export interface ValidatePathOptions {
   special?: boolean;
 }
 
-/** True for `@introduceDomain`, `@releaseDomain` and their `/<domid>` forms. */
+/** True for `@introduceDomain`, `@releaseDomain` and their `/<domid>` forms.
+ *
+ * @example
+ * ```ts
+ * import { isSpecialPath } from "./path.ts";
+ * console.log(isSpecialPath("@releaseDomain/5"), isSpecialPath("@other")); // true false
+ * ```
+ */
 export function isSpecialPath(path: string): boolean {
   return SPECIAL.test(path);
 }

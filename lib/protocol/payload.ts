@@ -10,12 +10,26 @@ import { ProtocolError } from "./errors.ts";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
-/** Encodes text as UTF-8. */
+/** Encodes text as UTF-8.
+ *
+ * @example
+ * ```ts
+ * import { utf8 } from "./payload.ts";
+ * console.log(utf8("é")); // Uint8Array [195, 169]
+ * ```
+ */
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
-/** Decodes UTF-8 bytes (invalid sequences become U+FFFD). */
+/** Decodes UTF-8 bytes (invalid sequences become U+FFFD).
+ *
+ * @example
+ * ```ts
+ * import { fromUtf8 } from "./payload.ts";
+ * console.log(fromUtf8(new Uint8Array([104, 105, 0xff]))); // "hi\uFFFD"
+ * ```
+ */
 export function fromUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
@@ -84,7 +98,14 @@ export function splitStrings(payload: Uint8Array): string[] {
   return out;
 }
 
-/** Decodes a single-string reply, dropping one trailing NUL if present (`OK|`, `5|`). */
+/** Decodes a single-string reply, dropping one trailing NUL if present (`OK|`, `5|`).
+ *
+ * @example
+ * ```ts
+ * import { decodeString } from "./payload.ts";
+ * console.log(decodeString(new TextEncoder().encode("OK\0"))); // "OK"
+ * ```
+ */
 export function decodeString(payload: Uint8Array): string {
   const end = payload.length > 0 && payload[payload.length - 1] === 0
     ? payload.length - 1

@@ -117,7 +117,14 @@ export function formatPermissions(perms: readonly Permission[]): string {
   return perms.map(formatPermission).join(",");
 }
 
-/** Shorthand constructor: `perm("r", 5)` is `{ domid: 5, access: "read" }`. */
+/** Shorthand constructor: `perm("r", 5)` is `{ domid: 5, access: "read" }`.
+ *
+ * @example
+ * ```ts
+ * import { perm } from "./perms.ts";
+ * console.log(perm("r", 5)); // { domid: 5, access: "read" }
+ * ```
+ */
 export function perm(letter: "n" | "r" | "w" | "b", domid: number): Permission {
   return parsePermission(`${letter}${domid}`);
 }
