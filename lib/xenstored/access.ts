@@ -11,6 +11,7 @@ import type { XenstoredCore } from "./core.ts";
 import { internPerms, type NodePerms, PermBits, type PermEntry } from "./node_perms.ts";
 import { baseName, childPath, isValidNodename, Node, parentOf, type Value } from "./store.ts";
 import { type Accessed, NO_GENERATION, type Transaction, TxNode } from "./transaction.ts";
+import { fireWatches } from "./watches.ts";
 
 /** An errno reply raised inside the core; caught by the dispatcher. */
 export class Errno {
@@ -327,7 +328,7 @@ export class Access {
       this.wrote(path, node);
     }
     this.#deleted(path);
-    this.core.fireWatches(this, path, node, parent, path !== root, undefined);
+    fireWatches(this.core, this, path, node, parent, path !== root, undefined);
     this.#entryDelta((node.perms[0] as PermEntry).id, -1);
   }
 }

@@ -7,15 +7,13 @@
  */
 
 import { HEADER_SIZE, PAYLOAD_MAX } from "../protocol/packet.ts";
-import { Access, Errno, type Rec } from "./access.ts";
+import { Access, Errno, permForConn } from "./access.ts";
 import { Connection } from "./connection.ts";
 import { type DomainInfo, Domains } from "./domains.ts";
 import { DEFAULT_PERMS, type NodePerms, PermBits } from "./node_perms.ts";
 import { HANDLERS, type Request } from "./ops.ts";
 import { type QuotaName, type Quotas, resolveQuotas } from "./quotas.ts";
 import { Tree } from "./store.ts";
-import { fireWatches } from "./watches.ts";
-import { permForConn } from "./access.ts";
 import { releaseDomain } from "./ops_domains.ts";
 
 /** Options of {@linkcode XenstoredCore}. */
@@ -111,19 +109,6 @@ export class XenstoredCore {
     const c = path.charCodeAt(0);
     if (c === 47 || c === 64) return path;
     return `${conn.home}/${path}`;
-  }
-
-  /** Fires watches for a change (see {@linkcode fireWatches}). */
-  fireWatches(
-    access: Access | undefined,
-    name: string,
-    node: Rec | undefined,
-    parent: Rec | undefined,
-    exact: boolean,
-    oldPerms: NodePerms | undefined,
-    lookup?: (path: string) => Rec | undefined,
-  ): void {
-    fireWatches(this, access, name, node, parent, exact, oldPerms, lookup);
   }
 
   /**

@@ -14,6 +14,7 @@ import { internPerms, type NodePerms, type PermEntry } from "./node_perms.ts";
 import type { Request } from "./ops.ts";
 import { isQuotaName, QUOTA_DESCRIPTIONS } from "./quotas.ts";
 import { childPath, type Node } from "./store.ts";
+import { fireWatches } from "./watches.ts";
 
 /** `DOMID_SELF`. */
 const DOMID_SELF = 0x7ff0;
@@ -36,7 +37,7 @@ export function doIntroduce(access: Access, req: Request): void {
     d.shutdown = false;
     core.onDomainChange?.(domid, true);
     if (domid !== 0) {
-      core.fireWatches(undefined, "@introduceDomain", undefined, undefined, true, undefined);
+      fireWatches(core, undefined, "@introduceDomain", undefined, undefined, true, undefined);
     }
   }
   d = d as DomainInfo;
@@ -230,6 +231,6 @@ export function releaseDomain(core: XenstoredCore, d: DomainInfo): void {
     if (other.heldBy === d.domid) releaseDomain(core, other);
   }
   core.onDomainChange?.(d.domid, false);
-  core.fireWatches(undefined, "@releaseDomain", undefined, undefined, true, undefined);
-  core.fireWatches(undefined, `@releaseDomain/${d.domid}`, undefined, undefined, true, undefined);
+  fireWatches(core, undefined, "@releaseDomain", undefined, undefined, true, undefined);
+  fireWatches(core, undefined, `@releaseDomain/${d.domid}`, undefined, undefined, true, undefined);
 }

@@ -16,6 +16,7 @@ import {
 } from "./node_perms.ts";
 import type { Request } from "./ops.ts";
 import { parentOf, toValue } from "./store.ts";
+import { fireWatches } from "./watches.ts";
 
 const R = PermBits.Read;
 const W = PermBits.Write;
@@ -55,7 +56,7 @@ export function doWrite(access: Access, req: Request): void {
     if (!(e instanceof Errno) || e.code !== "ENOENT") throw e;
     ({ node, parent } = access.create(name, toValue(bytes)));
   }
-  access.core.fireWatches(access, name, node, parent, false, undefined);
+  fireWatches(access.core, access, name, node, parent, false, undefined);
   ok(access, req);
 }
 
@@ -67,7 +68,7 @@ export function doMkdir(access: Access, req: Request): void {
   } catch (e) {
     if (!(e instanceof Errno) || e.code !== "ENOENT") throw e;
     const { node, parent } = access.create(name, "");
-    access.core.fireWatches(access, name, node, parent, false, undefined);
+    fireWatches(access.core, access, name, node, parent, false, undefined);
   }
   ok(access, req);
 }
@@ -182,6 +183,6 @@ export function doSetPerms(access: Access, req: Request): void {
   access.changeOwner(oldOwner, (perms[0] as PermEntry).id);
   node.perms = perms;
   access.wrote(name, node, false, true);
-  core.fireWatches(access, name, node, undefined, false, oldVisible);
+  fireWatches(core, access, name, node, undefined, false, oldVisible);
   ok(access, req);
 }

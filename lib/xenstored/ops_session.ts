@@ -14,7 +14,7 @@ import type { Rec } from "./access.ts";
 import type { NodePerms } from "./node_perms.ts";
 import { childPath, isValidNodename, Node } from "./store.ts";
 import { NO_GENERATION, Transaction } from "./transaction.ts";
-import { watchPath } from "./watches.ts";
+import { fireWatches, watchPath } from "./watches.ts";
 
 /** WATCH `path|token|` (or `path|token|depth|`) → OK, then the initial event. */
 export function doWatch(access: Access, req: Request): void {
@@ -178,7 +178,7 @@ function commit(core: XenstoredCore, conn: Connection, tx: Transaction): void {
       if (at === undefined || at <= now) return tree.lookup(p);
       return before.get(p) as Rec | undefined;
     };
-    core.fireWatches(undefined, path, undefined, undefined, a.watchExact, a.origPerms, lookup);
+    fireWatches(core, undefined, path, undefined, undefined, a.watchExact, a.origPerms, lookup);
   }
 }
 
