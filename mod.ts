@@ -59,11 +59,13 @@ export {
   XenstoreTransaction,
 } from "./lib/client/mod.ts";
 export type {
+  AdminOptions,
   ClientOptions,
   ConnectOptions,
   Payload,
   QuotaOptions,
   ReconnectOptions,
+  RequestOptions,
   Transaction,
   TransactionOptions,
   Watch,
