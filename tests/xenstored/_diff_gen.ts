@@ -2,7 +2,7 @@
  * The seeded generator of the differential test: random request sequences over several
  * connections (two dom0 clients, two guests), with transactions, watches, permissions and bad
  * paths. It avoids only the documented divergences between C xenstored 4.17 and the embedded
- * server (lib/xenstored/README_DIFFERENCES.md): D1 inputs (which crash C) and the requests
+ * server (README.md, "Where it differs from C xenstored"): D1 inputs (which crash C) and the requests
  * C 4.17 does not have (GET/SET_FEATURE, GET/SET_QUOTA, WATCH with a depth).
  *
  * @module

@@ -1,7 +1,7 @@
 /**
  * Differential test: the same seeded random request sequence replayed over raw sockets
  * against the real C xenstored and the embedded server must give identical replies and
- * identical watch events, up to the documented differences (README_DIFFERENCES.md).
+ * identical watch events, up to the documented differences (README.md, "Where it differs from C xenstored").
  *
  * `DXL_DIFF_SEED` and `DXL_DIFF_COUNT` choose the seed and the number of steps.
  *
