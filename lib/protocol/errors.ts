@@ -7,6 +7,12 @@
 /**
  * The errno names that xenstored sends in an ERROR reply, in `xs_wire.h` order. Servers may
  * send others (oxenstored's `EQUOTA`), so {@linkcode XenstoreError.code} is a plain string.
+ *
+ * @example
+ * ```ts
+ * import { ERRNO_NAMES } from "./errors.ts";
+ * console.log(ERRNO_NAMES.includes("EAGAIN")); // true
+ * ```
  */
 export const ERRNO_NAMES = [
   "EINVAL",
@@ -67,7 +73,16 @@ export class XenstoreError extends Error {
   }
 }
 
-/** Malformed bytes on the wire: a bad header, a truncated frame or an unparseable payload. */
+/**
+ * Malformed bytes on the wire: a bad header, a truncated frame or an unparseable payload.
+ *
+ * @example
+ * ```ts
+ * import { ProtocolError } from "./errors.ts";
+ * const e = new ProtocolError("Frame announces a payload of 9999 bytes");
+ * console.log(e.name); // ProtocolError
+ * ```
+ */
 export class ProtocolError extends Error {
   /** Builds the error with a message that says what was malformed. */
   constructor(message: string, options: { cause?: unknown } = {}) {
@@ -76,7 +91,15 @@ export class ProtocolError extends Error {
   }
 }
 
-/** The connection to xenstored closed; every request still pending fails with this. */
+/**
+ * The connection to xenstored closed; every request still pending fails with this.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionClosedError } from "./errors.ts";
+ * console.log(new ConnectionClosedError().message); // The xenstore connection is closed
+ * ```
+ */
 export class ConnectionClosedError extends Error {
   /** Builds the error; the message says why the connection closed. */
   constructor(message = "The xenstore connection is closed", options: { cause?: unknown } = {}) {
@@ -85,7 +108,15 @@ export class ConnectionClosedError extends Error {
   }
 }
 
-/** A transaction still conflicted (EAGAIN) after its last allowed attempt. */
+/**
+ * A transaction still conflicted (EAGAIN) after its last allowed attempt.
+ *
+ * @example
+ * ```ts
+ * import { TransactionConflictError } from "./errors.ts";
+ * console.log(new TransactionConflictError(16).attempts); // 16
+ * ```
+ */
 export class TransactionConflictError extends Error {
   /** How many times the transaction body ran. */
   readonly attempts: number;
@@ -98,7 +129,16 @@ export class TransactionConflictError extends Error {
   }
 }
 
-/** A path broke one of xenstore's path rules; the message states the rule. */
+/**
+ * A path broke one of xenstore's path rules; the message states the rule.
+ *
+ * @example
+ * ```ts
+ * import { InvalidPathError } from "./errors.ts";
+ * const e = new InvalidPathError("/a/", 'it ends with "/"');
+ * console.log(e instanceof TypeError, e.path); // true /a/
+ * ```
+ */
 export class InvalidPathError extends TypeError {
   /** The offending path. */
   readonly path: string;
@@ -111,7 +151,15 @@ export class InvalidPathError extends TypeError {
   }
 }
 
-/** A permission entry was not of the form `n0`, `r5`, `w3`, `b7`. */
+/**
+ * A permission entry was not of the form `n0`, `r5`, `w3`, `b7`.
+ *
+ * @example
+ * ```ts
+ * import { InvalidPermissionError } from "./errors.ts";
+ * console.log(new InvalidPermissionError("x5", "bad letter").text); // x5
+ * ```
+ */
 export class InvalidPermissionError extends TypeError {
   /** The offending text. */
   readonly text: string;
@@ -124,7 +172,16 @@ export class InvalidPermissionError extends TypeError {
   }
 }
 
-/** A request payload would exceed the 4096-byte limit; it was not sent. */
+/**
+ * A request payload would exceed the 4096-byte limit; it was not sent.
+ *
+ * @example
+ * ```ts
+ * import { PayloadTooLargeError } from "./errors.ts";
+ * const e = new PayloadTooLargeError("WRITE", 5000, "/big");
+ * console.log(e.size, e instanceof RangeError); // 5000 true
+ * ```
+ */
 export class PayloadTooLargeError extends RangeError {
   /** The path the request named. */
   readonly path: string | undefined;

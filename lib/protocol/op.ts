@@ -120,5 +120,13 @@ export const Feature = {
   DomidAny: 8,
 } as const;
 
-/** `DOMID_ANY`: a permission entry that matches every domain when feature 8 is on. */
+/**
+ * `DOMID_ANY`: a permission entry that matches every domain when feature 8 is on.
+ *
+ * @example
+ * ```ts
+ * import { DOMID_ANY } from "./op.ts";
+ * console.log(`r${DOMID_ANY}`); // r32757
+ * ```
+ */
 export const DOMID_ANY = 0x7ff5;

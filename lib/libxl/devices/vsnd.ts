@@ -9,7 +9,15 @@ import { makeDeviceSpec } from "../device.ts";
 import { DeviceConfigError } from "../errors.ts";
 import { base, choice, devidOf, int, nonEmpty, object, optText } from "./_fields.ts";
 
-/** PCM sample formats (`libxl_vsnd_pcm_format`, lower-cased as libxl writes them). */
+/**
+ * PCM sample formats (`libxl_vsnd_pcm_format`, lower-cased as libxl writes them).
+ *
+ * @example
+ * ```ts
+ * import { VSND_PCM_FORMATS } from "./vsnd.ts";
+ * console.log(VSND_PCM_FORMATS.includes("s16_le")); // true
+ * ```
+ */
 export const VSND_PCM_FORMATS = [
   "s8",
   "u8",
