@@ -67,6 +67,16 @@ export function atou(text: string): number {
   return atoi(text) >>> 0;
 }
 
+/**
+ * Small outputs are copied into a shared slab, never reused once handed out: a `slice` of a
+ * few dozen bytes would be a V8 on-heap array, which Deno's socket write must first move
+ * off the heap (an allocation and a copy per reply).
+ */
+const SLAB_SIZE = 1 << 16;
+const SLAB_TAKE_MAX = 4096;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabUsed = 0;
+
 /** A growable buffer of outgoing frames for one connection. */
 export class OutBuffer {
   #buf = new Uint8Array(4096);
@@ -118,9 +128,21 @@ export class OutBuffer {
     this.#len = o;
   }
 
-  /** Takes every waiting byte (a copy) and empties the buffer. */
+  /** Takes every waiting byte (a copy; a view that may start inside a larger buffer). */
   take(): Uint8Array {
-    const out = this.#buf.slice(0, this.#len);
+    const len = this.#len;
+    let out: Uint8Array;
+    if (len > SLAB_TAKE_MAX) {
+      out = this.#buf.slice(0, len);
+    } else {
+      if (slabUsed + len > slab.length) {
+        slab = new Uint8Array(SLAB_SIZE);
+        slabUsed = 0;
+      }
+      out = slab.subarray(slabUsed, slabUsed + len);
+      out.set(this.#buf.subarray(0, len));
+      slabUsed += len;
+    }
     this.#len = 0;
     if (this.#buf.length > 65536) {
       this.#buf = new Uint8Array(4096);

@@ -81,7 +81,7 @@ export class Connection {
     return this.#out.length > 0;
   }
 
-  /** Takes the waiting output bytes. */
+  /** Takes the waiting output bytes (a view that may start inside a larger buffer). */
   takeOutput(): Uint8Array {
     this.#events = undefined;
     return this.#out.take();

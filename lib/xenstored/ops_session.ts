@@ -13,7 +13,7 @@ import type { Request } from "./ops.ts";
 import type { Rec } from "./access.ts";
 import type { NodePerms } from "./node_perms.ts";
 import { childPath, isValidNodename, Node } from "./store.ts";
-import { NO_GENERATION, Transaction } from "./transaction.ts";
+import { type Accessed, NO_GENERATION, Transaction } from "./transaction.ts";
 import { fireWatches, watchPath } from "./watches.ts";
 
 /** WATCH `path|token|` (or `path|token|depth|`) → OK, then the initial event. */
@@ -102,44 +102,89 @@ export function doTransactionEnd(access: Access, req: Request): void {
 function commit(core: XenstoredCore, conn: Connection, tx: Transaction): void {
   if (tx.fail) throw new Errno("ENOMEM");
   const checkQuota = tx.nodeCreated && conn.unprivileged;
-  for (const [domid, delta] of tx.changedDomains) {
-    const d = core.domains.findOrAllocExisting(domid, core.tree.generation);
-    if (d === undefined) throw new Errno("ENOMEM");
-    const count = Math.max(0, d.nbentry + delta);
-    if (checkQuota && domid !== 0 && count >= core.quota(d, "nodes")) throw new Errno("ENOSPC");
+  const changed = tx.changedDomains;
+  if (changed !== undefined) {
+    for (const [domid, delta] of changed) {
+      const d = core.domains.findOrAllocExisting(domid, core.tree.generation);
+      if (d === undefined) throw new Errno("ENOMEM");
+      const count = Math.max(0, d.nbentry + delta);
+      if (checkQuota && domid !== 0 && count >= core.quota(d, "nodes")) throw new Errno("ENOSPC");
+    }
   }
   const tree = core.tree;
-  // C commits node by node and fires each node's watches right after writing it, so a
-  // permission check then sees later nodes of the transaction as they were before it.
-  const before = new Map<string, { perms: NodePerms; gen: number } | undefined>();
-  const order = new Map<string, number>();
+  // One lookup per node before anything changes: the generation check, and the nodes as they
+  // were (C commits node by node and fires each node's watches right after writing it, so a
+  // permission check then sees later nodes of the transaction as they were before it).
+  const writes: Write[] = [];
   for (const [path, a] of tx.accessed) {
+    if (!a.modified && !a.checkGen) continue;
+    const live = tree.lookup(path);
+    if (a.checkGen && (live === undefined ? NO_GENERATION : live.gen) !== a.gen) {
+      throw new Errno("EAGAIN");
+    }
     if (!a.modified) continue;
-    const live = tree.lookup(path);
-    before.set(path, live === undefined ? undefined : { perms: live.perms, gen: live.gen });
-    order.set(path, order.size);
-  }
-  for (const [path, a] of tx.accessed) {
-    if (!a.checkGen) continue;
-    const live = tree.lookup(path);
-    if ((live === undefined ? NO_GENERATION : live.gen) !== a.gen) throw new Errno("EAGAIN");
+    writes.push({
+      path,
+      a,
+      live,
+      before: live === undefined ? undefined : { perms: live.perms, gen: live.gen },
+    });
   }
   const nodes = new Map<string, Node>();
-  for (const [path, a] of tx.accessed) {
-    if (!a.modified || a.node === undefined) continue;
-    const live = tree.lookup(path);
-    const node = live ?? new Node("", a.node.perms, 0);
-    core.dirty?.set(path, live === undefined || (core.dirty.get(path) ?? false));
-    node.value = a.node.value;
-    node.perms = a.node.perms;
+  for (const w of writes) {
+    const txNode = w.a.node;
+    if (txNode === undefined) continue;
+    const live = w.live;
+    const node = live ?? new Node("", txNode.perms, 0);
+    core.dirty?.set(w.path, live === undefined || (core.dirty.get(w.path) ?? false));
+    node.value = txNode.value;
+    node.perms = txNode.perms;
     node.gen = ++tree.generation;
-    nodes.set(path, node);
+    nodes.set(w.path, node);
   }
+  if (nodes.size > 0) link(core, writes, nodes);
+  if (core.dirty !== undefined) {
+    for (const w of writes) if (w.a.node === undefined) core.dirty.set(w.path, false);
+  }
+  if (changed !== undefined) {
+    for (const [domid, delta] of changed) {
+      const d = core.domains.find(domid);
+      if (d !== undefined) d.nbentry = Math.max(0, d.nbentry + delta);
+    }
+  }
+  // Without watches no event can be due (fireWatches would return at once).
+  if (core.watchCount === 0) return;
+  const order = new Map<string, number>();
+  for (let i = 0; i < writes.length; i++) order.set((writes[i] as Write).path, i);
   for (const [path, a] of tx.accessed) {
-    if (!a.modified || a.node === undefined) continue;
+    if (!a.fireWatch) continue;
+    const now = order.get(path) ?? -1;
+    const lookup = (p: string): Rec | undefined => {
+      const at = order.get(p);
+      if (at === undefined || at <= now) return tree.lookup(p);
+      return (writes[at] as Write).before as Rec | undefined;
+    };
+    fireWatches(core, undefined, path, undefined, undefined, a.watchExact, a.origPerms, lookup);
+  }
+}
+
+/** A node the transaction modified, with its live node and what it was before the commit. */
+interface Write {
+  path: string;
+  a: Accessed;
+  live: Node | undefined;
+  before: { perms: NodePerms; gen: number } | undefined;
+}
+
+/** Links each written node's children: the fresh nodes, in the transaction's order. */
+function link(core: XenstoredCore, writes: readonly Write[], nodes: Map<string, Node>): void {
+  for (const w of writes) {
+    const names = w.a.node?.kids;
+    if (names === undefined) continue;
+    const path = w.path;
     const node = nodes.get(path) as Node;
-    const names = a.node.kids;
     if (sameKids(node, names)) {
+      if (names.length === 0 || nodes.size === 1) continue;
       for (const name of names) {
         const fresh = nodes.get(childPath(path, name));
         if (fresh !== undefined) node.kids!.set(name, fresh);
@@ -160,25 +205,6 @@ function commit(core: XenstoredCore, conn: Connection, tx: Transaction): void {
         core.dirty.set(p, true);
       }
     }
-  }
-  if (core.dirty !== undefined) {
-    for (const [path, a] of tx.accessed) {
-      if (a.modified && a.node === undefined) core.dirty.set(path, false);
-    }
-  }
-  for (const [domid, delta] of tx.changedDomains) {
-    const d = core.domains.find(domid);
-    if (d !== undefined) d.nbentry = Math.max(0, d.nbentry + delta);
-  }
-  for (const [path, a] of tx.accessed) {
-    if (!a.fireWatch) continue;
-    const now = order.get(path) ?? -1;
-    const lookup = (p: string): Rec | undefined => {
-      const at = order.get(p);
-      if (at === undefined || at <= now) return tree.lookup(p);
-      return before.get(p) as Rec | undefined;
-    };
-    fireWatches(core, undefined, path, undefined, undefined, a.watchExact, a.origPerms, lookup);
   }
 }
 

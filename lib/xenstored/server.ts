@@ -237,7 +237,7 @@ function runAsDom0(core: XenstoredCore, requests: [number, string[]][]): void {
     const payload = enc.encode(args.map((a) => `${a}\0`).join(""));
     core.process(conn, { type, reqId: 0, txId: 0, payload });
     const out = conn.takeOutput();
-    const replyType = new DataView(out.buffer).getUint32(0, true);
+    const replyType = new DataView(out.buffer, out.byteOffset, out.byteLength).getUint32(0, true);
     if (replyType === 16) {
       const code = new TextDecoder().decode(out.subarray(16, out.length - 1));
       throw new Error(`Cannot set up ${args[0]}: ${code}`);

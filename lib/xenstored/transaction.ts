@@ -57,8 +57,8 @@ export class Transaction {
   readonly id: number;
   /** Nodes touched, in first-access order. */
   readonly accessed = new Map<string, Accessed>();
-  /** Node-count changes per owning domain, applied at commit. */
-  readonly changedDomains = new Map<number, number>();
+  /** Node-count changes per owning domain, applied at commit; `undefined` while none. */
+  changedDomains: Map<number, number> | undefined;
   /** A node was created inside. */
   nodeCreated = false;
   /** Something failed inside that cannot be undone: commit answers ENOMEM. */
@@ -71,6 +71,7 @@ export class Transaction {
 
   /** Records a change of a domain's node count. */
   entryDelta(domid: number, delta: number): void {
-    this.changedDomains.set(domid, (this.changedDomains.get(domid) ?? 0) + delta);
+    const changed = this.changedDomains ??= new Map();
+    changed.set(domid, (changed.get(domid) ?? 0) + delta);
   }
 }
