@@ -60,13 +60,3 @@ export * from "./hypervisor.ts";
 export * from "./sim_backend.ts";
 export * from "./sim_frontend.ts";
 export * from "./tree.ts";
-
-export type {
-  Transaction,
-  TransactionOptions,
-  Watch,
-  WatchEvent,
-  WatchOptions,
-  XenstoreOps,
-} from "../client/types.ts";
-export type { Access, Permission } from "../protocol/perms.ts";
