@@ -2,7 +2,7 @@
 /**
  * dxl's main job until the CLI exists: show a xenstore tree.
  *
- *     deno task demo [--socket PATH] [--embedded] [PATH]
+ *     deno task demo [--socket PATH] [--embedded] [--no-perms] [PATH]
  *
  * With a xenstored to talk to (`--socket`, `$XENSTORED_PATH`, `$XENSTORED_RUNDIR/socket`,
  * `/run/xenstored/socket`, `/var/run/xenstored/socket`) it only reads: it prints the tree at
@@ -32,17 +32,21 @@ import { formatTree } from "./demo_tree.ts";
 interface Args {
   socket: string | undefined;
   embedded: boolean;
+  perms: boolean;
   path: string;
 }
 
 function parseArgs(args: readonly string[]): Args {
-  const out: Args = { socket: undefined, embedded: false, path: "/" };
+  const out: Args = { socket: undefined, embedded: false, perms: true, path: "/" };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--socket") out.socket = args[++i];
     else if (arg === "--embedded") out.embedded = true;
+    else if (arg === "--no-perms") out.perms = false;
     else if (arg !== undefined && !arg.startsWith("-")) out.path = arg;
-    else throw new TypeError(`Unknown argument "${arg}" (use --socket PATH, --embedded, PATH)`);
+    else {throw new TypeError(
+        `Unknown argument "${arg}" (use --socket PATH, --embedded, --no-perms, PATH)`,
+      );}
   }
   return out;
 }
@@ -58,8 +62,11 @@ async function layOutDemoGuest(xsd: XenstoredHandle, xs: XenstoreClient): Promis
   }
 }
 
-async function print(xs: XenstoreClient, path: string): Promise<void> {
-  for await (const line of formatTree(xs, path)) console.log(line);
+async function print(xs: XenstoreClient, args: Args): Promise<void> {
+  const width = Deno.stdout.isTerminal() ? Deno.consoleSize().columns - 2 : 80;
+  for await (const line of formatTree(xs, args.path, { width, perms: args.perms })) {
+    console.log(line);
+  }
 }
 
 async function main(): Promise<void> {
@@ -74,7 +81,7 @@ async function main(): Promise<void> {
     }
     if (xs !== undefined) {
       await using _xs = xs;
-      await print(xs, args.path);
+      await print(xs, args);
       return;
     }
   }
@@ -83,7 +90,7 @@ async function main(): Promise<void> {
     await using xsd = await startXenstored({ dir, initDom0: true });
     await using xs = await connect({ path: xsd.socket });
     await layOutDemoGuest(xsd, xs);
-    await print(xs, args.path);
+    await print(xs, args);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

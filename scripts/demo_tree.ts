@@ -1,16 +1,11 @@
 /**
- * Prints a xenstore tree the way `xenstore-ls -p` does: one line per node, indented by
- * depth, `name = "value"`, a dotted leader and the permissions.
- *
- *     deno task demo [--socket PATH] [--no-perms] [PATH]
- *
- * Without `--socket` it finds xenstored like libxenstore: `$XENSTORED_PATH`,
- * `$XENSTORED_RUNDIR/socket`, `/run/xenstored/socket`, `/var/run/xenstored/socket`.
+ * Formats a xenstore tree the way `xenstore-ls -p` prints it: one line per node, indented by
+ * depth, `name = "value"`, a dotted leader and the permissions. `scripts/demo.ts` prints it.
  *
  * @module
  */
 
-import { connect, type XenstoreOps } from "../lib/client/mod.ts";
+import type { XenstoreOps } from "../lib/client/mod.ts";
 import { formatPermissions, joinPath } from "../lib/protocol/mod.ts";
 
 /** Options of {@linkcode formatTree}. */
@@ -104,45 +99,5 @@ async function* walk(
     if (showPerms) line += `  (${formatPermissions(await xs.getPerms(child))})`;
     yield line;
     yield* walk(xs, child, depth + 1, width, showPerms);
-  }
-}
-
-function parseArgs(args: string[]): { socket?: string; path: string; perms: boolean } {
-  let socket: string | undefined;
-  let path = "/";
-  let perms = true;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === "--socket") {
-      socket = args[++i];
-      if (socket === undefined) throw new TypeError("--socket needs a PATH");
-    } else if (arg === "--no-perms") perms = false;
-    else if (arg === "--help" || arg === "-h") {
-      throw new TypeError("usage: demo_tree.ts [--socket PATH] [--no-perms] [PATH]");
-    } else if (arg.startsWith("-")) throw new TypeError(`unknown option ${arg}`);
-    else path = arg;
-  }
-  return socket === undefined ? { path, perms } : { socket, path, perms };
-}
-
-async function main(): Promise<void> {
-  const args = parseArgs(Deno.args);
-  await using xs = await connect(args.socket === undefined ? {} : { path: args.socket });
-  const width = Deno.stdout.isTerminal() ? Deno.consoleSize().columns - 2 : 80;
-  const out: string[] = [];
-  for await (const line of formatTree(xs, args.path, { width, perms: args.perms })) {
-    out.push(line);
-  }
-  // deno-lint-ignore no-console
-  if (out.length > 0) console.log(out.join("\n"));
-}
-
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    // deno-lint-ignore no-console
-    console.error(error instanceof Error ? error.message : String(error));
-    Deno.exit(1);
   }
 }

@@ -18,19 +18,11 @@
 #include <unistd.h>
 #include <pthread.h>
 
+#include "bench_timing.h"
+
 #define PATH "/bench/key"
 #define FRAME (16 + sizeof PATH)
 
-static double now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void frame(uint8_t *out, uint32_t req_id) {
     uint32_t hdr[4] = {2 /* XS_READ */, req_id, 0, sizeof PATH};

@@ -15,16 +15,8 @@
 #include <time.h>
 #include <xenstore.h>
 
-static double now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
+#include "bench_timing.h"
 
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static bool one(struct xs_handle *h, const char *mode) {
     if (strcmp(mode, "read") == 0) {

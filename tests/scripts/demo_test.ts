@@ -29,3 +29,10 @@ Deno.test("demo with an explicit --socket that does not answer fails naming it",
   assert.equal(code, 1);
   assert.match(err, /\/nonexistent\/dxl\.sock/);
 });
+
+Deno.test("demo --no-perms prints values without permission lists", async () => {
+  const { code, out, err } = await demo("--embedded", "--no-perms", "/local/domain/1");
+  assert.equal(code, 0, err);
+  assert.match(out, /name = "demo"/);
+  assert.doesNotMatch(out, /\(n\d/);
+});
