@@ -167,6 +167,7 @@ export type {
   DeviceSpecInput,
   DiskFormat,
   DiskNumber,
+  DomainBuildRequest,
   DomainInfo,
   DomainSummary,
   DomainType,

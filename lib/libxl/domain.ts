@@ -10,7 +10,7 @@ import { addDevice } from "./device_add.ts";
 import { pvConsole } from "./devices/console.ts";
 import { text } from "./devices/_fields.ts";
 import { DeviceConfigError, DomainNameInUseError, DomainRenameConflictError } from "./errors.ts";
-import type { CreatedDomain } from "./hypervisor.ts";
+import type { CreatedDomain, DomainBuildRequest } from "./hypervisor.ts";
 import type { DomainPlan, MakeDomainOptions } from "./_domain_options.ts";
 import { checkDomainOptions } from "./_domain_options.ts";
 
@@ -86,8 +86,18 @@ export async function makeDomain(
   const tx: TransactionalOptions = {};
   if (options.attempts !== undefined) tx.attempts = options.attempts;
   if (options.signal !== undefined) tx.signal = options.signal;
-  const request: { uuid: string; domid?: number } = { uuid: o.uuid };
+  const request: DomainBuildRequest = {
+    uuid: o.uuid,
+    name: o.name,
+    type: o.type,
+    maxMemKb: o.maxMemKb,
+    targetMemKb: o.targetMemKb,
+    vcpus: o.vcpus,
+  };
   if (options.domid !== undefined) request.domid = options.domid;
+  if (o.kernel !== undefined) request.kernel = o.kernel;
+  if (o.ramdisk !== undefined) request.ramdisk = o.ramdisk;
+  if (o.cmdline !== undefined) request.cmdline = o.cmdline;
   const created: CreatedDomain = await options.hypervisor.createDomain(request);
   try {
     await writeDomain(store, created, o, options, tx);

@@ -20,6 +20,7 @@
  */
 
 import { checkDomid, DOMID_FIRST_RESERVED } from "./paths.ts";
+import type { DomainType } from "./_domain_options.ts";
 
 /** A shared page and event channel of a new domain (store ring or console ring). */
 export interface RingInfo {
@@ -39,10 +40,37 @@ export interface CreatedDomain {
   console: RingInfo;
 }
 
+/**
+ * What a domain build needs: the fields of `libxl_domain_build_info` that `makeDomain`
+ * knows. A simulated hypervisor uses only `uuid` and `domid`; a real one builds from all.
+ */
+export interface DomainBuildRequest {
+  /** The domain handle. */
+  uuid: string;
+  /** Ask for this id. */
+  domid?: number;
+  /** The domain's name (for logs and the hypervisor's own records). */
+  name?: string;
+  /** pv, pvh or hvm. */
+  type?: DomainType;
+  /** Maximum memory in KiB. */
+  maxMemKb?: number;
+  /** Memory target in KiB. */
+  targetMemKb?: number;
+  /** Number of vCPUs. */
+  vcpus?: number;
+  /** Kernel image path (PV, PVH). */
+  kernel?: string;
+  /** Initial ramdisk path. */
+  ramdisk?: string;
+  /** Kernel command line. */
+  cmdline?: string;
+}
+
 /** The hypervisor operations used by `makeDomain` and `destroyDomain`. */
 export interface Hypervisor {
-  /** Creates an empty domain; `domid` asks for a particular id. */
-  createDomain(request: { uuid: string; domid?: number }): Promise<CreatedDomain>;
+  /** Creates (and builds) a domain; `domid` asks for a particular id. */
+  createDomain(request: DomainBuildRequest): Promise<CreatedDomain>;
   /** Tells xenstored about the domain (INTRODUCE) once its store ring exists. */
   introduceDomain(domain: CreatedDomain): Promise<void>;
   /** Destroys the domain (and makes xenstored forget it). */
@@ -135,7 +163,7 @@ export class SimulatedHypervisor implements Hypervisor {
   }
 
   /** Allocates an id (the requested one, or the lowest free) and invents the rings. */
-  async createDomain(request: { uuid: string; domid?: number }): Promise<CreatedDomain> {
+  async createDomain(request: DomainBuildRequest): Promise<CreatedDomain> {
     let domid = request.domid;
     if (domid !== undefined) {
       checkDomid(domid);
