@@ -4,15 +4,14 @@
  * @module
  */
 
-import type { Hypervisor } from "./hypervisor.ts";
+import type { DomainType, Hypervisor } from "./hypervisor.ts";
 import { text } from "./devices/_fields.ts";
 import { DeviceConfigError } from "./errors.ts";
 import { checkUuid } from "./paths.ts";
 import type { TransactionalOptions } from "./store.ts";
 import { validatePath } from "../protocol/path.ts";
 
-/** The domain types libxl records in `/libxl/<domid>/type`. */
-export type DomainType = "pv" | "pvh" | "hvm";
+export type { DomainType } from "./hypervisor.ts";
 
 /** Options of {@linkcode makeDomain}. */
 export interface MakeDomainOptions extends TransactionalOptions {

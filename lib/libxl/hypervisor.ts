@@ -20,7 +20,6 @@
  */
 
 import { checkDomid, DOMID_FIRST_RESERVED } from "./paths.ts";
-import type { DomainType } from "./_domain_options.ts";
 
 /** A shared page and event channel of a new domain (store ring or console ring). */
 export interface RingInfo {
@@ -39,6 +38,9 @@ export interface CreatedDomain {
   /** The primary console ring (`console/port`, `console/ring-ref`). */
   console: RingInfo;
 }
+
+/** The domain types libxl records in `/libxl/<domid>/type`. */
+export type DomainType = "pv" | "pvh" | "hvm";
 
 /**
  * What a domain build needs: the fields of `libxl_domain_build_info` that `makeDomain`
