@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import {
  *   addDevice, connect, listDevices, makeDomain, SimulatedHypervisor, startXenstored, vbd,
  * } from "./mod.ts";
@@ -15,7 +16,10 @@
  * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
  * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 262144 });
  * await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/vg/web" }));
- * console.log((await listDevices(xs, domid)).map((d) => `${d.kind}/${d.devid}`)); // [ "console/0", "vbd/51712" ]
+ * assert.deepEqual(
+ *   (await listDevices(xs, domid)).map((d) => `${d.kind}/${d.devid}`),
+ *   ["console/0", "vbd/51712"],
+ * );
  * await Deno.remove(dir, { recursive: true });
  * ```
  *

@@ -61,6 +61,7 @@ const TOKEN_PREFIX = `dxl-${Math.floor(Math.random() * 0x100000000).toString(16)
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { connect } from "./mod.ts";
  * import { startXenstored } from "../xenstored/mod.ts";
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
@@ -71,7 +72,8 @@ const TOKEN_PREFIX = `dxl-${Math.floor(Math.random() * 0x100000000).toString(16)
  *   xs.read("/local/domain/0/name"),
  *   xs.directory("/local/domain/0"),
  * ]);
- * console.log(name, children.includes("name")); // Domain-0 true
+ * assert.equal(name, "Domain-0");
+ * assert.ok(children.includes("name"));
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -26,12 +26,13 @@ export interface ConnectOptions extends ClientOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { connect } from "./connect.ts";
  * import { startXenstored } from "../xenstored/mod.ts";
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
  * await using xsd = await startXenstored({ dir });
  * await using xs = await connect({ path: xsd.socket });
- * console.log(await xs.getDomainPath(0)); // "/local/domain/0"
+ * assert.equal(await xs.getDomainPath(0), "/local/domain/0");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

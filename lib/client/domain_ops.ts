@@ -46,13 +46,15 @@ function checkUint(value: number, what: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { connect } from "./mod.ts";
  * import { startXenstored } from "../xenstored/mod.ts";
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
  * await using xsd = await startXenstored({ dir });
  * await using xs = await connect({ path: xsd.socket });
- * console.log(await xs.isDomainIntroduced(0), await xs.getDomainPath(5)); // true /local/domain/5
- * console.log(await xs.getFeature(undefined, { signal: AbortSignal.timeout(1000) }));
+ * assert.equal(await xs.isDomainIntroduced(0), true);
+ * assert.equal(await xs.getDomainPath(5), "/local/domain/5");
+ * assert.equal(typeof await xs.getFeature(undefined, { signal: AbortSignal.timeout(1000) }), "number");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

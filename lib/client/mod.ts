@@ -4,6 +4,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { connect } from "./mod.ts";
  * import { startXenstored } from "../xenstored/mod.ts";
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
@@ -13,10 +14,15 @@
  *   await tx.write("/tool/demo/a", "1");
  *   await tx.write("/tool/demo/b", "2");
  * });
+ * const seen: string[] = [];
  * for await (const ev of xs.watch("/tool/demo")) {
- *   if (ev.kind === "change" && ev.initial) await xs.rm("/tool/demo/a");
+ *   if (ev.kind !== "change") continue;
+ *   seen.push(ev.path);
+ *   if (ev.initial) await xs.rm("/tool/demo/a");
  *   else break; // sends UNWATCH
  * }
+ * assert.deepEqual(seen, ["/tool/demo", "/tool/demo/a"]);
+ * assert.deepEqual(await xs.directory("/tool/demo"), ["b"]);
  * await Deno.remove(dir, { recursive: true });
  * ```
  *

@@ -38,8 +38,9 @@ const utf8 = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodePathArgs } from "./node_ops.ts";
- * console.log(encodePathArgs("/a", "é")); // Uint8Array [47, 97, 0, 195, 169]
+ * assert.deepEqual(encodePathArgs("/a", "é"), new Uint8Array([47, 97, 0, 195, 169]));
  * ```
  */
 export function encodePathArgs(path: string, value?: string | Uint8Array): Uint8Array {
@@ -214,8 +215,9 @@ export class NodeOps implements XenstoreOps {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeNumber } from "./node_ops.ts";
- * console.log(decodeNumber(new TextEncoder().encode("42\0"), "GET_QUOTA")); // 42
+ * assert.equal(decodeNumber(new TextEncoder().encode("42\0"), "GET_QUOTA"), 42);
  * ```
  */
 export function decodeNumber(payload: Uint8Array, op: string): number {

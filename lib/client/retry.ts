@@ -9,8 +9,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { delay } from "./retry.ts";
- * await delay(1);
+ * const start = performance.now();
+ * await delay(5);
+ * assert.ok(performance.now() - start >= 4);
  * ```
  */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
@@ -37,9 +40,10 @@ const MAX_EXPONENT = 10;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { backoff } from "./retry.ts";
- * console.log(backoff(3, 10, () => 1)); // 40
- * console.log(backoff(3, 10, () => 0)); // 20
+ * assert.equal(backoff(3, 10, () => 1), 40);
+ * assert.equal(backoff(3, 10, () => 0), 20);
  * ```
  */
 export function backoff(

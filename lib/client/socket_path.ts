@@ -17,9 +17,13 @@ export const VAR_RUN_SOCKET = "/var/run/xenstored/socket";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { socketPaths } from "./socket_path.ts";
- * console.log(socketPaths({ XENSTORED_RUNDIR: "/tmp/xs" }));
- * // [ "/tmp/xs/socket", "/run/xenstored/socket", "/var/run/xenstored/socket" ]
+ * assert.deepEqual(socketPaths({ XENSTORED_RUNDIR: "/tmp/xs" }), [
+ *   "/tmp/xs/socket",
+ *   "/run/xenstored/socket",
+ *   "/var/run/xenstored/socket",
+ * ]);
  * ```
  */
 export function socketPaths(

@@ -26,6 +26,7 @@ const ABORT = encodeArgs(["F"]);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { connect } from "./mod.ts";
  * import { startXenstored } from "../xenstored/mod.ts";
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
@@ -33,9 +34,9 @@ const ABORT = encodeArgs(["F"]);
  * await using xs = await connect({ path: xsd.socket });
  * const tx = await xs.startTransaction();
  * await tx.write("/tool/a", "1");
- * console.log(await xs.exists("/tool/a")); // false: not committed yet
+ * assert.equal(await xs.exists("/tool/a"), false); // not committed yet
  * await tx.commit(); // XenstoreError EAGAIN on a conflict
- * console.log(await xs.read("/tool/a")); // 1
+ * assert.equal(await xs.read("/tool/a"), "1");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -25,6 +25,7 @@ interface Waiter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { connect } from "./mod.ts";
  * import { startXenstored } from "../xenstored/mod.ts";
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
@@ -35,8 +36,8 @@ interface Waiter {
  * await xs.write("/local/domain/3/device/vif/0/state", "4");
  * for await (const ev of watch) {
  *   if (ev.kind === "reconnected") continue; // re-read state
- *   console.log(ev.path); // /local/domain/3/device/vif/0/state
- *   if (ev.path.endsWith("/state")) break; // sends UNWATCH
+ *   assert.equal(ev.path, "/local/domain/3/device/vif/0/state");
+ *   break; // sends UNWATCH
  * }
  * await Deno.remove(dir, { recursive: true });
  * ```
