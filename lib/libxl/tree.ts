@@ -1,44 +1,239 @@
 /**
- * A subtree printed the way `xenstore-ls -f -p` prints it (one node a line,
- * `path = "value"   (perms)`), for comparing stores with captures of real tools.
+ * The one xenstore tree printer: lines exactly as `xenstore-ls` prints them, with
+ * `-f` (full paths) or indented, with or without `-p` (permissions), including its escaping
+ * of values and its cutting of long lines to the terminal width.
  *
  * @module
  */
 
-import { formatPermissions } from "../protocol/perms.ts";
+import { formatPermissions, type Permission } from "../protocol/mod.ts";
 import type { XenstoreOps } from "../client/types.ts";
 import { isErrno } from "./store.ts";
 
-/** Escapes a value as `xenstore-ls` does (`sanitise_value` in `xenstore_client.c`). */
-function quote(value: Uint8Array): string {
+/** `strlen(" = \"...\"")`: what a value adds around itself. */
+const TAG_LEN = 8;
+/** The permission column starts here (indented form). */
+const LEADER_END = 60;
+
+/**
+ * Escapes a value as `xenstore-ls` does: printable ASCII except `\` as is; tab, newline and
+ * CR as `\t` `\n` `\r`; `\` doubled; bytes 0x00-0x07 as three octal digits (`\000`); every
+ * other byte (0x08-0x1f, 0x7f-0xff) as `\xNN`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { escapeValue } from "./tree.ts";
+ * assert.equal(escapeValue(new Uint8Array([65, 0, 9, 0x1b, 92, 0xc8])), "A\\000\\t\\x1b\\\\\\xc8");
+ * ```
+ */
+export function escapeValue(value: Uint8Array): string {
   let out = "";
   for (const byte of value) {
     if (byte === 0x5c) out += "\\\\";
+    else if (byte >= 0x20 && byte <= 0x7e) out += String.fromCharCode(byte);
     else if (byte === 0x09) out += "\\t";
     else if (byte === 0x0a) out += "\\n";
     else if (byte === 0x0d) out += "\\r";
     else if (byte < 0o10) out += `\\${byte.toString(8).padStart(3, "0")}`;
-    else if (byte < 0x20 || byte > 0x7e) out += `\\x${byte.toString(16).padStart(2, "0")}`;
-    else out += String.fromCharCode(byte);
+    else out += `\\x${byte.toString(16).padStart(2, "0")}`;
   }
   return out;
 }
 
+/** One node met by {@linkcode walkTree}. */
+export interface TreeNode {
+  /** Its full path. */
+  path: string;
+  /** Its name (last path component; `"/"` for the root). */
+  name: string;
+  /** Depth below the walk's start (its children are 0). */
+  depth: number;
+  /** Its value, or `undefined` when it could not be read (gone meanwhile). */
+  value: Uint8Array | undefined;
+  /** Its permissions, or `undefined` when not asked for or not readable. */
+  perms: Permission[] | undefined;
+}
+
+/** Options of {@linkcode walkTree}. */
+export interface WalkTreeOptions {
+  /** Fetch each node's permissions. @default {true} */
+  perms?: boolean;
+  /** Also yield `path` itself first (at depth -1). @default {false} */
+  root?: boolean;
+}
+
+/**
+ * The nodes below `path` depth-first in the server's DIRECTORY order, as `xenstore-ls` walks
+ * them: a node that vanishes during the walk is skipped. Rejects with the server's error
+ * (`ENOENT`, ...) when `path` itself cannot be listed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { walkTree } from "./tree.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * {
+ *   await using xsd = await startXenstored({ dir });
+ *   await using xs = await connect({ path: xsd.socket });
+ *   await xs.write("/a/b", "1");
+ *   const paths = [];
+ *   for await (const node of walkTree(xs, "/a")) paths.push(node.path);
+ *   assert.deepEqual(paths, ["/a/b"]);
+ * }
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function* walkTree(
+  ops: XenstoreOps,
+  path: string,
+  options: WalkTreeOptions = {},
+): AsyncGenerator<TreeNode> {
+  const wantPerms = options.perms ?? true;
+  if (options.root) {
+    const root = await readNode(ops, path, -1, wantPerms);
+    if (root === undefined) return;
+    yield root;
+  }
+  yield* walkChildren(ops, path, 0, wantPerms, await ops.directory(path));
+}
+
+async function* walkChildren(
+  ops: XenstoreOps,
+  path: string,
+  depth: number,
+  wantPerms: boolean,
+  names: string[],
+): AsyncGenerator<TreeNode> {
+  for (const name of names) {
+    const child = path.endsWith("/") ? path + name : `${path}/${name}`;
+    // The three requests go out together; the client matches the replies.
+    const [node, children] = await Promise.all([
+      readNode(ops, child, depth, wantPerms),
+      ops.directory(child).catch((error) => {
+        if (isErrno(error, "ENOENT")) return undefined;
+        throw error;
+      }),
+    ]);
+    if (node === undefined) continue;
+    yield node;
+    if (children !== undefined) yield* walkChildren(ops, child, depth + 1, wantPerms, children);
+  }
+}
+
+async function readNode(
+  ops: XenstoreOps,
+  path: string,
+  depth: number,
+  wantPerms: boolean,
+): Promise<TreeNode | undefined> {
+  const missing = (error: unknown) => {
+    if (isErrno(error, "ENOENT")) return undefined;
+    throw error;
+  };
+  const [value, perms] = await Promise.all([
+    ops.readBytes(path).catch(missing),
+    wantPerms ? ops.getPerms(path).catch(missing) : undefined,
+  ]);
+  if (value === undefined && perms === undefined && wantPerms) return undefined;
+  const name = path === "/" ? "/" : path.slice(path.lastIndexOf("/") + 1);
+  return { path, name, depth, value, perms };
+}
+
+/** Options of {@linkcode formatTreeLine}. */
+export interface TreeLineOptions {
+  /** Full paths (`xenstore-ls -f`) instead of names indented by depth. @default {true} */
+  fullPath?: boolean;
+  /** Append the permissions (`xenstore-ls -p`). @default {true} */
+  perms?: boolean;
+  /**
+   * Line width: longer values (and, indented, names) are cut with `\...` as `xenstore-ls`
+   * does on a terminal of `width + 2` columns. @default {Infinity}
+   */
+  width?: number;
+}
+
+/**
+ * The line `xenstore-ls` prints for one node, without the newline.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatTreeLine } from "./tree.ts";
+ * const node = {
+ *   path: "/local/domain/0/name", name: "name", depth: 2,
+ *   value: new TextEncoder().encode("Domain-0"), perms: [{ domid: 0, access: "none" as const }],
+ * };
+ * assert.equal(formatTreeLine(node), '/local/domain/0/name = "Domain-0"   (n0)');
+ * assert.equal(
+ *   formatTreeLine(node, { fullPath: false, width: 80 }),
+ *   '  name = "Domain-0"  . . . . . . . . . . . . . . . . . . . .  (n0)',
+ * );
+ * ```
+ */
+export function formatTreeLine(node: TreeNode, options: TreeLineOptions = {}): string {
+  const fullPath = options.fullPath ?? true;
+  const showPerms = options.perms ?? true;
+  const width = options.width ?? Infinity;
+  let line: string;
+  let col: number;
+  if (fullPath) {
+    line = node.path;
+    col = 0;
+  } else {
+    const depth = Math.max(0, node.depth);
+    line = " ".repeat(depth) + node.name.slice(0, Math.max(0, width - TAG_LEN - depth));
+    col = line.length;
+  }
+  const value = node.value;
+  if (value === undefined) {
+    line += ":";
+  } else if (width < col + value.length + TAG_LEN) {
+    line += ` = "${escapeValue(value).slice(0, Math.max(0, width - TAG_LEN - col))}\\..."`;
+  } else {
+    const text = ` = "${escapeValue(value)}"`;
+    line += text;
+    col += text.length;
+    if (showPerms) {
+      line += " ";
+      if (!fullPath) {
+        for (col++; col < Math.min(LEADER_END, width); col++) line += col % 2 === 1 ? "." : " ";
+      }
+    }
+  }
+  if (showPerms && node.perms !== undefined) line += `  (${formatPermissions(node.perms)})`;
+  return line;
+}
+
 /** Options of {@linkcode formatTree}. */
-export interface FormatTreeOptions {
+export interface FormatTreeOptions extends TreeLineOptions {
   /** Include the root node's own line (`xenstore-ls` prints only its descendants). @default {true} */
   root?: boolean;
 }
 
 /**
  * Lists `path` and its descendants depth-first in the server's DIRECTORY order, one line per
- * node: `/full/path = "value"   (n0,r1)`, each line ending in a newline. Returns `""` when the
- * node does not exist.
+ * node, each ending in a newline: by default `/full/path = "value"   (n0,r1)` as
+ * `xenstore-ls -f -p` prints (plus the root's own line). Returns `""` when `path` does not
+ * exist.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
  * import { formatTree } from "./tree.ts";
- * console.log(await formatTree(xs, "/libxl/1"));
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * {
+ *   await using xsd = await startXenstored({ dir });
+ *   await using xs = await connect({ path: xsd.socket });
+ *   await xs.write("/a/b", "x\x1b");
+ *   assert.equal(await formatTree(xs, "/a"), '/a = ""   (n0)\n/a/b = "x\\x1b"   (n0)\n');
+ *   assert.equal(await formatTree(xs, "/nope"), "");
+ * }
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function formatTree(
@@ -47,29 +242,18 @@ export async function formatTree(
   options: FormatTreeOptions = {},
 ): Promise<string> {
   const lines: string[] = [];
-  const visit = async (node: string, print: boolean): Promise<boolean> => {
-    let value: Uint8Array;
-    try {
-      value = await ops.readBytes(node);
-    } catch (error) {
-      if (isErrno(error, "ENOENT")) return false;
-      throw error;
+  try {
+    for await (
+      const node of walkTree(ops, path, {
+        root: options.root ?? true,
+        perms: options.perms ?? true,
+      })
+    ) {
+      lines.push(formatTreeLine(node, options) + "\n");
     }
-    if (print) {
-      const perms = formatPermissions(await ops.getPerms(node));
-      lines.push(`${node} = "${quote(value)}"   (${perms})\n`);
-    }
-    let children: string[];
-    try {
-      children = await ops.directory(node);
-    } catch {
-      return true;
-    }
-    for (const child of children) {
-      await visit(node === "/" ? `/${child}` : `${node}/${child}`, true);
-    }
-    return true;
-  };
-  await visit(path, options.root ?? true);
+  } catch (error) {
+    if (isErrno(error, "ENOENT")) return "";
+    throw error;
+  }
   return lines.join("");
 }

@@ -1,0 +1,268 @@
+/**
+ * Which xenstore a `dxl` command talks to, and who creates domains there.
+ *
+ * Order: `--xenstore PATH`, then `$XENSTORED_PATH` (both must answer: naming a socket and
+ * silently using another would be wrong), then the standard sockets (`$XENSTORED_RUNDIR/socket`,
+ * `/run/xenstored/socket`, `/var/run/xenstored/socket`), then the socket of a `dxl serve`
+ * running on this state directory, and when none answers, the embedded xenstored started in
+ * this process with its tree in `<state dir>/xenstore.db` (SQLite), a simulated hypervisor and
+ * simulated backend drivers.
+ *
+ * @module
+ */
+
+import { connect, type XenstoreClient } from "../client/mod.ts";
+import { socketPaths } from "../client/socket_path.ts";
+import { startXenstored, type XenstoredHandle } from "../xenstored/mod.ts";
+import { type Hypervisor, SimulatedBackend, SimulatedHypervisor } from "../libxl/mod.ts";
+
+/** Where the connection came from. */
+export type StoreSource =
+  | { kind: "flag"; path: string }
+  | { kind: "env"; path: string }
+  | { kind: "standard"; path: string }
+  | { kind: "serve"; path: string }
+  | { kind: "embedded"; state: string };
+
+/** The hypervisor a command may use to create domains. */
+export type HypervisorKind = "simulated" | "xen";
+
+/** Options of {@linkcode openStore}. */
+export interface OpenStoreOptions {
+  /** `--xenstore`: the only socket to use. @default {the search order} */
+  xenstore?: string | undefined;
+  /** `--hypervisor`: overrides the choice made from the source. @default {from the source} */
+  hypervisor?: HypervisorKind | undefined;
+  /**
+   * Environment to read `XENSTORED_PATH`, `XENSTORED_RUNDIR`, `XDG_STATE_HOME` and `HOME`
+   * from. @default {Deno.env}
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Skip the standard socket paths (tests on a host that runs xenstored). @default {false} */
+  noStandard?: boolean;
+}
+
+/** An open xenstore for one command; dispose it to disconnect (and stop the embedded one). */
+export interface OpenStore extends AsyncDisposable {
+  /** The connection (privileged: dom0). */
+  readonly xs: XenstoreClient;
+  /** Where it came from. */
+  readonly source: StoreSource;
+  /** Which hypervisor kind applies here. */
+  readonly hypervisorKind: HypervisorKind;
+  /**
+   * Creates domains, or `undefined` with {@linkcode OpenStore.noHypervisorReason} when this
+   * store has no way to (a real Xen host until dxl binds to the hypervisor).
+   */
+  readonly hypervisor: Hypervisor | undefined;
+  /** Why {@linkcode OpenStore.hypervisor} is `undefined`. */
+  readonly noHypervisorReason: string | undefined;
+  /** One line naming the xenstore in use (printed on stderr). */
+  describe(): string;
+}
+
+/**
+ * `$XDG_STATE_HOME/dxl`, or `$HOME/.local/state/dxl`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stateDir } from "./connection.ts";
+ * assert.equal(stateDir({ HOME: "/home/ann" }), "/home/ann/.local/state/dxl");
+ * assert.equal(stateDir({ XDG_STATE_HOME: "/s", HOME: "/h" }), "/s/dxl");
+ * ```
+ */
+export function stateDir(env: Readonly<Record<string, string | undefined>> = readEnv()): string {
+  const xdg = env["XDG_STATE_HOME"];
+  if (xdg) return `${xdg.replace(/\/+$/, "")}/dxl`;
+  const home = env["HOME"];
+  if (!home) {
+    throw new TypeError("Neither XDG_STATE_HOME nor HOME is set: cannot place dxl's state");
+  }
+  return `${home.replace(/\/+$/, "")}/.local/state/dxl`;
+}
+
+/** Files under {@linkcode stateDir}. */
+export interface StateFiles {
+  /** The SQLite file holding the embedded xenstore's tree. */
+  db: string;
+  /** The run directory of `dxl serve` (its dom0 socket is `<run>/socket`). */
+  run: string;
+  /** Held (flock) by whichever process has the embedded store open. */
+  lock: string;
+}
+
+/**
+ * The files under a state directory.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stateFiles } from "./connection.ts";
+ * assert.equal(stateFiles("/s/dxl").db, "/s/dxl/xenstore.db");
+ * ```
+ */
+export function stateFiles(dir: string): StateFiles {
+  return { db: `${dir}/xenstore.db`, run: `${dir}/run`, lock: `${dir}/lock` };
+}
+
+function readEnv(): Record<string, string | undefined> {
+  return Deno.env.toObject();
+}
+
+/**
+ * Opens the xenstore a command uses (see the module doc for the order).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openStore } from "./connection.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * {
+ *   await using store = await openStore({ env: { XDG_STATE_HOME: dir }, noStandard: true });
+ *   assert.equal(store.source.kind, "embedded");
+ *   assert.equal(await store.xs.read("/local/domain/0/name"), "Domain-0");
+ * }
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function openStore(options: OpenStoreOptions = {}): Promise<OpenStore> {
+  const env = options.env ?? readEnv();
+  if (options.xenstore !== undefined) {
+    const xs = await connect({ path: options.xenstore });
+    return socketStore(xs, { kind: "flag", path: options.xenstore }, options.hypervisor);
+  }
+  const envPath = env["XENSTORED_PATH"];
+  if (envPath) {
+    const xs = await connect({ path: envPath });
+    return socketStore(xs, { kind: "env", path: envPath }, options.hypervisor);
+  }
+  const files = stateFiles(stateDir(env));
+  const candidates: StoreSource[] = [];
+  if (!options.noStandard) {
+    for (const path of socketPaths({ XENSTORED_RUNDIR: env["XENSTORED_RUNDIR"] })) {
+      candidates.push({ kind: "standard", path });
+    }
+  }
+  candidates.push({ kind: "serve", path: `${files.run}/socket` });
+  for (const source of candidates) {
+    if (source.kind === "embedded") continue;
+    let xs: XenstoreClient;
+    try {
+      xs = await connect({ path: source.path });
+    } catch {
+      continue;
+    }
+    return socketStore(xs, source, options.hypervisor);
+  }
+  return await embeddedStore(files, options.hypervisor);
+}
+
+function socketStore(
+  xs: XenstoreClient,
+  source: StoreSource,
+  requested: HypervisorKind | undefined,
+): OpenStore {
+  const kind = requested ?? (source.kind === "serve" ? "simulated" : "xen");
+  let hypervisor: Hypervisor | undefined;
+  let reason: string | undefined;
+  if (kind === "xen") {
+    reason = "dxl cannot create domains on a real Xen host yet: create the domain with " +
+      "`xl create`, then let dxl manage its devices";
+  } else {
+    reason = "the simulated hypervisor needs the embedded xenstore (run without --xenstore, " +
+      "or against `dxl serve`)";
+  }
+  return {
+    xs,
+    source,
+    hypervisorKind: kind,
+    hypervisor,
+    noHypervisorReason: reason,
+    describe: () => describeSource(source),
+    async [Symbol.asyncDispose]() {
+      await xs.close();
+    },
+  };
+}
+
+async function embeddedStore(
+  files: StateFiles,
+  requested: HypervisorKind | undefined,
+): Promise<OpenStore> {
+  if (requested === "xen") {
+    throw new TypeError(
+      "--hypervisor xen needs a real xenstored: none answered (give --xenstore PATH)",
+    );
+  }
+  const dir = files.db.slice(0, files.db.lastIndexOf("/"));
+  await Deno.mkdir(dir, { recursive: true });
+  const lock = await Deno.open(files.lock, { create: true, write: true });
+  const cleanup: (() => Promise<void>)[] = [() => Promise.resolve(lock.close())];
+  const release = async () => {
+    for (const step of cleanup.reverse()) {
+      try {
+        await step();
+      } catch {
+        // best effort: keep releasing the rest
+      }
+    }
+  };
+  try {
+    await lock.lock(true);
+    const runDir = await Deno.makeTempDir({ prefix: "dxl-", dir: "/tmp" });
+    cleanup.push(() => Deno.remove(runDir, { recursive: true }));
+    const xsd: XenstoredHandle = await startXenstored({
+      dir: runDir,
+      state: files.db,
+      initDom0: true,
+    });
+    cleanup.push(() => xsd.close());
+    const xs = await connect({ path: xsd.socket });
+    cleanup.push(() => xs.close());
+    const backend = await SimulatedBackend.start(xs);
+    cleanup.push(() => backend[Symbol.asyncDispose]());
+    const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+    const source: StoreSource = { kind: "embedded", state: files.db };
+    return {
+      xs,
+      source,
+      hypervisorKind: "simulated",
+      hypervisor,
+      noHypervisorReason: undefined,
+      describe: () => describeSource(source),
+      [Symbol.asyncDispose]: release,
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+/**
+ * The stderr line naming a source.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeSource } from "./connection.ts";
+ * assert.equal(
+ *   describeSource({ kind: "flag", path: "/tmp/xs/socket" }),
+ *   "dxl: xenstore /tmp/xs/socket (--xenstore)",
+ * );
+ * ```
+ */
+export function describeSource(source: StoreSource): string {
+  switch (source.kind) {
+    case "flag":
+      return `dxl: xenstore ${source.path} (--xenstore)`;
+    case "env":
+      return `dxl: xenstore ${source.path} (XENSTORED_PATH)`;
+    case "standard":
+      return `dxl: xenstore ${source.path}`;
+    case "serve":
+      return `dxl: xenstore ${source.path} (dxl serve)`;
+    case "embedded":
+      return `dxl: embedded xenstore, state in ${source.state}`;
+  }
+}
