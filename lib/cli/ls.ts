@@ -9,6 +9,7 @@ import { formatTreeLine, type TreeNode, walkTree } from "../libxl/tree.ts";
 import { formatPermissions } from "../protocol/mod.ts";
 import { examples, type GlobalOptions, type Program, withStore } from "./context.ts";
 import { out, toJson } from "./output.ts";
+import { valueJson } from "./_value_json.ts";
 
 /** Registers `dxl ls`. */
 export function register(program: Program): void {
@@ -62,20 +63,9 @@ function terminalWidth(fallback: number): number {
   }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** A node as JSON: the value as text when it is UTF-8, else base64 with `encoding`. */
+/** A node as JSON: path, value (see `valueJson`) and permissions. */
 function nodeJson(node: TreeNode): Record<string, unknown> {
-  const json: Record<string, unknown> = { path: node.path };
-  if (node.value === undefined) json.value = null;
-  else {
-    try {
-      json.value = utf8.decode(node.value);
-    } catch {
-      json.value = btoa(String.fromCharCode(...node.value));
-      json.encoding = "base64";
-    }
-  }
+  const json: Record<string, unknown> = { path: node.path, ...valueJson(node.value) };
   if (node.perms !== undefined) json.perms = formatPermissions(node.perms).split(",");
   return json;
 }

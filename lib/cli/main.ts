@@ -25,11 +25,23 @@ import { ExitCode, exitCodeOf } from "./errors.ts";
 import { err } from "./output.ts";
 import { XL_COMMANDS } from "./xl_commands.ts";
 import { register as registerLs } from "./ls.ts";
+import { register as registerRead } from "./read.ts";
+import { register as registerWrite } from "./write.ts";
+import { register as registerRm } from "./rm.ts";
+import { register as registerMkdir } from "./mkdir.ts";
+import { register as registerChmod } from "./chmod.ts";
+import { register as registerWatch } from "./watch.ts";
 
 /** The registration function of every subcommand, in `dxl --help` order. */
 export const COMMANDS: readonly ((program: Program) => void)[] = [
   ...XL_COMMANDS,
   registerLs,
+  registerRead,
+  registerWrite,
+  registerRm,
+  registerMkdir,
+  registerChmod,
+  registerWatch,
 ];
 
 /**

@@ -41,6 +41,68 @@ export function escapeValue(value: Uint8Array): string {
   return out;
 }
 
+const SIMPLE_ESCAPES: Readonly<Record<string, number>> = {
+  a: 0x07,
+  b: 0x08,
+  f: 0x0c,
+  n: 0x0a,
+  r: 0x0d,
+  t: 0x09,
+  v: 0x0b,
+  "\\": 0x5c,
+  "'": 0x27,
+  '"': 0x22,
+  "?": 0x3f,
+};
+
+/**
+ * The bytes a value typed with C escapes stands for, as `xenstore-write` reads its values:
+ * `\\`, `\n`, `\t`, `\r`, `\a`, `\b`, `\f`, `\v`, `\'`, `\"`, `\?`, octal `\NNN` (1-3
+ * digits) and `\xHH` (1-2 hex digits); everything else is UTF-8. Reverses
+ * {@linkcode escapeValue}. Throws `TypeError` naming a bad escape.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { escapeValue, unescapeValue } from "./tree.ts";
+ * assert.deepEqual(unescapeValue("a\\x41\\101\\n"), new Uint8Array([0x61, 0x41, 0x41, 0x0a]));
+ * const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+ * assert.deepEqual(unescapeValue(escapeValue(all)), all);
+ * assert.throws(() => unescapeValue("a\\q"), /Bad escape "\\q"/);
+ * ```
+ */
+export function unescapeValue(text: string): Uint8Array {
+  const bytes: number[] = [];
+  const encoder = new TextEncoder();
+  let i = 0;
+  while (i < text.length) {
+    const slash = text.indexOf("\\", i);
+    const end = slash === -1 ? text.length : slash;
+    if (end > i) bytes.push(...encoder.encode(text.slice(i, end)));
+    if (slash === -1) break;
+    const next = text.charAt(slash + 1);
+    const simple = SIMPLE_ESCAPES[next];
+    let match: RegExpMatchArray | null;
+    if (simple !== undefined) {
+      bytes.push(simple);
+      i = slash + 2;
+    } else if ((match = text.slice(slash + 1).match(/^[0-7]{1,3}/)) !== null) {
+      bytes.push(parseInt(match[0], 8) & 0xff);
+      i = slash + 1 + match[0].length;
+    } else if ((match = text.slice(slash + 1).match(/^x([0-9a-fA-F]{1,2})/)) !== null) {
+      bytes.push(parseInt(match[1] ?? "", 16));
+      i = slash + 1 + match[0].length;
+    } else {
+      throw new TypeError(
+        `Bad escape "${
+          text.slice(slash, slash + 2)
+        }" in "${text}": use \\\\, \\n, \\t, \\r, \\NNN (octal) or \\xHH`,
+      );
+    }
+  }
+  return new Uint8Array(bytes);
+}
+
 /** One node met by {@linkcode walkTree}. */
 export interface TreeNode {
   /** Its full path. */
