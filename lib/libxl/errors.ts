@@ -21,8 +21,8 @@ export class DeviceConfigError extends TypeError {
   readonly field: string;
 
   /** Builds the error for `field` of a `kind` description, saying what is wrong. */
-  constructor(kind: string, field: string, problem: string) {
-    super(`Invalid ${kind} field "${field}": ${problem}`);
+  constructor(kind: string, field: string, problem: string, options?: ErrorOptions) {
+    super(`Invalid ${kind} field "${field}": ${problem}`, options);
     this.name = "DeviceConfigError";
     this.kind = kind;
     this.field = field;
@@ -194,5 +194,64 @@ export class DomainRenameConflictError extends Error {
     );
     this.name = "DomainRenameConflictError";
     this.domid = domid;
+  }
+}
+
+/**
+ * An xl disk spec (`phy:/dev/vg0/web,xvda,w`, `vdev=xvda,target=/srv/a.img`) that xl would
+ * refuse; `part` is the text the complaint is about (xl's "near" text), or the name of the
+ * missing parameter (`vdev`, `target`) when one is missing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DiskSpecError } from "./errors.ts";
+ * const e = new DiskSpecError("/a,xvda", "xvda", "unknown value for format");
+ * assert.equal(e.message, 'Invalid disk spec "/a,xvda": unknown value for format near "xvda"');
+ * assert.ok(e instanceof TypeError);
+ * ```
+ */
+export class DiskSpecError extends TypeError {
+  /** The whole spec. */
+  readonly spec: string;
+  /** The offending part of it (or the missing parameter's name). */
+  readonly part: string;
+
+  /** Builds the error: `problem` with `part` of `spec`. */
+  constructor(spec: string, part: string, problem: string, options?: ErrorOptions) {
+    super(
+      `Invalid disk spec ${JSON.stringify(spec)}: ${problem} near ${JSON.stringify(part)}`,
+      options,
+    );
+    this.name = "DiskSpecError";
+    this.spec = spec;
+    this.part = part;
+  }
+}
+
+/**
+ * A nic rate in xl's syntax (`10Mb/s`, `1MB/s@20ms`) that xl would refuse; `part` is the
+ * offending half (the rate or the replenishment interval), or the whole text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RateSpecError } from "./errors.ts";
+ * const e = new RateSpecError("10Mb/s@x", "x", "invalid replenishment interval");
+ * assert.equal(e.message, 'Invalid rate "10Mb/s@x": invalid replenishment interval near "x"');
+ * ```
+ */
+export class RateSpecError extends TypeError {
+  /** The whole rate text. */
+  readonly rate: string;
+  /** The offending part of it. */
+  readonly part: string;
+
+  /** Builds the error: `problem` with `part` of `rate`. */
+  constructor(rate: string, part: string, problem: string) {
+    super(`Invalid rate ${JSON.stringify(rate)}: ${problem} near ${JSON.stringify(part)}`);
+    this.name = "RateSpecError";
+    this.rate = rate;
+    this.part = part;
   }
 }

@@ -41,6 +41,7 @@ export * from "./xenbus_wait.ts";
 export * from "./store.ts";
 export * from "./device.ts";
 export * from "./devices/vbd.ts";
+export * from "./disk_spec.ts";
 export * from "./devices/vif.ts";
 export * from "./devices/console.ts";
 export * from "./devices/vkbd.ts";

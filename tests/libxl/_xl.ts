@@ -1,0 +1,82 @@
+/**
+ * Runs Xen 4.17's own `xl` (Debian's, under `../shared/fakexl`'s LD_PRELOAD stand-in for the
+ * hypercalls) against a test xenstore, for tests that compare dxl with the real thing.
+ *
+ * @module
+ */
+
+import { REFXS_DIR } from "../_helpers/servers.ts";
+import { joinPosix } from "../_helpers/paths.ts";
+
+/** What one `xl` run printed. */
+export interface XlRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const IN_CI = Deno.env.get("CI") === "true";
+let warned = false;
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A runner for real `xl` talking to the xenstored at `socket`, or `undefined` (after one
+ * plain line; a failure under `CI=true`) when xl or fakexl is not available here.
+ */
+export async function realXl(
+  socket: string,
+): Promise<((args: string[]) => Promise<XlRun>) | undefined> {
+  const shared = joinPosix(REFXS_DIR, "..");
+  const home = Deno.env.get("HOME") ?? "/root";
+  const sos = [joinPosix(shared, "fakexl/fakexl.so"), joinPosix(home, ".cache/fakexl/fakexl.so")];
+  let so: string | undefined;
+  for (const candidate of sos) if (await exists(candidate)) so ??= candidate;
+  const refxsHome = Deno.env.get("REFXS_HOME") ?? joinPosix(REFXS_DIR, ".work");
+  const root = joinPosix(refxsHome, "root");
+  let xl = "/usr/lib/xen-4.17/bin/xl";
+  let libs = "";
+  if (!(await exists(xl))) {
+    xl = joinPosix(root, "usr/lib/xen-4.17/bin/xl");
+    libs = `${joinPosix(root, "usr/lib/x86_64-linux-gnu")}:${
+      joinPosix(root, "usr/lib/xen-4.17/lib")
+    }`;
+  }
+  if (so === undefined || !(await exists(xl))) {
+    const why = so === undefined
+      ? `no fakexl.so (run ${joinPosix(shared, "fakexl/build.sh")})`
+      : `no xl binary at ${xl}`;
+    if (IN_CI) throw new Error(`CI=true and real xl is unavailable: ${why}`);
+    if (!warned) {
+      warned = true;
+      // deno-lint-ignore no-console
+      console.warn(`SKIPPED the comparisons with real xl: ${why}`);
+    }
+    return undefined;
+  }
+  const dir = socket.slice(0, socket.lastIndexOf("/"));
+  return async (args) => {
+    const env: Record<string, string> = {
+      LD_PRELOAD: so,
+      XENSTORED_PATH: socket,
+      FAKEHV_DIR: dir,
+    };
+    if (libs !== "") env.LD_LIBRARY_PATH = libs;
+    const out = await new Deno.Command(xl, {
+      args,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder();
+    return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+  };
+}
