@@ -14,6 +14,7 @@
 import { connect, type XenstoreClient } from "../client/mod.ts";
 import { socketPaths } from "../client/socket_path.ts";
 import { startXenstored, type XenstoredHandle } from "../xenstored/mod.ts";
+import { UsageError } from "./errors.ts";
 import { type Hypervisor, SimulatedBackend, SimulatedHypervisor } from "../libxl/mod.ts";
 
 /** Where the connection came from. */
@@ -191,13 +192,11 @@ async function embeddedStore(
   requested: HypervisorKind | undefined,
 ): Promise<OpenStore> {
   if (requested === "xen") {
-    throw new TypeError(
+    throw new UsageError(
       "--hypervisor xen needs a real xenstored: none answered (give --xenstore PATH)",
     );
   }
-  const dir = files.db.slice(0, files.db.lastIndexOf("/"));
-  await Deno.mkdir(dir, { recursive: true });
-  const lock = await Deno.open(files.lock, { create: true, write: true });
+  const lock = await lockState(files);
   const cleanup: (() => Promise<void>)[] = [() => Promise.resolve(lock.close())];
   const release = async () => {
     for (const step of cleanup.reverse()) {
@@ -209,7 +208,6 @@ async function embeddedStore(
     }
   };
   try {
-    await lock.lock(true);
     const runDir = await Deno.makeTempDir({ prefix: "dxl-", dir: "/tmp" });
     cleanup.push(() => Deno.remove(runDir, { recursive: true }));
     const xsd: XenstoredHandle = await startXenstored({
@@ -237,6 +235,32 @@ async function embeddedStore(
     await release();
     throw error;
   }
+}
+
+/**
+ * Creates the state directory and takes the exclusive lock on it (`flock` on
+ * `<state dir>/lock`), waiting while another process (a `dxl` command or `dxl serve`) has the
+ * embedded store open. Closing the returned file releases it (so does the process ending).
+ *
+ * @example
+ * ```ts
+ * import { lockState, stateFiles } from "./connection.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * const lock = await lockState(stateFiles(dir));
+ * lock.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function lockState(files: StateFiles): Promise<Deno.FsFile> {
+  await Deno.mkdir(files.lock.slice(0, files.lock.lastIndexOf("/")), { recursive: true });
+  const lock = await Deno.open(files.lock, { create: true, write: true });
+  try {
+    await lock.lock(true);
+  } catch (error) {
+    lock.close();
+    throw error;
+  }
+  return lock;
 }
 
 /**

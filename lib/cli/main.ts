@@ -31,6 +31,7 @@ import { register as registerRm } from "./rm.ts";
 import { register as registerMkdir } from "./mkdir.ts";
 import { register as registerChmod } from "./chmod.ts";
 import { register as registerWatch } from "./watch.ts";
+import { register as registerServe } from "./serve.ts";
 
 /** The registration function of every subcommand, in `dxl --help` order. */
 export const COMMANDS: readonly ((program: Program) => void)[] = [
@@ -42,6 +43,7 @@ export const COMMANDS: readonly ((program: Program) => void)[] = [
   registerMkdir,
   registerChmod,
   registerWatch,
+  registerServe,
 ];
 
 /**
