@@ -61,3 +61,4 @@ export * from "./hypervisor.ts";
 export * from "./sim_backend.ts";
 export * from "./sim_frontend.ts";
 export * from "./tree.ts";
+export * from "./doctor.ts";

@@ -1,0 +1,142 @@
+/**
+ * The read half of `doctor`: one consistent snapshot (read inside the caller's transaction)
+ * of everything the checks look at. Private to doctor.ts.
+ *
+ * @module
+ */
+
+import type { Transaction } from "../client/types.ts";
+import type { Permission } from "../protocol/perms.ts";
+import type { DeviceRecord } from "./device_list.ts";
+import { listDevices } from "./device_list.ts";
+import { DEVICE_KINDS } from "./device_kind.ts";
+import { isErrno, listIfPresent } from "./store.ts";
+
+/** One node as read in the snapshot. */
+export interface ScannedNode {
+  /** Its value's length in bytes. */
+  size: number;
+  /** Its permissions (entry 0 is the owner). */
+  perms: Permission[];
+  /** Its children's names. */
+  children: string[];
+}
+
+/** Everything the checks need, read in one transaction. */
+export interface Snapshot {
+  /** Numeric entries of `/libxl`. */
+  libxlIds: number[];
+  /** Numeric entries of `/local/domain`. */
+  homes: number[];
+  /** Entries of `/vm`. */
+  vms: string[];
+  /** `~/vm` of each home that has one. */
+  vmPointers: Map<number, string>;
+  /** Every node under `/libxl` (and `/libxl` itself). */
+  libxlNodes: Map<string, ScannedNode>;
+  /** Every node under each `/local/domain/<n>/backend`, keyed by path. */
+  backendNodes: Map<string, ScannedNode>;
+  /** `~/device/<kind>` of each home, for the kinds that exist. */
+  frontendKindDirs: Map<string, ScannedNode>;
+  /** The valid `/libxl` device records of every domain in `/libxl`. */
+  records: DeviceRecord[];
+  /** The value of each recorded frontend's `backend` node (absent when it has none). */
+  frontendPointers: Map<string, string>;
+}
+
+const NUMERIC = /^(0|[1-9][0-9]{0,4})$/;
+
+function ids(entries: string[]): number[] {
+  return entries.filter((e) => NUMERIC.test(e) && Number(e) < 0x7ff0).map(Number)
+    .sort((a, b) => a - b);
+}
+
+async function readNode(tx: Transaction, path: string): Promise<ScannedNode | undefined> {
+  try {
+    const [value, perms, children] = await Promise.all([
+      tx.readBytes(path),
+      tx.getPerms(path),
+      listIfPresent(tx, path),
+    ]);
+    return { size: value.length, perms, children };
+  } catch (error) {
+    if (isErrno(error, "ENOENT")) return undefined; // removed meanwhile: the commit conflicts
+    throw error;
+  }
+}
+
+/** Reads `root` and its whole subtree into `into`, a level at a time (requests pipelined). */
+async function walk(
+  tx: Transaction,
+  root: string,
+  into: Map<string, ScannedNode>,
+): Promise<void> {
+  let level = [root];
+  while (level.length > 0) {
+    const nodes = await Promise.all(level.map((path) => readNode(tx, path)));
+    const next: string[] = [];
+    for (const [i, node] of nodes.entries()) {
+      if (node === undefined) continue;
+      const path = level[i]!;
+      into.set(path, node);
+      for (const child of node.children) next.push(`${path}/${child}`);
+    }
+    level = next;
+  }
+}
+
+/** Reads the snapshot inside `tx`. */
+export async function scan(tx: Transaction): Promise<Snapshot> {
+  const [libxlIds, homes, vms] = await Promise.all([
+    listIfPresent(tx, "/libxl").then(ids),
+    listIfPresent(tx, "/local/domain").then(ids),
+    listIfPresent(tx, "/vm"),
+  ]);
+  const libxlNodes = new Map<string, ScannedNode>();
+  const backendNodes = new Map<string, ScannedNode>();
+  const frontendKindDirs = new Map<string, ScannedNode>();
+  const vmPointers = new Map<number, string>();
+  const kinds = new Set<string>(DEVICE_KINDS);
+  const [recordLists] = await Promise.all([
+    Promise.all(libxlIds.map((domid) => listDevices(tx, domid))),
+    walk(tx, "/libxl", libxlNodes),
+    ...homes.map(async (domid) => {
+      const home = `/local/domain/${domid}`;
+      const vm = await tx.tryRead(`${home}/vm`);
+      if (vm !== undefined) vmPointers.set(domid, vm);
+      await walk(tx, `${home}/backend`, backendNodes);
+      const present = (await listIfPresent(tx, `${home}/device`)).filter((k) => kinds.has(k));
+      await Promise.all(present.map(async (kind) => {
+        const node = await readNode(tx, `${home}/device/${kind}`);
+        if (node !== undefined) frontendKindDirs.set(`${home}/device/${kind}`, node);
+      }));
+    }),
+  ]);
+  const records = recordLists.flat();
+  const frontendPointers = new Map<string, string>();
+  await Promise.all(records.map(async (record) => {
+    if (record.frontendPath === undefined) return;
+    const pointer = await tx.tryRead(`${record.frontendPath}/backend`);
+    if (pointer !== undefined) frontendPointers.set(record.frontendPath, pointer);
+  }));
+  return {
+    libxlIds,
+    homes,
+    vms,
+    vmPointers,
+    libxlNodes,
+    backendNodes,
+    frontendKindDirs,
+    records,
+    frontendPointers,
+  };
+}
+
+/** True when only dom0 (and `also`, if given) can write a node with these permissions. */
+export function writableOnlyBy(perms: readonly Permission[], also?: number): boolean {
+  const ok = (domid: number) => domid === 0 || domid === also;
+  const [owner, ...rest] = perms;
+  if (owner === undefined || !ok(owner.domid)) return false;
+  if (owner.access === "write" || owner.access === "both") return false;
+  return rest.every((p) => ok(p.domid) || p.access === "none" || p.access === "read");
+}
