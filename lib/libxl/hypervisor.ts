@@ -69,6 +69,24 @@ export interface DomainBuildRequest {
   cmdline?: string;
 }
 
+/** What the hypervisor itself reports about a domain (the columns of `xl list`). */
+export interface HypervisorDomainInfo {
+  /** Its id. */
+  domid: number;
+  /** Its handle, as a uuid. */
+  uuid: string;
+  /** `xl list`'s six state letters, e.g. `r-----`, `--p---`, `---sc-`. */
+  state: string;
+  /** Memory it has now, in KiB. */
+  memKb: number;
+  /** Its memory limit, in KiB. */
+  maxMemKb: number;
+  /** vCPUs online. */
+  vcpus: number;
+  /** CPU time used, in nanoseconds. */
+  cpuTimeNs: number;
+}
+
 /** The hypervisor operations used by `makeDomain` and `destroyDomain`. */
 export interface Hypervisor {
   /** Creates (and builds) a domain; `domid` asks for a particular id. */
@@ -77,6 +95,14 @@ export interface Hypervisor {
   introduceDomain(domain: CreatedDomain): Promise<void>;
   /** Destroys the domain (and makes xenstored forget it). */
   destroyDomain(domid: number): Promise<void>;
+  /** Pauses the domain (a real hypervisor; new domains start paused). */
+  pauseDomain?(domid: number): Promise<void>;
+  /** Unpauses it (`xl create` does this once the devices are attached). */
+  unpauseDomain?(domid: number): Promise<void>;
+  /** The hypervisor's view of one domain, or undefined when it does not exist. */
+  getInfo?(domid: number): Promise<HypervisorDomainInfo | undefined>;
+  /** The hypervisor's view of every domain, by domid. */
+  listInfo?(): Promise<HypervisorDomainInfo[]>;
 }
 
 /** What the simulated hypervisor needs from a xenstore connection. */

@@ -1,0 +1,110 @@
+/**
+ * Byte offsets and sizes of the Xen 4.17 (x86_64) structures the FFI hypervisor reads and
+ * writes. Each number comes from a public header of Debian's `libxen-dev` 4.17; the field
+ * it stands for is named beside it. `tests/xen/layout_test.ts` compiles a C program with
+ * `offsetof`/`sizeof` against the installed headers and compares every entry.
+ *
+ * @module
+ */
+
+/**
+ * `struct xen_domctl_createdomain` (`/usr/include/xen/domctl.h`, with
+ * `struct xen_arch_domainconfig` from `/usr/include/xen/arch-x86/xen.h`).
+ */
+export const CREATEDOMAIN = {
+  size: 64, // sizeof(struct xen_domctl_createdomain)
+  ssidref: 0, // uint32_t ssidref
+  handle: 4, // xen_domain_handle_t handle (uint8_t[16])
+  flags: 20, // uint32_t flags (XEN_DOMCTL_CDF_*)
+  iommuOpts: 24, // uint32_t iommu_opts
+  maxVcpus: 28, // uint32_t max_vcpus
+  maxEvtchnPort: 32, // uint32_t max_evtchn_port
+  maxGrantFrames: 36, // int32_t max_grant_frames
+  maxMaptrackFrames: 40, // int32_t max_maptrack_frames
+  grantOpts: 44, // uint32_t grant_opts (XEN_DOMCTL_GRANT_version)
+  vmtraceSize: 48, // uint32_t vmtrace_size
+  cpupoolId: 52, // uint32_t cpupool_id
+  emulationFlags: 56, // arch.emulation_flags (xen_arch_domainconfig, arch-x86/xen.h)
+  miscFlags: 60, // arch.misc_flags
+} as const;
+
+/**
+ * `xc_domaininfo_t` = `struct xen_domctl_getdomaininfo` (`/usr/include/xen/domctl.h`;
+ * the typedef is in `/usr/include/xenctrl.h`).
+ */
+export const DOMAININFO = {
+  size: 112, // sizeof(xc_domaininfo_t)
+  domain: 0, // domid_t domain
+  flags: 4, // uint32_t flags (XEN_DOMINF_*)
+  totPages: 8, // uint64_aligned_t tot_pages
+  maxPages: 16, // uint64_aligned_t max_pages
+  shrPages: 32, // uint64_aligned_t shr_pages
+  cpuTime: 56, // uint64_aligned_t cpu_time (ns)
+  nrOnlineVcpus: 64, // uint32_t nr_online_vcpus
+  maxVcpuId: 68, // uint32_t max_vcpu_id
+  handle: 76, // xen_domain_handle_t handle
+  cpupool: 92, // uint32_t cpupool
+} as const;
+
+/** `struct xc_dom_image` (`/usr/include/xenguest.h`, x86_64 layout). */
+export const DOM_IMAGE = {
+  size: 1952, // sizeof(struct xc_dom_image)
+  consolePfn: 384, // xen_pfn_t console_pfn
+  xenstorePfn: 392, // xen_pfn_t xenstore_pfn
+  pvP2m: 480, // xen_pfn_t *pv_p2m
+  totalPages: 504, // xen_pfn_t total_pages
+  flags: 560, // unsigned long flags
+  consoleEvtchn: 568, // unsigned int console_evtchn
+  xenstoreEvtchn: 572, // unsigned int xenstore_evtchn
+  consoleDomid: 576, // uint32_t console_domid
+  xenstoreDomid: 580, // uint32_t xenstore_domid
+  claimEnabled: 604, // int claim_enabled
+  containerType: 1712, // enum { XC_DOM_PV_CONTAINER, XC_DOM_HVM_CONTAINER } container_type
+  targetPages: 1720, // xen_pfn_t target_pages
+  mmioStart: 1728, // xen_paddr_t mmio_start
+  mmioSize: 1736, // xen_paddr_t mmio_size
+  lowmemEnd: 1744, // xen_paddr_t lowmem_end
+  highmemEnd: 1752, // xen_paddr_t highmem_end
+  vgaHoleSize: 1760, // xen_pfn_t vga_hole_size
+  deviceModel: 1768, // bool device_model
+  vuartGfn: 1936, // xen_pfn_t vuart_gfn
+  maxVcpus: 1944, // unsigned int max_vcpus
+} as const;
+
+/** `xc_physinfo_t` = `struct xen_sysctl_physinfo` (`/usr/include/xen/sysctl.h`). */
+export const PHYSINFO = {
+  size: 112, // sizeof(xc_physinfo_t)
+  capabilities: 28, // uint32_t capabilities (XEN_SYSCTL_PHYSCAP_*)
+} as const;
+
+/** Flag values from the same headers. */
+export const XEN = {
+  /** XEN_DOMCTL_CDF_hvm (domctl.h). */
+  CDF_hvm: 1 << 0,
+  /** XEN_DOMCTL_CDF_hap (domctl.h). */
+  CDF_hap: 1 << 1,
+  /** XEN_X86_EMU_LAPIC (arch-x86/xen.h). */
+  X86_EMU_LAPIC: 1 << 0,
+  /** XEN_DOMINF_dying (domctl.h). */
+  DOMINF_dying: 1 << 0,
+  /** XEN_DOMINF_hvm_guest. */
+  DOMINF_hvm_guest: 1 << 1,
+  /** XEN_DOMINF_shutdown. */
+  DOMINF_shutdown: 1 << 2,
+  /** XEN_DOMINF_paused. */
+  DOMINF_paused: 1 << 3,
+  /** XEN_DOMINF_blocked. */
+  DOMINF_blocked: 1 << 4,
+  /** XEN_DOMINF_running. */
+  DOMINF_running: 1 << 5,
+  /** XEN_DOMINF_shutdownshift / mask: the shutdown reason in bits 16..23. */
+  DOMINF_shutdownshift: 16,
+  /** SHUTDOWN_crash (sched.h). */
+  SHUTDOWN_crash: 3,
+  /** XEN_SYSCTL_PHYSCAP_gnttab_v1 (sysctl.h). */
+  PHYSCAP_gnttab_v1: 1 << 8,
+  /** XEN_SYSCTL_PHYSCAP_gnttab_v2 (sysctl.h). */
+  PHYSCAP_gnttab_v2: 1 << 9,
+  /** INVALID_MFN as xenguest.h's xc_dom_p2m returns it (~0). */
+  INVALID_MFN: 0xffff_ffff_ffff_ffffn,
+} as const;

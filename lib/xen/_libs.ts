@@ -1,0 +1,164 @@
+/**
+ * The libxenctrl / libxenguest functions the FFI hypervisor calls, loaded with `Deno.dlopen`.
+ *
+ * Symbols are bound as the dynamic linker binds them for a program linked against these
+ * libraries (such as `xl`): an object named in `LD_PRELOAD` that defines a symbol wins over
+ * the library. `Deno.dlopen` alone looks a symbol up in the opened library only, which would
+ * bypass an interposer that `xl` itself would see.
+ *
+ * @module
+ */
+
+import { XenUnavailableError } from "./errors.ts";
+
+const XENCTRL_SYMBOLS = {
+  xc_interface_open: { parameters: ["pointer", "pointer", "u32"], result: "pointer" },
+  xc_interface_close: { parameters: ["pointer"], result: "i32" },
+  xc_domain_create: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
+  xc_domain_max_vcpus: { parameters: ["pointer", "u32", "u32"], result: "i32" },
+  xc_domain_setmaxmem: { parameters: ["pointer", "u32", "u64"], result: "i32" },
+  xc_domain_set_memmap_limit: { parameters: ["pointer", "u32", "u64"], result: "i32" },
+  xc_domain_set_tsc_info: {
+    parameters: ["pointer", "u32", "u32", "u64", "u32", "u32"],
+    result: "i32",
+  },
+  xc_evtchn_alloc_unbound: { parameters: ["pointer", "u32", "u32"], result: "i32" },
+  xc_domain_destroy: { parameters: ["pointer", "u32"], result: "i32" },
+  xc_domain_pause: { parameters: ["pointer", "u32"], result: "i32" },
+  xc_domain_unpause: { parameters: ["pointer", "u32"], result: "i32" },
+  xc_domain_getinfolist: { parameters: ["pointer", "u32", "u32", "buffer"], result: "i32" },
+  xc_physinfo: { parameters: ["pointer", "buffer"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+const XENGUEST_SYMBOLS = {
+  xc_dom_loginit: { parameters: ["pointer"], result: "i32" },
+  xc_dom_allocate: { parameters: ["pointer", "pointer", "pointer"], result: "pointer" },
+  xc_dom_release: { parameters: ["pointer"], result: "void" },
+  xc_dom_kernel_file: { parameters: ["pointer", "buffer"], result: "i32" },
+  xc_dom_module_file: { parameters: ["pointer", "buffer", "pointer"], result: "i32" },
+  xc_dom_boot_xen_init: { parameters: ["pointer", "pointer", "u32"], result: "i32" },
+  xc_dom_parse_image: { parameters: ["pointer"], result: "i32" },
+  xc_dom_mem_init: { parameters: ["pointer", "u32"], result: "i32" },
+  xc_dom_boot_mem_init: { parameters: ["pointer"], result: "i32" },
+  xc_dom_build_image: { parameters: ["pointer"], result: "i32" },
+  xc_dom_boot_image: { parameters: ["pointer"], result: "i32" },
+  xc_dom_gnttab_init: { parameters: ["pointer"], result: "i32" },
+  xc_dom_translated: { parameters: ["pointer"], result: "bool" },
+  xc_cpuid_apply_policy: {
+    parameters: [
+      "pointer",
+      "u32",
+      "bool",
+      "pointer",
+      "u32",
+      "bool",
+      "bool",
+      "bool",
+      "pointer",
+      "pointer",
+    ],
+    result: "i32",
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+const LIBC_SYMBOLS = {
+  __errno_location: { parameters: [], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+type Bound<S extends Deno.ForeignLibraryInterface> = Deno.DynamicLibrary<S>["symbols"];
+
+/** The bound functions of both libraries, and `errno`. */
+export interface XenLibs {
+  /** libxenctrl's functions. */
+  ctrl: Bound<typeof XENCTRL_SYMBOLS>;
+  /** libxenguest's functions. */
+  guest: Bound<typeof XENGUEST_SYMBOLS>;
+  /** The calling thread's `errno` (read right after a failed call). */
+  errno(): number;
+  /** Closes the libraries. */
+  close(): void;
+}
+
+/** Where the libraries are looked for. */
+export interface LibraryNames {
+  /** libxenctrl. @default {"libxenctrl.so.4.17"} */
+  xenctrl?: string;
+  /** libxenguest. @default {"libxenguest.so.4.17"} */
+  xenguest?: string;
+}
+
+function open<S extends Deno.ForeignLibraryInterface>(
+  path: string,
+  symbols: S,
+): Deno.DynamicLibrary<S> {
+  try {
+    return Deno.dlopen(path, symbols);
+  } catch (cause) {
+    if (cause instanceof Deno.errors.NotCapable || cause instanceof Deno.errors.PermissionDenied) {
+      throw new XenUnavailableError(`loading ${path} needs Deno's --allow-ffi permission`, {
+        missing: "privilege",
+        cause,
+      });
+    }
+    throw new XenUnavailableError(
+      `cannot load ${path} (install Debian's libxenmisc4.17, which ships libxenctrl and libxenguest): ${
+        (cause as Error).message
+      }`,
+      { missing: "library", cause },
+    );
+  }
+}
+
+/** Each symbol of `symbols` that an `LD_PRELOAD` object defines, bound there. */
+function preloaded<S extends Deno.ForeignLibraryInterface>(
+  symbols: S,
+  libs: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[],
+): Partial<Bound<S>> {
+  const out: Record<string, unknown> = {};
+  for (const path of (Deno.env.get("LD_PRELOAD") ?? "").split(/[\s:]+/).filter(Boolean)) {
+    const optional = Object.fromEntries(
+      Object.entries(symbols).map(([name, def]) => [name, { ...def, optional: true }]),
+    ) as Deno.ForeignLibraryInterface;
+    let lib: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>;
+    try {
+      lib = Deno.dlopen(path, optional);
+    } catch {
+      continue; // the dynamic linker skips an unloadable preload with a warning as well
+    }
+    libs.push(lib);
+    for (const [name, fn] of Object.entries(lib.symbols)) {
+      if (fn !== null && !(name in out)) out[name] = fn;
+    }
+  }
+  return out as Partial<Bound<S>>;
+}
+
+/** Loads libxenctrl and libxenguest (and libc's errno). */
+export function loadXenLibs(names: LibraryNames = {}): XenLibs {
+  const extra: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[] = [];
+  const ctrlLib = open(names.xenctrl ?? "libxenctrl.so.4.17", XENCTRL_SYMBOLS);
+  let guestLib: Deno.DynamicLibrary<typeof XENGUEST_SYMBOLS>;
+  try {
+    guestLib = open(names.xenguest ?? "libxenguest.so.4.17", XENGUEST_SYMBOLS);
+  } catch (error) {
+    ctrlLib.close();
+    throw error;
+  }
+  const libc = open("libc.so.6", LIBC_SYMBOLS);
+  const ctrl = { ...ctrlLib.symbols, ...preloaded(XENCTRL_SYMBOLS, extra) };
+  const guest = { ...guestLib.symbols, ...preloaded(XENGUEST_SYMBOLS, extra) };
+  return {
+    ctrl,
+    guest,
+    errno() {
+      const p = libc.symbols.__errno_location();
+      return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32(0);
+    },
+    close() {
+      for (const lib of extra) lib.close();
+      guestLib.close();
+      ctrlLib.close();
+      libc.close();
+    },
+  };
+}

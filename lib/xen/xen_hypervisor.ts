@@ -1,0 +1,212 @@
+/**
+ * The real hypervisor: Xen through Debian's libxenctrl / libxenguest 4.17, called with
+ * `Deno.dlopen` the way libxl calls them.
+ *
+ * @module
+ */
+
+import type {
+  CreatedDomain,
+  DomainBuildRequest,
+  DomainIntroducer,
+  Hypervisor,
+  HypervisorDomainInfo,
+} from "../libxl/hypervisor.ts";
+import { checkDomid } from "../libxl/paths.ts";
+import { BuildSteps, checkBuildRequest } from "./_build.ts";
+import { DOMAININFO, XEN } from "./_layout.ts";
+import type { LibraryNames, XenLibs } from "./_libs.ts";
+import { loadXenLibs } from "./_libs.ts";
+import { errnoName, XenCallError, XenUnavailableError } from "./errors.ts";
+
+/** Options of {@linkcode XenHypervisor}. */
+export interface XenHypervisorOptions {
+  /** Library file names (or paths). @default {{ xenctrl: "libxenctrl.so.4.17", xenguest: "libxenguest.so.4.17" }} */
+  libraries?: LibraryNames;
+  /**
+   * Claim the domain's memory before populating it (`xl.conf`'s `claim_mode`, which `xl`
+   * turns on by default).
+   * @default {true}
+   */
+  claimMode?: boolean;
+}
+
+/** `xl list`'s letters for the shutdown reason (xl_list.c): poweroff, reboot, suspend, crash, watchdog, soft reset. */
+const SHUTDOWN_LETTERS = "-rscwS";
+
+/** Formats a domain handle as a uuid. */
+function handleToUuid(bytes: Uint8Array): string {
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
+    hex.slice(20)
+  }`;
+}
+
+/** Decodes one `xc_domaininfo_t`. */
+function parseInfo(buf: Uint8Array, offset: number): HypervisorDomainInfo {
+  const v = new DataView(buf.buffer, buf.byteOffset + offset, DOMAININFO.size);
+  const flags = v.getUint32(DOMAININFO.flags, true);
+  const has = (bit: number) => (flags & bit) !== 0;
+  const shutdown = has(XEN.DOMINF_shutdown);
+  const reason = shutdown ? (flags >>> XEN.DOMINF_shutdownshift) & 0xff : 0;
+  const state = (has(XEN.DOMINF_running) ? "r" : "-") + (has(XEN.DOMINF_blocked) ? "b" : "-") +
+    (has(XEN.DOMINF_paused) ? "p" : "-") + (shutdown ? "s" : "-") +
+    (SHUTDOWN_LETTERS[reason] ?? "?") + (has(XEN.DOMINF_dying) ? "d" : "-");
+  const at = buf.byteOffset + offset + DOMAININFO.handle;
+  return {
+    domid: v.getUint16(DOMAININFO.domain, true),
+    uuid: handleToUuid(new Uint8Array(buf.buffer, at, 16)),
+    state,
+    memKb: Number(v.getBigUint64(DOMAININFO.totPages, true)) * 4,
+    maxMemKb: Number(v.getBigUint64(DOMAININFO.maxPages, true)) * 4,
+    vcpus: v.getUint32(DOMAININFO.nrOnlineVcpus, true),
+    cpuTimeNs: Number(v.getBigUint64(DOMAININFO.cpuTime, true)),
+  };
+}
+
+/**
+ * A `Hypervisor` over libxenctrl and libxenguest. `createDomain` does what `xl create` has
+ * the libraries do for a PV guest: `xc_domain_create` (handle = uuid, max vcpus, 1023 event
+ * channels, the grant version the hypervisor offers), max vcpus and memory, the store and
+ * console event channels, the memory map limit, TSC mode and CPUID policy, then the image
+ * build (`xc_dom_allocate`, kernel, ramdisk, cmdline, `xc_dom_boot_xen_init` …
+ * `xc_dom_gnttab_init`) and the ring frames it produced. A failing step destroys the domain
+ * again and rejects with {@linkcode XenCallError} naming the step. The kernel and ramdisk are
+ * checked (readable regular files) before any hypercall. New domains stay paused until
+ * `unpauseDomain`. HVM and PVH are refused (see `checkBuildRequest`).
+ *
+ * The calls block the event loop while they run, as they block `xl`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { XenHypervisor } from "./xen_hypervisor.ts";
+ * import { XenUnavailableError } from "./errors.ts";
+ * // On a machine without Xen (and without the test shim) opening fails with a clear error.
+ * const noXen = { introduce: async () => {}, release: async () => {}, exists: async () => false };
+ * try {
+ *   using hv = new XenHypervisor(noXen, { libraries: { xenctrl: "libxenctrl-missing.so" } });
+ *   assert.fail(`opened ${hv}`);
+ * } catch (e) {
+ *   assert.ok(e instanceof XenUnavailableError);
+ *   // "library" (cannot load it), or "privilege" when run without --allow-ffi
+ *   assert.match(e.message, /libxenctrl-missing\.so/);
+ * }
+ * ```
+ */
+export class XenHypervisor implements Hypervisor, Disposable {
+  #xs: DomainIntroducer;
+  #libs: XenLibs;
+  #xch: Deno.PointerValue;
+  #steps: BuildSteps;
+  #claim: boolean;
+
+  /** Loads the libraries and opens the hypervisor interface (`xc_interface_open`). */
+  constructor(xs: DomainIntroducer, options: XenHypervisorOptions = {}) {
+    this.#xs = xs;
+    this.#claim = options.claimMode ?? true;
+    this.#libs = loadXenLibs(options.libraries ?? {});
+    const xch = this.#libs.ctrl.xc_interface_open(null, null, 0);
+    if (xch === null) {
+      const errno = this.#libs.errno();
+      this.#libs.close();
+      const privilege = errno === 13 || errno === 1;
+      throw new XenUnavailableError(
+        privilege
+          ? `xc_interface_open: cannot open /dev/xen/privcmd (${
+            errnoName(errno)
+          }): run as root in dom0`
+          : `xc_interface_open failed (${
+            errnoName(errno)
+          }): is this a Xen dom0 with /dev/xen/privcmd?`,
+        { missing: privilege ? "privilege" : "device" },
+      );
+    }
+    this.#xch = xch;
+    this.#steps = new BuildSteps(this.#libs, xch);
+  }
+
+  /** Creates and builds a PV domain (see the class description). */
+  async createDomain(request: DomainBuildRequest): Promise<CreatedDomain> {
+    const plan = await checkBuildRequest(request);
+    const domid = this.#steps.create(plan);
+    try {
+      const ports = this.#steps.prepare(domid, plan);
+      return this.#steps.buildPv(domid, plan, ports, this.#claim);
+    } catch (error) {
+      this.#libs.ctrl.xc_domain_destroy(this.#xch, domid);
+      throw error;
+    }
+  }
+
+  /** INTRODUCEs the domain to xenstored with the store ring the build produced. */
+  async introduceDomain(domain: CreatedDomain): Promise<void> {
+    await this.#xs.introduce(domain.domid, domain.store.gfn, domain.store.port);
+  }
+
+  /** `xc_domain_destroy`; xenstored then sees the domain die and fires `@releaseDomain`. */
+  destroyDomain(domid: number): Promise<void> {
+    return this.#call("xc_domain_destroy", domid, this.#libs.ctrl.xc_domain_destroy);
+  }
+
+  /** `xc_domain_pause`. */
+  pauseDomain(domid: number): Promise<void> {
+    return this.#call("xc_domain_pause", domid, this.#libs.ctrl.xc_domain_pause);
+  }
+
+  /** `xc_domain_unpause`. */
+  unpauseDomain(domid: number): Promise<void> {
+    return this.#call("xc_domain_unpause", domid, this.#libs.ctrl.xc_domain_unpause);
+  }
+
+  /** The hypervisor's view of `domid` (`xc_domain_getinfolist` from it, one entry). */
+  getInfo(domid: number): Promise<HypervisorDomainInfo | undefined> {
+    checkDomid(domid);
+    const found = this.#infos(domid, 1);
+    return Promise.resolve(found[0]?.domid === domid ? found[0] : undefined);
+  }
+
+  /** Every domain the hypervisor has, by domid (`xc_domain_getinfolist` in batches). */
+  listInfo(): Promise<HypervisorDomainInfo[]> {
+    const out: HypervisorDomainInfo[] = [];
+    for (let first = 0;;) {
+      const batch = this.#infos(first, 256);
+      out.push(...batch);
+      if (batch.length < 256) break;
+      first = (batch.at(-1) as HypervisorDomainInfo).domid + 1;
+    }
+    return Promise.resolve(out);
+  }
+
+  #infos(first: number, max: number): HypervisorDomainInfo[] {
+    const buf = new Uint8Array(DOMAININFO.size * max);
+    const n = this.#libs.ctrl.xc_domain_getinfolist(this.#xch, first, max, buf);
+    if (n < 0) throw new XenCallError("xc_domain_getinfolist", this.#libs.errno());
+    return Array.from({ length: n }, (_, i) => parseInfo(buf, i * DOMAININFO.size));
+  }
+
+  #call(
+    step: string,
+    domid: number,
+    fn: (xch: Deno.PointerValue, domid: number) => number,
+  ): Promise<void> {
+    checkDomid(domid);
+    if (fn(this.#xch, domid) !== 0) {
+      return Promise.reject(new XenCallError(step, this.#libs.errno(), { domid }));
+    }
+    return Promise.resolve();
+  }
+
+  /** Closes the interface and the libraries. */
+  close(): void {
+    if (this.#xch === null) return;
+    this.#libs.ctrl.xc_interface_close(this.#xch);
+    this.#xch = null;
+    this.#libs.close();
+  }
+
+  /** Same as {@linkcode close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
