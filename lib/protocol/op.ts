@@ -130,3 +130,56 @@ export const Feature = {
  * ```
  */
 export const DOMID_ANY = 0x7ff5;
+
+/**
+ * `DOMID_FIRST_RESERVED`: domain ids from here up (`DOMID_SELF`, `DOMID_IO`, ...,
+ * `DOMID_INVALID`) name no ordinary domain; a hypervisor never creates one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DOMID_FIRST_RESERVED } from "./op.ts";
+ * assert.equal(DOMID_FIRST_RESERVED, 32752);
+ * ```
+ */
+export const DOMID_FIRST_RESERVED = 0x7ff0;
+
+/**
+ * `DOMID_SELF`: "the calling domain"; C xenstored's IS_DOMAIN_INTRODUCED answers `T` for it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DOMID_SELF } from "./op.ts";
+ * assert.equal(DOMID_SELF, 0x7ff0);
+ * ```
+ */
+export const DOMID_SELF = 0x7ff0;
+
+/**
+ * Whether a domain id, as the hypervisor sees it (its low 16 bits, `domid_t`), is reserved.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isReservedDomid } from "./op.ts";
+ * assert.equal(isReservedDomid(32752), true);
+ * assert.equal(isReservedDomid(0xffffffff), true); // "-1" wraps to 65535
+ * assert.equal(isReservedDomid(65541), false); // domid_t 5
+ * ```
+ */
+export function isReservedDomid(domid: number): boolean {
+  return (domid & DOMID_MASK) >= DOMID_FIRST_RESERVED;
+}
+
+/**
+ * The bits of a domain id the hypervisor keeps (`domid_t` is 16 bits wide).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DOMID_MASK } from "./op.ts";
+ * assert.equal(65541 & DOMID_MASK, 5);
+ * ```
+ */
+export const DOMID_MASK = 0xffff;

@@ -149,6 +149,20 @@ export class Access {
     return (parentPerm & perm) !== 0 ? code : "EACCES";
   }
 
+  /**
+   * `write_node` of an existing node: throws ENOSPC when an unprivileged writer's record
+   * would reach `node-size`. C has already added the node to the transaction then and
+   * cannot take that back, so it fails the transaction (its commit answers ENOMEM).
+   */
+  checkWrite(valueLength: number, permCount: number, childBytes: number | Rec): void {
+    try {
+      this.checkSize(valueLength, permCount, childBytes);
+    } catch (e) {
+      if (this.tx !== undefined) this.tx.fail = true;
+      throw e;
+    }
+  }
+
   /** Throws ENOSPC when an unprivileged writer's node record would reach `node-size`. */
   checkSize(valueLength: number, permCount: number, childBytes: number | Rec): void {
     if (!this.#unpriv) return;

@@ -6,9 +6,13 @@
  * @module
  */
 
+import { Op } from "../protocol/op.ts";
+import { PAYLOAD_MAX } from "../protocol/packet.ts";
 import { OutBuffer } from "./_bytes.ts";
 import type { DomainInfo } from "./domains.ts";
 import type { Transaction } from "./transaction.ts";
+
+const AT = "@".charCodeAt(0);
 
 /** A registered watch. */
 export interface Watch {
@@ -39,7 +43,12 @@ export class Connection {
   /** Bytes of a frame not yet complete. */
   pending: Uint8Array | undefined;
   readonly #out = new OutBuffer();
+  /** Watch events queued or being written, by `path\0token` (XSA-326: one of each). */
   #events: Set<string> | undefined;
+  /** Keys of the events in the output not yet taken. */
+  #chunk: string[] | undefined;
+  /** Keys of the events of each taken output whose write has not finished, oldest first. */
+  readonly #writing: (string[] | undefined)[] = [];
   readonly #onClose: (() => void) | undefined;
 
   /** A connection acting as domain `id` (0 and no domain for a dom0 socket client). */
@@ -64,16 +73,21 @@ export class Connection {
     this.#out.frame(type, reqId, txId, parts);
   }
 
-  /** Queues a watch event unless an identical one is already waiting (as C xenstored does). */
+  /**
+   * Queues a watch event unless an identical one is still waiting to be written: as C
+   * xenstored's `send_event` (XSA-326), which drops an event equal to one on the connection's
+   * output list; special `@` events are always queued.
+   */
   event(path: string, token: string): void {
-    if (path.length + token.length + 2 > 4096) return;
-    if (path.charCodeAt(0) !== 64) {
+    if (path.length + token.length + 2 > PAYLOAD_MAX) return;
+    if (path.charCodeAt(0) !== AT) {
       const key = `${path}\0${token}`;
       this.#events ??= new Set();
       if (this.#events.has(key)) return;
       this.#events.add(key);
+      (this.#chunk ??= []).push(key);
     }
-    this.#out.frame(15, 0, 0, [path, "\0", token, "\0"]);
+    this.#out.frame(Op.WatchEvent, 0, 0, [path, "\0", token, "\0"]);
   }
 
   /** True when output is waiting. */
@@ -81,10 +95,31 @@ export class Connection {
     return this.#out.length > 0;
   }
 
-  /** Takes the waiting output bytes (a view that may start inside a larger buffer). */
+  /**
+   * Takes the waiting output bytes (a view that may start inside a larger buffer) as
+   * delivered: their events no longer hold back identical ones.
+   */
   takeOutput(): Uint8Array {
-    this.#events = undefined;
+    const bytes = this.beginWrite();
+    this.endWrite();
+    return bytes;
+  }
+
+  /**
+   * Takes the waiting output for a write that may not finish at once: its watch events keep
+   * holding back identical ones until {@linkcode Connection.endWrite} (writes end in order).
+   */
+  beginWrite(): Uint8Array {
+    this.#writing.push(this.#chunk);
+    this.#chunk = undefined;
     return this.#out.take();
+  }
+
+  /** The oldest output taken by {@linkcode Connection.beginWrite} has been written. */
+  endWrite(): void {
+    const keys = this.#writing.shift();
+    if (keys === undefined || this.#events === undefined) return;
+    for (const k of keys) this.#events.delete(k);
   }
 
   /** Marks the connection closed and tells the transport. */

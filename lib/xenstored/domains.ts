@@ -6,6 +6,7 @@
  * @module
  */
 
+import { DOMID_FIRST_RESERVED } from "../protocol/op.ts";
 import { type NodePerms, PermBits, type PermEntry } from "./node_perms.ts";
 import type { QuotaName } from "./quotas.ts";
 
@@ -60,8 +61,18 @@ export class Domains {
   readonly #existing = new Set<number>([0]);
   readonly #records = new Map<number, DomainInfo>();
 
-  /** Makes a domain exist ("the hypervisor created it"). */
+  /**
+   * Makes a domain exist ("the hypervisor created it"). A hypervisor's domain ids are
+   * 0 to `DOMID_FIRST_RESERVED - 1`; anything else throws a `RangeError`.
+   */
   create(domid: number): void {
+    if (!Number.isInteger(domid) || domid < 0 || domid >= DOMID_FIRST_RESERVED) {
+      throw new RangeError(
+        `Invalid domain id ${domid}: a hypervisor's domain ids are 0 to ${
+          DOMID_FIRST_RESERVED - 1
+        }`,
+      );
+    }
     this.#existing.add(domid);
   }
 

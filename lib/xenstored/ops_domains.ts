@@ -8,6 +8,7 @@
 
 import { Access, Errno } from "./access.ts";
 import { atou, getStrings, oneArg } from "./_bytes.ts";
+import { DOMID_MASK, DOMID_SELF, isReservedDomid } from "../protocol/op.ts";
 import type { XenstoredCore } from "./core.ts";
 import { type DomainInfo, SERVER_FEATURES } from "./domains.ts";
 import { internPerms, type NodePerms, type PermEntry } from "./node_perms.ts";
@@ -15,9 +16,6 @@ import type { Request } from "./ops.ts";
 import { isQuotaName, QUOTA_DESCRIPTIONS } from "./quotas.ts";
 import { childPath, type Node } from "./store.ts";
 import { fireWatches } from "./watches.ts";
-
-/** `DOMID_SELF`. */
-const DOMID_SELF = 0x7ff0;
 
 function ok(access: Access, req: Request): void {
   access.core.reply(access.conn!, req, ["OK\0"]);
@@ -30,7 +28,10 @@ export function doIntroduce(access: Access, req: Request): void {
   if (vec.length < 3) throw new Errno("EINVAL");
   const domid = atou(vec[0] as string);
   if ((atou(vec[2] as string) | 0) <= 0) throw new Errno("EINVAL");
-  core.createDomain(domid);
+  // C maps the domain's ring through the hypervisor, which knows no reserved domid (its
+  // `domid_t` is the low 16 bits; "-1" is 65535). E7: any other domain is created here.
+  if (isReservedDomid(domid)) throw new Errno("EINVAL");
+  core.createDomain(domid & DOMID_MASK);
   let d = core.domains.find(domid) ?? core.domains.alloc(domid, core.tree.generation);
   if (!d.introduced) {
     d.introduced = true;

@@ -49,7 +49,7 @@ export function doWrite(access: Access, req: Request): void {
   let parent: Rec | undefined;
   try {
     node = access.get(name, W);
-    access.checkSize(bytes.length, node.perms.length, node);
+    access.checkWrite(bytes.length, node.perms.length, node);
     node.value = toValue(bytes);
     access.wrote(name, node);
   } catch (e) {
@@ -179,7 +179,7 @@ export function doSetPerms(access: Access, req: Request): void {
   const oldVisible = core.domains.adjust(oldPerms, node.gen);
   const oldOwner = (oldPerms[0] as PermEntry).id;
   if (conn.unprivileged && (perms[0] as PermEntry).id !== oldOwner) throw new Errno("EPERM");
-  access.checkSize(node.value.length, perms.length, node);
+  access.checkWrite(node.value.length, perms.length, node);
   access.changeOwner(oldOwner, (perms[0] as PermEntry).id);
   node.perms = perms;
   access.wrote(name, node, false, true);

@@ -91,11 +91,11 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
   const flush = () => {
     for (const [conn, peer] of peers) {
       if (!conn.hasOutput) continue;
-      const bytes = conn.takeOutput();
+      const bytes = conn.beginWrite();
       // Idle socket: write at once (one promise per reply); else queue behind the writes.
       peer.queue = peer.pending === 0
-        ? writeOut(peer, bytes)
-        : peer.queue.then(() => writeOut(peer, bytes));
+        ? writeOut(peer, bytes, conn)
+        : peer.queue.then(() => writeOut(peer, bytes, conn));
       peer.pending += bytes.length;
       if (peer.pending > DROP_BYTES) core.disconnect(conn);
     }
@@ -259,7 +259,7 @@ export function initDom0(core: XenstoredCore): void {
 }
 
 /** Writes all of `bytes` (a failed write drops the rest: the read side sees the close). */
-async function writeOut(peer: Peer, bytes: Uint8Array): Promise<void> {
+async function writeOut(peer: Peer, bytes: Uint8Array, conn: Connection): Promise<void> {
   try {
     let off = 0;
     while (off < bytes.length) off += await peer.sock.write(bytes.subarray(off));
@@ -267,6 +267,7 @@ async function writeOut(peer: Peer, bytes: Uint8Array): Promise<void> {
     // the peer went away
   }
   peer.pending -= bytes.length;
+  conn.endWrite();
 }
 
 function closeQuietly(sock: Deno.UnixConn): void {

@@ -1,0 +1,75 @@
+// deno-lint-ignore-file no-console
+/**
+ * The long differential run (`deno task fuzz`): `differential_test.ts` (embedded vs the real C
+ * xenstored, two guests connected, default and low guest quotas) for many seeds, one
+ * `deno test` per seed, then one summary line with the figures.
+ *
+ * Usage: `deno task fuzz [--seeds N] [--steps N] [--first SEED] [--jobs N]`
+ * (defaults: 20 seeds, 10,000 steps, first seed 1, 1 job).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  options: {
+    seeds: { type: "string", default: "20" },
+    steps: { type: "string", default: "10000" },
+    first: { type: "string", default: "1" },
+    jobs: { type: "string", default: "1" },
+  },
+});
+const count = (name: string, text: string): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`--${name} needs a positive integer, got "${text}"`);
+  }
+  return n;
+};
+const seeds = count("seeds", values.seeds);
+const steps = count("steps", values.steps);
+const first = count("first", values.first);
+const jobs = count("jobs", values.jobs);
+const test = new URL("../../tests/xenstored/differential_test.ts", import.meta.url).pathname;
+
+interface Result {
+  seed: number;
+  ok: boolean;
+  seconds: number;
+  output: string;
+}
+
+async function runSeed(seed: number): Promise<Result> {
+  const started = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["test", "-A", "--no-check", test, "--filter", "/seed/"],
+    env: { DXL_DIFF_SEED: String(seed), DXL_DIFF_COUNT: String(steps) },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  const output = dec.decode(out.stdout) + dec.decode(out.stderr);
+  return { seed, ok: out.success, seconds: (performance.now() - started) / 1000, output };
+}
+
+const started = performance.now();
+const queue = Array.from({ length: seeds }, (_, i) => first + i);
+const results: Result[] = [];
+await Promise.all(Array.from({ length: jobs }, async () => {
+  for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
+    const r = await runSeed(seed);
+    results.push(r);
+    console.log(`seed ${seed}: ${r.ok ? "no divergence" : "DIVERGED"} (${r.seconds.toFixed(0)} s)`);
+    if (!r.ok) console.log(r.output);
+  }
+}));
+const failed = results.filter((r) => !r.ok);
+const minutes = (performance.now() - started) / 60000;
+console.log(
+  `${seeds} seeds x ${steps} steps x 2 quota settings (default, low guest quotas), ` +
+    `2 guests connected: ${failed.length} diverged` +
+    `${failed.length > 0 ? ` (seeds ${failed.map((r) => r.seed).join(", ")})` : ""}; ` +
+    `${minutes.toFixed(1)} min`,
+);
+if (failed.length > 0) Deno.exit(1);
