@@ -43,6 +43,7 @@ export * from "./device.ts";
 export * from "./devices/vbd.ts";
 export * from "./disk_spec.ts";
 export * from "./devices/vif.ts";
+export * from "./rate.ts";
 export * from "./devices/console.ts";
 export * from "./devices/vkbd.ts";
 export * from "./devices/vfb.ts";

@@ -9,6 +9,8 @@ import { makeDeviceSpec } from "../device.ts";
 import { DeviceConfigError } from "../errors.ts";
 import { base, choice, devidOf, flag, int, object, optText } from "./_fields.ts";
 import { XEN_SCRIPT_DIR } from "./vbd.ts";
+import type { NicRate } from "../rate.ts";
+import { formatRate, parseRate } from "../rate.ts";
 
 /** libxl's default MTU; `mtu` goes to the backend only when it differs. */
 export const NIC_MTU_DEFAULT = 1500;
@@ -31,8 +33,12 @@ export interface VifOptions extends DeviceBaseOptions {
   ip?: string;
   /** `gatewaydev`. */
   gatewaydev?: string;
-  /** Rate limit: bytes per interval and the interval in microseconds. */
-  rate?: { bytesPerInterval: number; intervalUsecs: number };
+  /**
+   * Rate limit: xl's syntax (`"10Mb/s"`, `"1MB/s@20ms"`, see {@linkcode parseRate}) or
+   * libxl's two fields; written as the backend's `rate` = `<bytes per interval>,<usecs>`.
+   * @default {no limit}
+   */
+  rate?: string | NicRate;
   /** The MTU. @default {1500} */
   mtu?: number;
   /** `vlan`. */
@@ -103,14 +109,23 @@ export function vif(options: VifOptions): DeviceSpec {
   const type = choice("vif", "type", o.type, ["vif", "vif_ioemu"] as const, "vif");
   const trusted = flag("vif", "trusted", o.trusted, true);
   let rate: string | undefined;
-  if (o.rate !== undefined) {
+  if (typeof o.rate === "string") {
+    try {
+      rate = formatRate(parseRate(o.rate));
+    } catch (e) {
+      throw new DeviceConfigError("vif", "rate", (e as Error).message, { cause: e });
+    }
+  } else if (o.rate !== undefined) {
     const r = object("vif", o.rate);
-    const bytes = int("vif", "rate.bytesPerInterval", r.bytesPerInterval, {
-      min: 1,
+    const bytesPerInterval = int("vif", "rate.bytesPerInterval", r.bytesPerInterval, {
+      min: 0,
       max: Number.MAX_SAFE_INTEGER,
     });
-    const usecs = int("vif", "rate.intervalUsecs", r.intervalUsecs, { min: 1, max: 0xffffffff });
-    rate = `${bytes},${usecs}`;
+    const intervalUsecs = int("vif", "rate.intervalUsecs", r.intervalUsecs, {
+      min: 1,
+      max: 0xffffffff,
+    });
+    rate = formatRate({ bytesPerInterval, intervalUsecs });
   }
 
   const back: [string, string][] = [
