@@ -1,6 +1,7 @@
 // deno-lint-ignore-file no-console
 /**
- * dxl's main job until the CLI exists: show a xenstore tree.
+ * Show a xenstore tree with a guest laid out in it (`dxl ls --tree` prints any tree; this
+ * script also lays out the guest when it starts its own store).
  *
  *     deno task demo [--socket PATH] [--embedded] [--no-perms] [PATH]
  *
@@ -27,7 +28,8 @@ import {
   waitForXenbusState,
   XenbusState,
 } from "../lib/libxl/mod.ts";
-import { formatTree } from "./demo_tree.ts";
+import { formatTreeLine, walkTree } from "../lib/libxl/tree.ts";
+import { parseArgs as parseFlags } from "node:util";
 
 interface Args {
   socket: string | undefined;
@@ -37,18 +39,24 @@ interface Args {
 }
 
 function parseArgs(args: readonly string[]): Args {
-  const out: Args = { socket: undefined, embedded: false, perms: true, path: "/" };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--socket") out.socket = args[++i];
-    else if (arg === "--embedded") out.embedded = true;
-    else if (arg === "--no-perms") out.perms = false;
-    else if (arg !== undefined && !arg.startsWith("-")) out.path = arg;
-    else {throw new TypeError(
-        `Unknown argument "${arg}" (use --socket PATH, --embedded, --no-perms, PATH)`,
-      );}
+  const { values, positionals } = parseFlags({
+    args: [...args],
+    options: {
+      socket: { type: "string" },
+      embedded: { type: "boolean", default: false },
+      "no-perms": { type: "boolean", default: false },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length > 1) {
+    throw new TypeError(`One PATH only, got "${positionals.join('" "')}"`);
   }
-  return out;
+  return {
+    socket: values.socket,
+    embedded: values.embedded,
+    perms: !values["no-perms"],
+    path: positionals[0] ?? "/",
+  };
 }
 
 async function layOutDemoGuest(xsd: XenstoredHandle, xs: XenstoreClient): Promise<void> {
@@ -64,8 +72,9 @@ async function layOutDemoGuest(xsd: XenstoredHandle, xs: XenstoreClient): Promis
 
 async function print(xs: XenstoreClient, args: Args): Promise<void> {
   const width = Deno.stdout.isTerminal() ? Deno.consoleSize().columns - 2 : 80;
-  for await (const line of formatTree(xs, args.path, { width, perms: args.perms })) {
-    console.log(line);
+  const options = { fullPath: false, width, perms: args.perms };
+  for await (const node of walkTree(xs, args.path, { perms: args.perms })) {
+    console.log(formatTreeLine(node, options));
   }
 }
 
