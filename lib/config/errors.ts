@@ -1,5 +1,6 @@
 /**
- * The error classes of dxl's config layer: what went wrong evaluating a domain script.
+ * The error classes of dxl's config layer: evaluating a domain script, then validating,
+ * planning and applying its config.
  *
  * @module
  */
@@ -208,5 +209,169 @@ export class ScriptOutputError extends ScriptError {
     this.name = "ScriptOutputError";
     this.path = path;
     this.problem = problem;
+  }
+}
+
+/** One problem found in a config: where (`domains["web"].disks[1].vdev`) and what. */
+export interface ConfigIssue {
+  /** The field, from the config's root: `domains["web"].disks[1].vdev`. */
+  path: string;
+  /** What is wrong there, quoting the value. */
+  message: string;
+}
+
+/**
+ * A config is not valid; `issues` lists every problem (all at once), and the message has one
+ * line per issue: `web.ts: domains["web"].disks[1].vdev: "xvd9" is not a valid virtual disk`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConfigValidationError } from "./errors.ts";
+ * const e = new ConfigValidationError("web.ts", [
+ *   { path: 'domains["web"].memory', message: '"lots" is not a memory size' },
+ * ]);
+ * assert.equal(e.message, 'web.ts: domains["web"].memory: "lots" is not a memory size');
+ * assert.equal(e.name, "ConfigValidationError");
+ * ```
+ */
+export class ConfigValidationError extends TypeError {
+  /** The script the config came from (as given), or `"config"` for a value. */
+  readonly script: string;
+  /** Every problem found. */
+  readonly issues: readonly ConfigIssue[];
+
+  /** Builds the error for `script` with its `issues`. */
+  constructor(script: string, issues: readonly ConfigIssue[], options: { cause?: unknown } = {}) {
+    super(issues.map((i) => `${script}: ${i.path}: ${i.message}`).join("\n"), options);
+    this.name = "ConfigValidationError";
+    this.script = script;
+    this.issues = issues;
+  }
+}
+
+/**
+ * The live store has something the plan cannot act on: a domain of the config's name that dxl
+ * did not create (it is never touched), or a fixed domid held by another domain.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PlanConflictError } from "./errors.ts";
+ * const e = new PlanConflictError("web", 'domain "web" (domid 3) exists and was not created by dxl');
+ * assert.equal(e.domain, "web");
+ * ```
+ */
+export class PlanConflictError extends Error {
+  /** The domain of the config concerned. */
+  readonly domain: string;
+
+  /** Builds the error for `domain`. */
+  constructor(domain: string, message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = "PlanConflictError";
+    this.domain = domain;
+  }
+}
+
+/**
+ * Apply gave up: its transaction met EAGAIN (another writer) on every one of `attempts`
+ * attempts, re-reading and re-planning each time. Nothing was applied.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ApplyConflictError } from "./errors.ts";
+ * const e = new ApplyConflictError(8);
+ * assert.match(e.message, /8 attempts/);
+ * ```
+ */
+export class ApplyConflictError extends Error {
+  /** How many times the transaction was tried. */
+  readonly attempts: number;
+
+  /** Builds the error after `attempts` conflicting attempts. */
+  constructor(attempts: number, options: { cause?: unknown } = {}) {
+    super(
+      `apply: the store changed under every one of ${attempts} attempts (EAGAIN each time); ` +
+        "nothing was applied — retry, or raise attempts",
+      options,
+    );
+    this.name = "ApplyConflictError";
+    this.attempts = attempts;
+  }
+}
+
+/**
+ * The plan given to apply no longer matches the store (someone changed it since the plan was
+ * made); nothing was applied. Plan again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StalePlanError } from "./errors.ts";
+ * assert.match(new StalePlanError(["create domain web"]).message, /create domain web/);
+ * ```
+ */
+export class StalePlanError extends Error {
+  /** The actions the plan would now take, as one-line summaries. */
+  readonly actions: readonly string[];
+
+  /** Builds the error listing what a fresh plan would do. */
+  constructor(actions: readonly string[], options: { cause?: unknown } = {}) {
+    super(
+      `apply: the store changed since the plan was made; a fresh plan would: ${
+        actions.length === 0 ? "nothing" : actions.join("; ")
+      }. Nothing was applied`,
+      options,
+    );
+    this.name = "StalePlanError";
+    this.actions = actions;
+  }
+}
+
+/** A device that did not reach the XenBus state apply waited for. */
+export interface UnsettledDevice {
+  /** The domain's name. */
+  domain: string;
+  /** `vbd 51712 of domain 3`. */
+  device: string;
+  /** What it should have reached: `connected` (InitWait or later) or `closed`. */
+  wanted: "connected" | "closed";
+  /** The backend state it was in when the time ran out (`undefined`: no state node). */
+  state: string | undefined;
+}
+
+/**
+ * The transaction committed, but some backends did not connect, or close, within the one
+ * timeout; each is named. (Removed devices are cleaned up regardless, as libxl's forced
+ * removal does.)
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DeviceWaitTimeoutError } from "./errors.ts";
+ * const e = new DeviceWaitTimeoutError(
+ *   [{ domain: "web", device: "vif 0 of domain 3", wanted: "connected", state: "1" }],
+ *   5000,
+ * );
+ * assert.match(e.message, /vif 0 of domain 3 \(web\) did not get connected: backend state 1/);
+ * ```
+ */
+export class DeviceWaitTimeoutError extends Error {
+  /** The devices that did not get there. */
+  readonly devices: readonly UnsettledDevice[];
+  /** The timeout, in milliseconds. */
+  readonly timeoutMs: number;
+
+  /** Builds the error for `devices` after `timeoutMs`. */
+  constructor(devices: readonly UnsettledDevice[], timeoutMs: number) {
+    const list = devices.map((d) =>
+      `${d.device} (${d.domain}) did not get ${d.wanted}: backend state ${d.state ?? "missing"}`
+    );
+    super(`apply committed, but within ${timeoutMs} ms ${list.join("; ")}`);
+    this.name = "DeviceWaitTimeoutError";
+    this.devices = devices;
+    this.timeoutMs = timeoutMs;
   }
 }
