@@ -1,0 +1,72 @@
+/**
+ * Refuses a script whose module graph names a remote, npm or jsr module, before it runs.
+ * (Local files need no check here: the script is imported dynamically in its process, so
+ * Deno checks every local module it loads against the read permission.)
+ *
+ * @module
+ */
+
+import { ScriptPermissionError } from "./errors.ts";
+
+interface InfoDependency {
+  specifier: string;
+  code?: { specifier?: string };
+}
+
+interface InfoModule {
+  specifier: string;
+  dependencies?: InfoDependency[];
+}
+
+const ALLOWED_SCHEMES = new Set(["file:", "node:", "data:"]);
+const MOD_URL = new URL("../../mod.ts", import.meta.url);
+
+let packageModules: Promise<Set<string>> | undefined;
+
+async function denoInfo(file: string, importMap: string): Promise<InfoModule[] | undefined> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "info",
+      "--json",
+      "--no-config",
+      "--no-npm",
+      "--no-remote",
+      `--import-map=${importMap}`,
+      file,
+    ],
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+  }).output();
+  if (!output.success) return undefined; // a broken script: its run reports the real error
+  return (JSON.parse(new TextDecoder().decode(output.stdout)) as { modules: InfoModule[] }).modules;
+}
+
+/**
+ * Throws a {@linkcode ScriptPermissionError} (`import`) naming the first import of `file`'s
+ * module graph (static, or dynamic with a literal specifier) that is not a local file,
+ * `node:` built-in or `data:` module. dxl's own modules may import their npm dependencies.
+ */
+export async function checkModuleGraph(
+  script: string,
+  file: string,
+  importMap: string,
+): Promise<void> {
+  packageModules ??= denoInfo(MOD_URL.pathname, importMap).then((modules) =>
+    new Set((modules ?? []).map((m) => m.specifier))
+  );
+  const [own, modules] = await Promise.all([packageModules, denoInfo(file, importMap)]);
+  for (const module of modules ?? []) {
+    if (own.has(module.specifier)) continue;
+    for (const dependency of module.dependencies ?? []) {
+      const resolved = dependency.code?.specifier;
+      if (resolved === undefined) continue; // a type-only import, erased before it runs
+      const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(resolved)?.[0]?.toLowerCase();
+      if (scheme !== undefined && ALLOWED_SCHEMES.has(scheme)) continue;
+      throw new ScriptPermissionError(script, "import", dependency.specifier, {
+        advice:
+          `a script may import only "dxl", node: built-ins and local files it may read; remote, npm and jsr modules cannot be granted`,
+      });
+    }
+  }
+}

@@ -1,0 +1,420 @@
+/**
+ * Permissioned evaluation of a domain script: {@linkcode evaluateScript}.
+ *
+ * @module
+ */
+
+import denoJson from "../../deno.json" with { type: "json" };
+import {
+  ScriptError,
+  ScriptFailedError,
+  ScriptMemoryError,
+  ScriptOutputError,
+  type ScriptPermission,
+  ScriptPermissionError,
+  ScriptTimeoutError,
+} from "./errors.ts";
+import { findReport, parseDenied, type Report, type StartMessage } from "./_sandbox_protocol.ts";
+import {
+  absolutePath,
+  checkList,
+  deniedLinkOf,
+  planReads,
+  type ReadPlan,
+} from "./_sandbox_grants.ts";
+import { checkModuleGraph } from "./_sandbox_graph.ts";
+
+/** What a script may do, and its limits. */
+export interface EvaluateOptions {
+  /**
+   * Paths the script may read (files or folders, relative to the working directory), or
+   * `true` for all. The script's own folder is always readable. A symlink in a granted
+   * folder that leads out of everything granted is not followed.
+   *
+   * @default {false}
+   */
+  allowRead?: boolean | string[];
+  /**
+   * Environment variables the script may read, or `true` for all.
+   *
+   * @default {false}
+   */
+  allowEnv?: boolean | string[];
+  /**
+   * Hosts (`host` or `host:port`) the script may connect to, or `true` for all.
+   *
+   * @default {false}
+   */
+  allowNet?: boolean | string[];
+  /**
+   * Time limit for the whole run, in milliseconds; the process is killed after it.
+   *
+   * @default {10000}
+   */
+  timeoutMs?: number;
+  /**
+   * Memory limit in MiB: the V8 heap, and the whole process at this plus a fixed allowance
+   * for Deno itself ({@linkcode PROCESS_OVERHEAD_MB}).
+   *
+   * @default {256}
+   */
+  memoryMb?: number;
+  /**
+   * Aborts the run: the process is killed and the promise rejects with the signal's reason.
+   *
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+}
+
+/** MiB a sandboxed Deno process may use beyond `memoryMb` (runtime, code, buffers). */
+export const PROCESS_OVERHEAD_MB = 192;
+
+const MAX_STDOUT_BYTES = 64 * 1024 * 1024;
+const MAX_STDERR_CHARS = 64 * 1024;
+const OOM =
+  /Fatal JavaScript out of memory|Reached heap limit|JavaScript heap out of memory|Fatal process out of memory/;
+const PACKAGE_ROOT = new URL("../../", import.meta.url);
+const MOD_URL = new URL("../../mod.ts", import.meta.url);
+const CHILD_URL = new URL("./_sandbox_child.ts", import.meta.url);
+const LOCK_URL = new URL("../../deno.lock", import.meta.url);
+
+/**
+ * Runs the domain script at `path` in a separate `deno run --no-prompt` process that has
+ * no permission but those granted, and returns its default export as JSON data: a config
+ * object, or what the default-exported (sync or async) function returns.
+ *
+ * The script may import `"dxl"` (this package), `node:` built-ins and local modules it may
+ * read (its own folder, `allowRead`); remote, npm and jsr imports are refused. Whatever
+ * it tries beyond its grants rejects with a {@linkcode ScriptPermissionError} naming the
+ * permission and how to grant it (or that dxl never grants it); an endless loop with a
+ * {@linkcode ScriptTimeoutError}, a memory bomb with a {@linkcode ScriptMemoryError}, a
+ * throw with a {@linkcode ScriptFailedError}, a value that is not JSON data with a
+ * {@linkcode ScriptOutputError} naming where in the value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { evaluateScript } from "./evaluate.ts";
+ * import { ScriptPermissionError } from "./errors.ts";
+ *
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-" });
+ * await Deno.writeTextFile(
+ *   `${dir}/web.ts`,
+ *   `export default async () => ({ domains: [{ name: "web", site: Deno.env.get("SITE") }] });`,
+ * );
+ * Deno.env.set("SITE", "fra1");
+ * await assert.rejects(evaluateScript(`${dir}/web.ts`), ScriptPermissionError);
+ * const config = await evaluateScript(`${dir}/web.ts`, { allowEnv: ["SITE"] });
+ * assert.deepEqual(config, { domains: [{ name: "web", site: "fra1" }] });
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function evaluateScript(
+  path: string,
+  options: EvaluateOptions = {},
+): Promise<unknown> {
+  const { timeoutMs = 10_000, memoryMb = 256, signal } = options;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new RangeError(`Invalid timeoutMs ${timeoutMs}: it must be a positive number`);
+  }
+  if (!Number.isInteger(memoryMb) || memoryMb < 16) {
+    throw new RangeError(`Invalid memoryMb ${memoryMb}: it must be an integer of at least 16`);
+  }
+  const env = grantList("allowEnv", options.allowEnv);
+  const net = grantList("allowNet", options.allowNet);
+  signal?.throwIfAborted();
+  if (CHILD_URL.protocol !== "file:") {
+    throw new ScriptError(
+      path,
+      `${path}: cannot evaluate: dxl must be loaded from local files to run scripts (it is at ${PACKAGE_ROOT.href})`,
+    );
+  }
+
+  const cwd = Deno.cwd();
+  const given = absolutePath(path, cwd);
+  let real: string;
+  try {
+    real = await Deno.realPath(given);
+    if (!(await Deno.stat(real)).isFile) throw new Deno.errors.IsADirectory(real);
+  } catch (error) {
+    throw new ScriptError(path, `${path}: cannot open "${given}": ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const dirs = [...new Set([dirname(real), dirname(given)])];
+  const importMap = importMapUrl();
+  const [reads] = await Promise.all([
+    planReads(path, dirs, options.allowRead, cwd),
+    checkModuleGraph(path, real, importMap),
+  ]);
+
+  const nonce = crypto.randomUUID().replaceAll("-", "");
+  const origin = `http://${nonce}.dxl.invalid`;
+  const args = [
+    "run",
+    "--no-prompt",
+    "--no-config",
+    `--import-map=${importMap}`,
+    "--no-remote",
+    "--cached-only",
+    ...(await exists(LOCK_URL)
+      ? [`--lock=${LOCK_URL.pathname}`, "--frozen-lockfile"]
+      : ["--no-lock"]),
+    `--location=${origin}/`,
+    "--unstable-worker-options",
+    `--v8-flags=--max-old-space-size=${memoryMb}`,
+    ...readFlags(reads),
+    ...(env === undefined ? [] : [env === true ? "--allow-env" : `--allow-env=${env.join(",")}`]),
+    ...(net === undefined ? [] : [net === true ? "--allow-net" : `--allow-net=${net.join(",")}`]),
+    CHILD_URL.pathname,
+  ];
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(Deno.execPath(), {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    throw new ScriptError(path, `${path}: cannot start deno: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+
+  let stoppedFor: "timeout" | "abort" | "memory" | "stdout" | undefined;
+  const stop = (why: typeof stoppedFor) => {
+    stoppedFor ??= why;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+  };
+  const timer = setTimeout(() => stop("timeout"), timeoutMs);
+  const onAbort = () => stop("abort");
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const watchdog = watchMemory(child.pid, memoryMb + PROCESS_OVERHEAD_MB, () => stop("memory"));
+  let stdout = "";
+  let stderr = "";
+  try {
+    const start: StartMessage = { nonce, script: toFileUrl(real) };
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(JSON.stringify(start))).catch(() => {});
+    await writer.close().catch(() => {});
+    [stdout, stderr] = await Promise.all([
+      readAll(child.stdout, MAX_STDOUT_BYTES, () => stop("stdout")),
+      readTail(child.stderr, MAX_STDERR_CHARS),
+    ]);
+    await child.status;
+  } finally {
+    clearTimeout(timer);
+    clearInterval(watchdog);
+    signal?.removeEventListener("abort", onAbort);
+    await forgetOrigin(origin);
+  }
+
+  if (stoppedFor === "abort") throw signal?.reason;
+  const line = findReport(stdout, nonce);
+  if (line !== undefined) {
+    let report: Report;
+    try {
+      report = JSON.parse(line) as Report;
+    } catch (error) {
+      throw new ScriptFailedError(
+        path,
+        "its result was garbled (something else wrote to stdout at the same time)",
+        { cause: error },
+      );
+    }
+    return fromReport(path, report, reads);
+  }
+  if (stoppedFor === "timeout") throw new ScriptTimeoutError(path, timeoutMs);
+  if (stoppedFor === "memory" || OOM.test(stderr)) throw new ScriptMemoryError(path, memoryMb);
+  if (stoppedFor === "stdout") {
+    throw new ScriptFailedError(
+      path,
+      `it wrote more than ${MAX_STDOUT_BYTES / 1024 / 1024} MB to stdout`,
+    );
+  }
+  const clean = stripAnsi(stderr);
+  const denied = parseDenied(clean);
+  if (denied) return fromReport(path, { kind: "permission", ...denied, message: clean }, reads);
+  const errorLine = /^error: (.*)$/m.exec(clean)?.[1];
+  throw new ScriptFailedError(
+    path,
+    errorLine ??
+      `it exited before returning a value${
+        clean === "" ? "" : `: ${clean.trim().split("\n").at(-1)}`
+      }`,
+    { stack: clean },
+  );
+}
+
+function grantList(
+  option: string,
+  value: boolean | string[] | undefined,
+): true | string[] | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return true;
+  if (!Array.isArray(value)) {
+    throw new TypeError(`Invalid ${option} ${JSON.stringify(value)}: expected a boolean or a list`);
+  }
+  return value.length === 0 ? undefined : checkList(option, value);
+}
+
+function readFlags(reads: ReadPlan): string[] {
+  const flags = [reads.allow === true ? "--allow-read" : `--allow-read=${reads.allow.join(",")}`];
+  if (reads.deny.length > 0) flags.push(`--deny-read=${reads.deny.map((d) => d.name).join(",")}`);
+  return flags;
+}
+
+function fromReport(path: string, report: Report, reads: ReadPlan): unknown {
+  switch (report.kind) {
+    case "ok":
+      return JSON.parse(report.json);
+    case "output":
+      throw new ScriptOutputError(path, report.path, report.problem);
+    case "failed":
+      throw new ScriptFailedError(path, report.detail, { stack: report.stack });
+    case "permission": {
+      const permission = report.permission as ScriptPermission;
+      const target = report.target;
+      let advice: string | undefined;
+      if (permission === "read" && target !== undefined) {
+        const link = deniedLinkOf(target, reads.deny);
+        if (link) {
+          advice = link.target === undefined
+            ? `"${link.name}" is a dangling symlink, which a script may not follow`
+            : `"${link.name}" is a symlink that leads out of the granted paths, to "${link.target}"; grant that with --allow-read=${link.target}`;
+        }
+      } else if (permission === "import") {
+        advice =
+          `a script may import only "dxl", node: built-ins and local files it may read; remote, npm and jsr modules cannot be granted`;
+      } else if (permission === "net" && target !== undefined && target.startsWith("unix:")) {
+        advice = `dxl never grants access to Unix sockets`;
+      }
+      throw new ScriptPermissionError(path, permission, target, {
+        ...(advice === undefined ? {} : { advice }),
+        cause: new Error(report.message),
+      });
+    }
+  }
+}
+
+/** The import map of a run: "dxl" is this package; its own bare imports resolve in it only. */
+function importMapUrl(): string {
+  const scoped = (denoJson as { imports?: Record<string, string> }).imports ?? {};
+  const map = {
+    imports: { dxl: MOD_URL.href },
+    scopes: {
+      [MOD_URL.href]: scoped,
+      [new URL("lib/", PACKAGE_ROOT).href]: scoped,
+    },
+  };
+  return `data:application/json,${encodeURIComponent(JSON.stringify(map))}`;
+}
+
+function dirname(path: string): string {
+  const at = path.lastIndexOf("/");
+  return at <= 0 ? "/" : path.slice(0, at);
+}
+
+function toFileUrl(path: string): string {
+  const url = new URL("file:///");
+  url.pathname = path;
+  return url.href;
+}
+
+async function exists(url: URL): Promise<boolean> {
+  try {
+    await Deno.stat(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function stripAnsi(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
+async function readAll(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+  onLimit: () => void,
+): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > limit) {
+      onLimit();
+      continue;
+    }
+    chunks.push(chunk);
+  }
+  return new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
+}
+
+async function readTail(stream: ReadableStream<Uint8Array>, limit: number): Promise<string> {
+  let text = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    text += decoder.decode(chunk, { stream: true });
+    if (text.length > 2 * limit) text = text.slice(-limit);
+  }
+  text += decoder.decode();
+  return text.length > limit ? text.slice(-limit) : text;
+}
+
+/** Polls the child's resident memory (Linux `/proc`); calls `onExceeded` past `limitMb`. */
+function watchMemory(
+  pid: number,
+  limitMb: number,
+  onExceeded: () => void,
+): ReturnType<typeof setInterval> {
+  const id = setInterval(() => {
+    let status: string;
+    try {
+      status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    } catch {
+      clearInterval(id); // gone, or no /proc here: the V8 heap limit still holds
+      return;
+    }
+    const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+    if (kb > limitMb * 1024) {
+      clearInterval(id);
+      onExceeded();
+    }
+  }, 50);
+  return id;
+}
+
+let denoDir: Promise<string | undefined> | undefined;
+
+/** Removes the origin storage a run may have created (each run has its own origin). */
+async function forgetOrigin(origin: string): Promise<void> {
+  denoDir ??= (async () => {
+    try {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["info", "--json"],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      return (JSON.parse(new TextDecoder().decode(out.stdout)) as { originStorage?: string })
+        .originStorage;
+    } catch {
+      return undefined;
+    }
+  })();
+  const storage = await denoDir;
+  if (storage === undefined) return;
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(origin)),
+  );
+  const hash = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  for (const dir of [`${storage}/${hash}`, `${storage}/web_cache/${hash}`]) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
