@@ -26,21 +26,11 @@ import { vtpm } from "../libxl/devices/vtpm.ts";
 import type { VusbOptions } from "../libxl/devices/vusb.ts";
 import { vusb } from "../libxl/devices/vusb.ts";
 import type { DomainType } from "../libxl/hypervisor.ts";
-import { DeviceConfigError } from "../libxl/errors.ts";
 
 type Opts<T> = Omit<T, "domid" | "backendDomid" | "devid" | "random">;
 
-/** A nic's builder options, with the rate still in xl's syntax (`"10Mb/s"`). */
-export type NicOptions = Opts<Omit<VifOptions, "rate">> & { rate?: string };
-
-/** xl's rate syntax → the vif builder's rate. */
-function vifRate(rate: string): NonNullable<VifOptions["rate"]> {
-  throw new DeviceConfigError(
-    "vif",
-    "rate",
-    `${JSON.stringify(rate)}: rate limits are not supported yet`,
-  );
-}
+/** A nic's builder options (the rate in xl's syntax, `"10Mb/s"`). */
+export type NicOptions = Opts<VifOptions>;
 
 /** What every normalized device has besides its options. */
 export interface DeviceBase {
@@ -136,15 +126,8 @@ export function buildDevice(device: NormalizedDevice, at: BuildContext): DeviceS
   switch (device.kind) {
     case "vbd":
       return vbd({ ...device.options, ...where });
-    case "vif": {
-      const { rate, ...options } = device.options;
-      return vif({
-        ...options,
-        ...where,
-        devid: device.devid,
-        ...(rate === undefined ? {} : { rate: vifRate(rate) }),
-      });
-    }
+    case "vif":
+      return vif({ ...device.options, ...where, devid: device.devid });
     case "console":
       return pvConsole({ ...device.options, ...where, devid: device.devid });
     case "vkbd":

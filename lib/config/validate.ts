@@ -231,7 +231,9 @@ function normalizeDomain(d: Domain, at: Segment[], raw: RawIssue[]): NormalizedD
     });
   }
   const vcpusOnline = intIn(d.vcpus, 1, 1, 4096, [...at, "vcpus"], raw);
-  const vcpus = intIn(d.maxvcpus, vcpusOnline, 1, 4096, [...at, "maxvcpus"], raw);
+  const vcpus = d.maxvcpus === undefined
+    ? vcpusOnline
+    : intIn(d.maxvcpus, 1, 1, 4096, [...at, "maxvcpus"], raw);
   if (vcpusOnline > vcpus) {
     raw.push({ path: [...at, "vcpus"], message: `${vcpusOnline} is more than maxvcpus ${vcpus}` });
   }
