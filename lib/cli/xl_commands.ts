@@ -7,6 +7,23 @@
  */
 
 import type { Program } from "./context.ts";
+import { register as registerList } from "./xl_list.ts";
+import { register as registerDevices } from "./xl_devices.ts";
+import { register as registerBlockAttach } from "./xl_block_attach.ts";
+import { register as registerBlockDetach } from "./xl_block_detach.ts";
+import { register as registerNetworkAttach } from "./xl_network_attach.ts";
+import { register as registerNetworkDetach } from "./xl_network_detach.ts";
+import { register as registerRename } from "./xl_rename.ts";
+import { register as registerDoctor } from "./doctor.ts";
 
 /** The registration functions of xl's commands and `doctor`, in `dxl --help` order. */
-export const XL_COMMANDS: readonly ((program: Program) => void)[] = [];
+export const XL_COMMANDS: readonly ((program: Program) => void)[] = [
+  registerList,
+  registerDevices,
+  registerBlockAttach,
+  registerBlockDetach,
+  registerNetworkAttach,
+  registerNetworkDetach,
+  registerRename,
+  registerDoctor,
+];

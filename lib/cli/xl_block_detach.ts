@@ -1,0 +1,52 @@
+/**
+ * `dxl block-detach DOMAIN VDEV [-f]`: xl's `block-detach` — the disk found through its
+ * `/libxl` record only, removed with libxl's safe protocol (`-f`: destroyed).
+ *
+ * @module
+ */
+
+import { readDeviceRecord } from "../libxl/device_list.ts";
+import { removeDevice } from "../libxl/device_remove.ts";
+import { diskNameToDevid } from "../libxl/vdev.ts";
+import { examples, type GlobalOptions, type Program, withStore } from "./context.ts";
+import { UsageError } from "./errors.ts";
+import { out, toJson } from "./output.ts";
+import { parseTimeout, resolveDomainArg } from "./xl_common.ts";
+
+/** Registers `dxl block-detach`. */
+export function register(program: Program): void {
+  const cmd = program
+    .command("block-detach")
+    .description(
+      "detach a disk as `xl block-detach` does: ask the backend to close and wait for it " +
+        "(libxl's safe remove: a backend that does not close leaves the disk attached); " +
+        "-f removes it whatever the backend does (libxl's destroy)",
+    )
+    .argument("<domain>", "domain name or id")
+    .argument("<vdev>", "the disk's name in the guest (xvdb, hdc, sda1, d0p1) or its devid")
+    .option("-f, --force", "remove it even if the backend does not close")
+    .option("--timeout <seconds>", "how long to wait for the backend to close", "10")
+    .option("--json", "print {kind, devid, closed, forced}")
+    .action(async (domain, vdev, opts, command) => {
+      const globals: GlobalOptions = command.optsWithGlobals();
+      const timeoutMs = parseTimeout(opts.timeout);
+      await withStore(globals, async ({ xs }) => {
+        const domid = await resolveDomainArg(xs, domain);
+        const devid = /^[0-9]+$/.test(vdev) ? Number(vdev) : diskNameToDevid(vdev);
+        const ref = { domid, kind: "vbd" as const, devid };
+        if ((await readDeviceRecord(xs, ref)) === undefined) {
+          throw new UsageError(
+            `Device ${JSON.stringify(vdev)} is not attached to domain ${domain}`,
+          );
+        }
+        const result = await removeDevice(xs, ref, {
+          force: opts.force ? "always" : "never",
+          timeoutMs,
+        });
+        if (opts.json) {
+          out(toJson({ kind: "vbd", devid, closed: result.closed, forced: result.forced }));
+        }
+      });
+    });
+  examples(cmd, ["dxl block-detach web xvdb", "dxl block-detach 3 51728 -f"]);
+}

@@ -1,0 +1,56 @@
+/**
+ * `dxl network-detach DOMAIN DEVID|MAC`: xl's `network-detach` — the nic found through its
+ * `/libxl` record only (by devid, or by the MAC the record holds), removed as libxl does.
+ *
+ * @module
+ */
+
+import { listDevices } from "../libxl/device_list.ts";
+import { removeDevice } from "../libxl/device_remove.ts";
+import { examples, type GlobalOptions, type Program, withStore } from "./context.ts";
+import { UsageError } from "./errors.ts";
+import { out, toJson } from "./output.ts";
+import { parseTimeout, resolveDomainArg } from "./xl_common.ts";
+
+/** Registers `dxl network-detach`. */
+export function register(program: Program): void {
+  const cmd = program
+    .command("network-detach")
+    .description(
+      "detach a nic as `xl network-detach` does, by devid or MAC (from the /libxl record, " +
+        "never from what the guest wrote); asks the backend to close, then removes it",
+    )
+    .argument("<domain>", "domain name or id")
+    .argument("<device>", "the nic's devid or MAC address")
+    .option("--timeout <seconds>", "how long to wait for the backend to close", "10")
+    .option("--json", "print {kind, devid, closed, forced}")
+    .action(async (domain, device, opts, command) => {
+      const globals: GlobalOptions = command.optsWithGlobals();
+      const timeoutMs = parseTimeout(opts.timeout);
+      await withStore(globals, async ({ xs }) => {
+        const domid = await resolveDomainArg(xs, domain);
+        const nics = await listDevices(xs, domid, { kind: "vif" });
+        const byMac = device.includes(":");
+        if (!byMac && !/^[0-9]+$/.test(device)) {
+          throw new UsageError(
+            `Invalid nic ${JSON.stringify(device)}: give a devid or a MAC address`,
+          );
+        }
+        const nic = nics.find((n) =>
+          byMac ? n.keys["mac"]?.toLowerCase() === device.toLowerCase() : n.devid === Number(device)
+        );
+        if (nic === undefined) {
+          throw new UsageError(
+            `Unknown device ${JSON.stringify(device)}: domain ${domain} has no such nic`,
+          );
+        }
+        const result = await removeDevice(xs, nic, { force: "auto", timeoutMs });
+        if (opts.json) {
+          out(
+            toJson({ kind: "vif", devid: nic.devid, closed: result.closed, forced: result.forced }),
+          );
+        }
+      });
+    });
+  examples(cmd, ["dxl network-detach web 0", "dxl network-detach 3 00:16:3e:aa:bb:cc"]);
+}
