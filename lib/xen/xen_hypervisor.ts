@@ -16,6 +16,8 @@ import { checkDomid } from "../libxl/paths.ts";
 import { BuildSteps, checkBuildRequest } from "./_build.ts";
 import { DOMAININFO, XEN } from "./_layout.ts";
 import type { LibraryNames, XenLibs } from "./_libs.ts";
+
+export type { LibraryNames } from "./_libs.ts";
 import { loadXenLibs } from "./_libs.ts";
 import { errnoName, XenCallError, XenUnavailableError } from "./errors.ts";
 
