@@ -32,6 +32,7 @@ import { register as registerMkdir } from "./mkdir.ts";
 import { register as registerChmod } from "./chmod.ts";
 import { register as registerWatch } from "./watch.ts";
 import { register as registerServe } from "./serve.ts";
+import { register as registerCompletions } from "./completions.ts";
 
 /** The registration function of every subcommand, in `dxl --help` order. */
 export const COMMANDS: readonly ((program: Program) => void)[] = [
@@ -44,6 +45,7 @@ export const COMMANDS: readonly ((program: Program) => void)[] = [
   registerChmod,
   registerWatch,
   registerServe,
+  registerCompletions,
 ];
 
 /**
