@@ -90,6 +90,17 @@ export interface RemoveDeviceOptions
   force?: ForceMode;
   /** Attempts for each transaction. @default {16} */
   attempts?: number;
+  /**
+   * Runs once the backend closed (or the wait gave up), before the xenstore cleanup: where
+   * libxl runs the hotplug removal script (`device_hotplug` with `ACTION_REMOVE`), e.g.
+   * `(record) => runHotplug(store, record, "remove")` from lib/xen. Not called for consoles,
+   * vuarts and libxl-only records. A rejection stops the removal before the cleanup.
+   * @default {nothing}
+   */
+  beforeCleanup?: (
+    record: DeviceRecord,
+    outcome: { closed: boolean; forced: boolean },
+  ) => void | Promise<void>;
 }
 
 /** What a removal did. */
@@ -156,7 +167,7 @@ export async function removeDevice(
     await cleanupDevice(store, record, txOptions);
     return { record, closed: false, forced: true };
   }
-  const { force: _force, attempts: _attempts, ...wait } = options;
+  const { force: _force, attempts: _attempts, beforeCleanup, ...wait } = options;
   const waitClosed = async (): Promise<boolean> => {
     try {
       await waitForXenbusState(store, `${record.backendPath}/state`, {
@@ -179,6 +190,7 @@ export async function removeDevice(
     forced = true;
     closed = !(await close(true)) || (await waitClosed());
   }
+  await beforeCleanup?.(record, { closed, forced });
   await cleanupDevice(store, record, txOptions);
   return { record, closed, forced };
 }
