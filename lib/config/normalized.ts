@@ -84,7 +84,7 @@ export interface NormalizedDomain {
   domid?: number;
   /** Runs backends for other domains. */
   driverDomain: boolean;
-  /** Devices in libxl_domain_create's order (disks, 9pfs, consoles, vfbs, vkbds, nics, vtpms, vusbs, pci). */
+  /** Devices in libxl_domain_create's order (disks, consoles, 9pfs, vfbs, vkbds, nics, vtpms, vusbs, pci). */
   devices: NormalizedDevice[];
 }
 

@@ -385,14 +385,6 @@ function normalizeDevices(d: Domain, at: Segment[], raw: RawIssue[]): Normalized
     }
   };
   each(d.disks, (x, i) => push(disk(x, i, d, at, raw), undefined));
-  each(
-    d.p9s,
-    ({ backend, ...o }, i) =>
-      push(
-        { kind: "9pfs", devid: i, source: `p9s[${i}]`, label: `9pfs ${i}`, options: clean(o) },
-        backend,
-      ),
-  );
   each(d.consoles, ({ backend, ...o }, i) =>
     push({
       kind: "console",
@@ -401,6 +393,14 @@ function normalizeDevices(d: Domain, at: Segment[], raw: RawIssue[]): Normalized
       label: `console ${i + 1}`,
       options: clean(o),
     }, backend));
+  each(
+    d.p9s,
+    ({ backend, ...o }, i) =>
+      push(
+        { kind: "9pfs", devid: i, source: `p9s[${i}]`, label: `9pfs ${i}`, options: clean(o) },
+        backend,
+      ),
+  );
   each(
     d.vfbs,
     ({ backend, ...o }, i) =>
