@@ -1,0 +1,89 @@
+/**
+ * `dxl doctor [--fix]` through the real entry point against the embedded, C and OCaml
+ * xenstored: golden text and JSON for a healthy and a damaged store, the fix and what it
+ * leaves.
+ */
+
+import assert from "node:assert/strict";
+import { forEachServer } from "../_helpers/servers.ts";
+import { tempHome } from "./_run.ts";
+import { XL_GOLDEN, xlWorld } from "./xl_world.ts";
+
+const UPDATE = Deno.env.get("UPDATE_GOLDEN") === "1";
+
+async function golden(name: string, actual: string): Promise<void> {
+  const file = XL_GOLDEN + name;
+  if (UPDATE) await Deno.writeTextFile(file, actual);
+  assert.equal(actual, await Deno.readTextFile(file), file);
+}
+
+forEachServer(
+  "dxl doctor: golden reports, --fix removes the stale part only",
+  async (t, server) => {
+    await using home = await tempHome();
+    await using w = await xlWorld(server, home.path);
+    const web = await w.domain("web");
+    assert.equal((await w.dxl("block-attach", "web", "phy:/dev/vg0/web,xvda,w")).code, 0);
+    await w.settled(web);
+
+    await t.step("a healthy store", async () => {
+      const text = await w.dxl("doctor");
+      assert.equal(text.code, 0, text.stderr);
+      assert.equal(text.stdout, "doctor: nothing to report\n");
+      const json = await w.dxl("doctor", "--json");
+      assert.deepEqual(JSON.parse(json.stdout), {
+        findings: [],
+        changes: [],
+        usedDomainList: false,
+      });
+    });
+
+    // Damage: what interrupted runs leave, and a trust-rule violation.
+    await w.xs.write("/vm/0badc0de-0000-4000-8000-000000000001/name", "ghost");
+    await w.xs.write(`/local/domain/0/backend/vbd/${web}/51800/state`, "4");
+    await w.xs.write("/libxl/9/type", "pv"); // a teardown that stopped after removing ~
+    await w.xs.mkdir(`/local/domain/0/backend/vkbd/${web}`);
+    await w.xs.setPerms(`/libxl/${web}/device/vbd/51712`, `n0,r${web}`);
+    const damaged = await w.tree();
+
+    await t.step("a damaged store: report only", async () => {
+      const text = await w.dxl("doctor");
+      assert.equal(text.code, 0, text.stderr);
+      await golden("doctor_damaged.txt", text.stdout);
+      const json = await w.dxl("doctor", "--json");
+      await golden("doctor_damaged.json", json.stdout);
+      assert.equal(await w.tree(), damaged, "reporting changes nothing");
+    });
+
+    await t.step("--fix", async () => {
+      const fixed = await w.dxl("doctor", "--fix");
+      assert.equal(fixed.code, 0, fixed.stderr);
+      await golden("doctor_fix.txt", fixed.stdout);
+      const after = await w.dxl("doctor", "--json");
+      const left = JSON.parse(after.stdout) as { findings: { kind: string; path: string }[] };
+      assert.deepEqual(left.findings.map((f) => `${f.kind} ${f.path}`), [
+        `libxl-guest-access /libxl/${web}/device/vbd/51712`,
+      ]);
+      assert.equal(await w.xs.exists("/libxl/9"), false);
+      assert.equal(await w.xs.exists(`/local/domain/0/backend/vbd/${web}/51712`), true);
+    });
+
+    await t.step(
+      "a domain that died: without the hypervisor's list, reported and left",
+      async () => {
+        await w.server.destroyDomain(web);
+        const fixed = await w.dxl("doctor", "--fix", "--json");
+        const report = JSON.parse(fixed.stdout) as {
+          findings: { kind: string; path: string }[];
+          changes: unknown[];
+        };
+        assert.ok(
+          report.findings.some((f) => f.kind === "unverified-domain" && f.path === `/libxl/${web}`),
+          fixed.stdout,
+        );
+        assert.deepEqual(report.changes, []);
+        assert.equal(await w.xs.exists(`/libxl/${web}`), true);
+      },
+    );
+  },
+);
