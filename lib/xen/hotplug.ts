@@ -225,7 +225,18 @@ export async function runHotplug(
   const none: HotplugResult = { commands: [], output: "", status: undefined, error: undefined };
   if (record.backendPath === undefined) return none;
   if (record.backendDomid !== (options.toolstackDomid ?? 0)) return none;
-  const commands = await hotplugCommands(store, record, action);
+  let commands: HotplugCommand[];
+  try {
+    commands = await hotplugCommands(store, record, action);
+  } catch (cause) {
+    // libxl logs "unable to read script" and, on removal, carries on
+    if (action === "add" || !(cause instanceof DeviceNotFoundError)) throw cause;
+    const error = new HotplugError("(none)", "remove", "no script node", {
+      backendPath: record.backendPath,
+      output: "",
+    }, { cause });
+    return { ...none, error };
+  }
   if (commands.length === 0) return none;
   let output = "";
   let error: HotplugError | undefined;
