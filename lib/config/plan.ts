@@ -68,6 +68,8 @@ export interface Plan {
   config: NormalizedConfig;
   /** Whether domains dxl created that the config does not declare are removed. */
   prune: boolean;
+  /** Whether the declared domains are removed (a `destroy` plan). */
+  destroy: boolean;
   /** The actions; `noop` ones say a domain is already as declared. */
   actions: PlanAction[];
 }
@@ -377,7 +379,7 @@ export function plan(desired: NormalizedConfig, live: LiveState, options: PlanOp
       }
     }
   }
-  return { config: desired, prune, actions };
+  return { config: desired, prune, destroy: options.destroy ?? false, actions };
 }
 
 /**
@@ -387,7 +389,12 @@ export function plan(desired: NormalizedConfig, live: LiveState, options: PlanOp
  * ```ts
  * import assert from "node:assert/strict";
  * import { planChanges } from "./plan.ts";
- * const none = planChanges({ config: { script: "x", domains: [] }, prune: false, actions: [] });
+ * const none = planChanges({
+ *   config: { script: "x", domains: [] },
+ *   prune: false,
+ *   destroy: false,
+ *   actions: [],
+ * });
  * assert.deepEqual(none, []);
  * ```
  */
@@ -422,7 +429,12 @@ export function summarizeAction(a: PlanAction): string {
  * ```ts
  * import assert from "node:assert/strict";
  * import { planJson } from "./plan.ts";
- * const text = planJson({ config: { script: "x", domains: [] }, prune: false, actions: [] });
+ * const text = planJson({
+ *   config: { script: "x", domains: [] },
+ *   prune: false,
+ *   destroy: false,
+ *   actions: [],
+ * });
  * assert.deepEqual(JSON.parse(text).actions, []);
  * ```
  */
