@@ -209,6 +209,7 @@ export type {
   ParseDiskSpecOptions,
   PciFunction,
   PciOptions,
+  Removal,
   RemoveDeviceOptions,
   RemoveResult,
   RenameDomainOptions,
