@@ -118,6 +118,7 @@ export {
   addDevice,
   cleanupDevice,
   ControlHypervisor,
+  creationOrder,
   destroyDevice,
   destroyDomain,
   DeviceConfigError,
@@ -161,6 +162,7 @@ export {
   vuart,
   vusb,
   waitForBackend,
+  writeNewDomain,
   XenbusTimeoutError,
 } from "./lib/libxl/mod.ts";
 export type {
@@ -203,6 +205,7 @@ export type {
   LibxlStore,
   ListDevicesOptions,
   MakeDomainOptions,
+  NewDomainOptions,
   NicRate,
   P9Options,
   ParsedBackendPath,
@@ -249,8 +252,8 @@ export {
   loadConfig,
   parseMemory,
   plan,
-  PlanConflictError,
   planChanges,
+  PlanConflictError,
   planJson,
   readLive,
   ScriptError,

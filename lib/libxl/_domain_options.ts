@@ -9,19 +9,24 @@ import { text } from "./devices/_fields.ts";
 import { DeviceConfigError } from "./errors.ts";
 import { checkUuid } from "./paths.ts";
 import type { TransactionalOptions } from "./store.ts";
+import type { DeviceSpec } from "./device.ts";
 import { validatePath } from "../protocol/path.ts";
 
 export type { DomainType } from "./hypervisor.ts";
 
-/** Options of {@linkcode makeDomain}. */
-export interface MakeDomainOptions extends TransactionalOptions {
-  /** The hypervisor that creates the domain and INTRODUCEs it. */
-  hypervisor: Hypervisor;
+/**
+ * What {@linkcode writeNewDomain} writes for a new domain: its records, its build and the
+ * devices added with it.
+ */
+export interface NewDomainOptions {
   /** The domain's name; must be unique. */
   name: string;
   /** The uuid. @default {crypto.randomUUID()} */
   uuid?: string;
-  /** Ask for this domid. @default {the hypervisor's choice} */
+  /**
+   * The id (for `writeNewDomain` it must be the created domain's, if given).
+   * @default {the hypervisor's choice}
+   */
   domid?: number;
   /** The domain type, recorded in `/libxl/<domid>/type`. @default {"pv"} */
   type?: DomainType;
@@ -61,6 +66,21 @@ export interface MakeDomainOptions extends TransactionalOptions {
   platformdata?: Readonly<Record<string, string>>;
   /** HVM only: `/vm/<uuid>/rtc/timeoffset`. @default {""} */
   timeoffset?: string;
+  /**
+   * Devices added with the domain, built for its domid with the device builders; they are
+   * written in the order `libxl_domain_create` adds them whatever their order here (each
+   * kind keeps the given order). The primary console is added unless `console` is false.
+   * A function is called with the new domain's id (for `makeDomain`, where the hypervisor
+   * picks it).
+   * @default {[]}
+   */
+  devices?: readonly DeviceSpec[] | ((domid: number) => readonly DeviceSpec[]);
+}
+
+/** Options of {@linkcode makeDomain}. */
+export interface MakeDomainOptions extends NewDomainOptions, TransactionalOptions {
+  /** The hypervisor that creates the domain and INTRODUCEs it. */
+  hypervisor: Hypervisor;
 }
 
 const DOMAIN_TYPES: readonly DomainType[] = ["pv", "pvh", "hvm"];
@@ -104,7 +124,7 @@ function entries(
 }
 
 /** Checks `makeDomain`'s options; each failure names the field. */
-export function checkDomainOptions(o: MakeDomainOptions): DomainPlan {
+export function checkDomainOptions(o: NewDomainOptions): DomainPlan {
   const int = (field: string, value: unknown, min: number, fallback?: number): number => {
     if (value === undefined && fallback !== undefined) return fallback;
     if (typeof value !== "number" || !Number.isInteger(value) || value < min) {

@@ -134,7 +134,7 @@ Deno.test("vif() rejects bad input naming the field", { permissions: "none" }, (
     [{ devid: -1 }, "devid"],
     [{ devid: 0, mtu: 10 }, "mtu"],
     [{ devid: 0, type: "ioemu" }, "type"],
-    [{ devid: 0, rate: { bytesPerInterval: 0, intervalUsecs: 1 } }, "rate.bytesPerInterval"],
+    [{ devid: 0, rate: { bytesPerInterval: -1, intervalUsecs: 1 } }, "rate.bytesPerInterval"],
   ];
   for (const [input, field] of cases) {
     assert.throws(
