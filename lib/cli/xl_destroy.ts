@@ -1,0 +1,83 @@
+/**
+ * `dxl destroy DOMAIN` (xl's `destroy`): the domain's devices found through its `/libxl`
+ * records and removed as libxl does, its `/vm`, home and `/libxl` entries removed, then the
+ * hypervisor asked to destroy it.
+ *
+ * `dxl destroy FILE` (a script's domains) belongs to the scripts part of the CLI; its
+ * command dispatches here when the argument is not a script ({@linkcode isScriptArgument}).
+ *
+ * @module
+ */
+
+import { destroyDomain } from "../libxl/domain_destroy.ts";
+import type { OpenStore } from "./connection.ts";
+import { UsageError } from "./errors.ts";
+import { resolveDomainArg } from "./xl_common.ts";
+
+/** What {@linkcode destroyDomainArg} did. */
+export interface XlDestroyResult {
+  /** The domain destroyed. */
+  domid: number;
+  /** How many devices were removed. */
+  devices: number;
+  /** True when a hypervisor destroyed the domain itself (else only xenstore was cleaned). */
+  hypervisor: boolean;
+}
+
+/**
+ * True when `dxl destroy`'s argument names a script (an existing file, or a name ending in
+ * `.ts`, `.js`, `.mjs`) rather than a domain.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isScriptArgument } from "./xl_destroy.ts";
+ * assert.equal(isScriptArgument("web"), false);
+ * assert.equal(isScriptArgument("fleet.ts"), true);
+ * ```
+ */
+export function isScriptArgument(arg: string): boolean {
+  if (/\.(ts|js|mjs|mts)$/.test(arg)) return true;
+  try {
+    return Deno.statSync(arg).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Destroys DOMAIN (a name or an id) as `xl destroy` does. With no hypervisor binding on a
+ * real Xen host it refuses before touching anything (removing a running domain's records
+ * would orphan it); against a socket with the simulated hypervisor kind (tests, `dxl serve`
+ * without a control channel) it cleans xenstore only, which is what `libxl__destroy_domid`
+ * does in xenstore.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openStore } from "./connection.ts";
+ * import { destroyDomainArg } from "./xl_destroy.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * {
+ *   await using store = await openStore({ env: { XDG_STATE_HOME: dir }, noStandard: true });
+ *   await assert.rejects(destroyDomainArg(store, "nosuch"), /does not exist/);
+ * }
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function destroyDomainArg(
+  store: OpenStore,
+  domain: string,
+  options: { timeoutMs?: number } = {},
+): Promise<XlDestroyResult> {
+  const domid = await resolveDomainArg(store.xs, domain);
+  if (domid === 0) throw new UsageError("Cannot destroy domain 0 (Domain-0)");
+  if (store.hypervisor === undefined && store.hypervisorKind === "xen") {
+    throw new UsageError(`Cannot destroy domain ${domain}: ${store.noHypervisorReason ?? ""}`);
+  }
+  const result = await destroyDomain(store.xs, domid, {
+    ...(store.hypervisor === undefined ? {} : { hypervisor: store.hypervisor }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
+  return { domid, devices: result.devices.length, hypervisor: store.hypervisor !== undefined };
+}
