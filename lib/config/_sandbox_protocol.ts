@@ -54,12 +54,15 @@ const REMOTE = /A remote specifier was requested: "([^"]*)", but --no-remote is 
 const NOT_CACHED = /npm package not found in cache: "([^"]*)"/;
 const NPM_LOAD = /Failed loading \S+ for package "([^"]*)"/;
 const LOCKFILE = /The lockfile is out of date/;
+const LOCK_CHANGE = /\+\s*"((?:npm|jsr):[^"]+)"/;
 
 /**
  * Reads a refused permission from the text of an error (Deno's `NotCapable` message, a
  * dynamic import's `TypeError`, an uncaught error on stderr); `undefined` if it is not one.
  */
-export function parseDenied(text: string): DeniedAccess | undefined {
+export function parseDenied(message: string): DeniedAccess | undefined {
+  // deno-lint-ignore no-control-regex
+  const text = message.replace(/\x1b\[[0-9;]*m/g, "");
   const requires = REQUIRES.exec(text);
   if (requires) {
     const permission = requires[1] as string;
@@ -70,7 +73,9 @@ export function parseDenied(text: string): DeniedAccess | undefined {
   if (remote) return { permission: "import", target: remote[1] as string };
   const npm = NOT_CACHED.exec(text) ?? NPM_LOAD.exec(text);
   if (npm) return { permission: "import", target: `npm:${npm[1]}` };
-  if (LOCKFILE.test(text)) return { permission: "import", target: "an npm package" };
+  if (LOCKFILE.test(text)) {
+    return { permission: "import", target: LOCK_CHANGE.exec(text)?.[1] ?? "an npm package" };
+  }
   return undefined;
 }
 

@@ -144,10 +144,16 @@ export async function evaluateScript(
   }
   const dirs = [...new Set([dirname(real), dirname(given)])];
   const importMap = importMapUrl();
-  const [reads] = await Promise.all([
-    planReads(path, dirs, options.allowRead, cwd),
-    checkModuleGraph(path, real, importMap),
-  ]);
+  // The graph check runs while the child starts (loading dxl takes most of its time); the
+  // child runs nothing of the script before it is sent the start message.
+  const graphChecked = checkModuleGraph(path, real, importMap).then(() => undefined, (e) => e);
+  let reads: ReadPlan;
+  try {
+    reads = await planReads(path, dirs, options.allowRead, cwd);
+  } catch (error) {
+    await graphChecked;
+    throw error;
+  }
 
   const nonce = crypto.randomUUID().replaceAll("-", "");
   const origin = `http://${nonce}.dxl.invalid`;
@@ -183,7 +189,7 @@ export async function evaluateScript(
     });
   }
 
-  let stoppedFor: "timeout" | "abort" | "memory" | "stdout" | undefined;
+  let stoppedFor: "timeout" | "abort" | "memory" | "stdout" | "refused" | undefined;
   const stop = (why: typeof stoppedFor) => {
     stoppedFor ??= why;
     try {
@@ -196,15 +202,22 @@ export async function evaluateScript(
   const watchdog = watchMemory(child.pid, memoryMb + PROCESS_OVERHEAD_MB, () => stop("memory"));
   let stdout = "";
   let stderr = "";
+  let refused: unknown;
   try {
-    const start: StartMessage = { nonce, script: toFileUrl(real) };
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(JSON.stringify(start))).catch(() => {});
-    await writer.close().catch(() => {});
-    [stdout, stderr] = await Promise.all([
+    const output = Promise.all([
       readAll(child.stdout, MAX_STDOUT_BYTES, () => stop("stdout")),
       readTail(child.stderr, MAX_STDERR_CHARS),
     ]);
+    refused = await graphChecked;
+    const writer = child.stdin.getWriter();
+    if (refused === undefined) {
+      const start: StartMessage = { nonce, script: toFileUrl(real) };
+      await writer.write(new TextEncoder().encode(JSON.stringify(start))).catch(() => {});
+    } else {
+      stop("refused");
+    }
+    await writer.close().catch(() => {});
+    [stdout, stderr] = await output;
     await child.status;
   } finally {
     clearTimeout(timer);
@@ -213,6 +226,7 @@ export async function evaluateScript(
     await forgetOrigin(origin);
   }
 
+  if (refused !== undefined) throw refused;
   if (stoppedFor === "abort") throw signal?.reason;
   const line = findReport(stdout, nonce);
   if (line !== undefined) {

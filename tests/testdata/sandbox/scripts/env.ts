@@ -1,0 +1,2 @@
+// Reads an environment variable.
+export default { site: Deno.env.get("DXL_SANDBOX_SITE") };

@@ -1,0 +1,4 @@
+// Never finishes.
+while (true) {
+  // spin
+}

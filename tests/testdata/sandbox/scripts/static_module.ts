@@ -1,0 +1,3 @@
+// Imports a TypeScript module outside its folder statically.
+import { secret } from "../outside/secret_module.ts";
+export default { secret };

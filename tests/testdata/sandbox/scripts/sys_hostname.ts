@@ -1,0 +1,2 @@
+// Reads system information: the host name.
+export default { host: Deno.hostname() };
