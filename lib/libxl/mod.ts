@@ -59,6 +59,7 @@ export * from "./device_remove.ts";
 export * from "./domain.ts";
 export * from "./domain_destroy.ts";
 export * from "./hypervisor.ts";
+export * from "./control_hypervisor.ts";
 export * from "./sim_backend.ts";
 export * from "./sim_frontend.ts";
 export * from "./tree.ts";

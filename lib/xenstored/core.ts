@@ -66,7 +66,7 @@ export class XenstoredCore {
   constructor(options: XenstoredCoreOptions = {}) {
     this.quotas = resolveQuotas(options.quotas);
     const dom0 = this.domains.alloc(0, 0);
-    dom0.introduced = true;
+    this.domains.setIntroduced(dom0, true);
     dom0.nbentry = 3;
   }
 

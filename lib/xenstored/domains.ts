@@ -60,6 +60,24 @@ export const SERVER_FEATURES = 4;
 export class Domains {
   readonly #existing = new Set<number>([0]);
   readonly #records = new Map<number, DomainInfo>();
+  #version = 0;
+
+  /** Bumped by every change of which domains exist, have a record or are introduced. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The ids of the domains the hypervisor knows, lowest first. */
+  existing(): number[] {
+    return [...this.#existing].sort((a, b) => a - b);
+  }
+
+  /** Marks a record introduced (INTRODUCE) or not (release). */
+  setIntroduced(d: DomainInfo, introduced: boolean): void {
+    if (d.introduced === introduced) return;
+    d.introduced = introduced;
+    this.#version++;
+  }
 
   /**
    * Makes a domain exist ("the hypervisor created it"). A hypervisor's domain ids are
@@ -73,12 +91,14 @@ export class Domains {
         }`,
       );
     }
+    if (this.#existing.has(domid)) return;
     this.#existing.add(domid);
+    this.#version++;
   }
 
   /** Makes a domain vanish from the hypervisor. */
   remove(domid: number): void {
-    if (domid !== 0) this.#existing.delete(domid);
+    if (domid !== 0 && this.#existing.delete(domid)) this.#version++;
   }
 
   /** True when the hypervisor knows the domain. */
@@ -113,6 +133,7 @@ export class Domains {
       quotas: {},
     };
     this.#records.set(domid, d);
+    this.#version++;
     return d;
   }
 
@@ -124,7 +145,7 @@ export class Domains {
 
   /** Frees a record. */
   free(domid: number): void {
-    this.#records.delete(domid);
+    if (this.#records.delete(domid)) this.#version++;
   }
 
   /** Records of domains the hypervisor no longer knows and that are not introduced. */

@@ -1,6 +1,7 @@
 /**
  * CONTROL (`xenstore-control`): `check`, `help`, `log`, `logfile`, `memreport`, `print`,
- * `quota` and `quota-soft`, answered as C xenstored 4.17 answers them.
+ * `quota` and `quota-soft`, answered as C xenstored 4.17 answers them; and the embedded
+ * server's own `dxl-domain` (see `ops_dxl_domain.ts`), which `help` does not list.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { type Access, Errno } from "./access.ts";
 import { atou, getStrings } from "./_bytes.ts";
 import type { Request } from "./ops.ts";
 import { isQuotaName, QUOTA_DESCRIPTIONS } from "./quotas.ts";
+import { DXL_DOMAIN_COMMAND, dxlDomain } from "./ops_dxl_domain.ts";
 
 const COMMANDS: readonly (readonly [string, string])[] = [
   ["check", ""],
@@ -95,6 +97,9 @@ export function doControl(access: Access, req: Request): void {
       okReply();
       return;
     }
+    case DXL_DOMAIN_COMMAND:
+      text(dxlDomain(core, args));
+      return;
     default:
       throw new Errno("EINVAL");
   }

@@ -34,7 +34,7 @@ export function doIntroduce(access: Access, req: Request): void {
   core.createDomain(domid & DOMID_MASK);
   let d = core.domains.find(domid) ?? core.domains.alloc(domid, core.tree.generation);
   if (!d.introduced) {
-    d.introduced = true;
+    core.domains.setIntroduced(d, true);
     d.shutdown = false;
     core.onDomainChange?.(domid, true);
     if (domid !== 0) {
@@ -224,7 +224,7 @@ export function releaseDomain(core: XenstoredCore, d: DomainInfo): void {
   for (const conn of [...core.connections]) {
     if (conn.domain === d) core.disconnect(conn);
   }
-  d.introduced = false;
+  core.domains.setIntroduced(d, false);
   core.domains.free(d.domid);
   // Its SET_TARGET references go with it; domains it held alive go now.
   for (const other of core.domains.introduced()) {

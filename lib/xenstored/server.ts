@@ -171,6 +171,8 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
       }
     }
   };
+  // Domains a saved state file had introduced listen again.
+  for (const d of core.domains.introduced()) core.onDomainChange(d.domid, true);
   if (options.initDom0 ?? false) initDom0(core);
   core.onCommit?.();
   const socket = `${dir}/socket`;

@@ -2,8 +2,11 @@
  * Optional persistence of the node tree in SQLite (`node:sqlite`, WAL, synchronous=FULL):
  * the changes of each batch of requests (all the whole frames of one read) are written in one
  * SQLite transaction before any reply of the batch is sent, so a kill -9 loses nothing that
- * was acknowledged and never shows half a xenstore transaction. Domains are not persisted: as
- * after a restart of C xenstored, the toolstack introduces them again.
+ * was acknowledged and never shows half a xenstore transaction. The simulated domain table is
+ * kept too (which domains exist, which are introduced, and when their records were made, so
+ * permission entries naming them keep their meaning): the embedded server is their
+ * hypervisor, so after a restart they still exist and their sockets listen again. Per-domain
+ * SET_TARGET, features and quotas are not kept.
  *
  * @module
  */
@@ -54,7 +57,32 @@ export function openState(path: string, core: XenstoredCore): StateStore {
      ON CONFLICT(path) DO UPDATE SET value = excluded.value, perms = excluded.perms,
        gen = excluded.gen`,
   );
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS domains (
+       domid INTEGER PRIMARY KEY, existing INTEGER NOT NULL, introduced INTEGER NOT NULL,
+       generation INTEGER)`,
+  );
   const remove: StatementSync = db.prepare("DELETE FROM nodes WHERE path = ?");
+  const insertDomain: StatementSync = db.prepare(
+    "INSERT INTO domains (domid, existing, introduced, generation) VALUES (?, ?, ?, ?)",
+  );
+  let domainsSaved = -1;
+  const saveDomains = () => {
+    const domains = core.domains;
+    db.exec("DELETE FROM domains");
+    const ids = new Set(domains.existing());
+    for (const d of domains.records()) ids.add(d.domid);
+    for (const domid of ids) {
+      const d = domains.find(domid);
+      insertDomain.run(
+        domid,
+        domains.exists(domid) ? 1 : 0,
+        d?.introduced ? 1 : 0,
+        d === undefined ? null : d.generation,
+      );
+    }
+    domainsSaved = domains.version;
+  };
   const maxOrd = db.prepare("SELECT COALESCE(MAX(ord), 0) AS m FROM nodes").get() as { m: number };
   let ord = Number(maxOrd.m);
   const dirty = new Map<string, boolean>();
@@ -113,8 +141,26 @@ export function openState(path: string, core: XenstoredCore): StateStore {
           new Node(toValue(row.value), perms, gen),
         );
       }
+      const domainRows = db.prepare(
+        "SELECT domid, existing, introduced, generation FROM domains ORDER BY domid",
+      ).all() as {
+        domid: number;
+        existing: number;
+        introduced: number;
+        generation: number | null;
+      }[];
+      for (const row of domainRows) {
+        const domid = Number(row.domid);
+        if (domid === 0) continue;
+        if (Number(row.existing) === 1) core.domains.create(domid);
+        if (row.generation === null) continue;
+        const gen = Number(row.generation);
+        maxGen = Math.max(maxGen, gen);
+        const d = core.domains.find(domid) ?? core.domains.alloc(domid, gen);
+        core.domains.setIntroduced(d, Number(row.introduced) === 1);
+      }
+      domainsSaved = core.domains.version;
       tree.generation = maxGen + 1;
-      const dom0 = core.domains.find(0);
       const counts = new Map<number, number>();
       const count = (node: Node, path: string) => {
         const owner = (node.perms[0] as PermEntry).id;
@@ -124,13 +170,15 @@ export function openState(path: string, core: XenstoredCore): StateStore {
         }
       };
       count(tree.root, "/");
-      if (dom0 !== undefined) dom0.nbentry = counts.get(0) ?? 0;
+      for (const d of core.domains.records()) d.nbentry = counts.get(d.domid) ?? 0;
     },
     flush() {
-      if (dirty.size === 0) return;
+      const domainsChanged = core.domains.version !== domainsSaved;
+      if (dirty.size === 0 && !domainsChanged) return;
       db.exec("BEGIN");
       try {
         for (const [path, created] of dirty) save(path, created);
+        if (domainsChanged) saveDomains();
         db.exec("COMMIT");
       } catch (e) {
         db.exec("ROLLBACK");
