@@ -11,13 +11,30 @@ import type { Hypervisor } from "../libxl/hypervisor.ts";
 import { examples, type GlobalOptions, type Program, withStore } from "./context.ts";
 import { out, paint, toJson } from "./output.ts";
 
-/** A hypervisor that can list its domains (a real or control-socket one may). */
-interface ListingHypervisor extends Hypervisor {
-  listDomains(): Promise<Iterable<number>>;
-}
-
-function canList(hypervisor: Hypervisor | undefined): hypervisor is ListingHypervisor {
-  return typeof (hypervisor as Partial<ListingHypervisor> | undefined)?.listDomains === "function";
+/**
+ * The domain list of a hypervisor that can give one: `listDomains()` (ids), or `list()`
+ * (`{ domid }` entries, as the control-socket hypervisor of `dxl serve` answers). A
+ * hypervisor that only knows the domains made in this process (`SimulatedHypervisor`) is
+ * not asked: its list would call every other domain gone.
+ */
+function domainLister(
+  hypervisor: Hypervisor | undefined,
+): (() => Promise<Iterable<number>>) | undefined {
+  const h = hypervisor as
+    | { listDomains?: () => Promise<Iterable<number>>; list?: () => Promise<unknown> }
+    | undefined;
+  if (typeof h?.listDomains === "function") return () => h.listDomains!();
+  if (typeof h?.list === "function") {
+    return async () => {
+      const list = await h.list!();
+      if (!Array.isArray(list)) throw new TypeError("the hypervisor's list is not an array");
+      return list.map((d: { domid?: unknown }) => {
+        if (typeof d?.domid !== "number") throw new TypeError("a listed domain has no domid");
+        return d.domid;
+      });
+    };
+  }
+  return undefined;
 }
 
 /**
@@ -76,9 +93,10 @@ export function register(program: Program): void {
     .action(async (opts, command) => {
       const globals: GlobalOptions = command.optsWithGlobals();
       await withStore(globals, async ({ xs, hypervisor }) => {
+        const listDomains = domainLister(hypervisor);
         const report = await doctor(xs, {
           fix: opts.fix === true,
-          ...(canList(hypervisor) ? { listDomains: () => hypervisor.listDomains() } : {}),
+          ...(listDomains === undefined ? {} : { listDomains }),
         });
         out(opts.json ? toJson(report) : formatDoctorReport(report));
       });
