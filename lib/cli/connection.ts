@@ -220,7 +220,10 @@ async function embeddedStore(
     cleanup.push(() => xs.close());
     const backend = await SimulatedBackend.start(xs);
     cleanup.push(() => backend[Symbol.asyncDispose]());
-    const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+    const hypervisor = new SimulatedHypervisor(xs, {
+      xenstored: xsd,
+      taken: await restoreDomains(xs, xsd),
+    });
     const source: StoreSource = { kind: "embedded", state: files.db };
     return {
       xs,
@@ -235,6 +238,24 @@ async function embeddedStore(
     await release();
     throw error;
   }
+}
+
+/**
+ * The simulated domains an earlier run created (every `/local/domain/<id>` but dom0's), made
+ * to exist again in the embedded xenstored's domain table, so that the simulated hypervisor
+ * can destroy them and xenstored accepts them as owners.
+ */
+async function restoreDomains(xs: XenstoreClient, xsd: XenstoredHandle): Promise<number[]> {
+  const ids = (await xs.directory("/local/domain").catch(() => [] as string[]))
+    .filter((name) => /^[1-9][0-9]*$/.test(name)).map(Number);
+  for (const domid of ids) {
+    try {
+      xsd.createDomain(domid);
+    } catch {
+      // already in the table (restored with the state file)
+    }
+  }
+  return ids;
 }
 
 /**

@@ -23,7 +23,11 @@ import { CommanderError } from "@commander-js/extra-typings";
 import { createProgram, pendingExitCode, type Program, setExitCode } from "./context.ts";
 import { ExitCode, exitCodeOf } from "./errors.ts";
 import { err } from "./output.ts";
+import { bindPermissionFlags } from "./_script.ts";
 import { XL_COMMANDS } from "./xl_commands.ts";
+import { register as registerPlan } from "./plan.ts";
+import { register as registerApply } from "./apply.ts";
+import { register as registerDestroy } from "./destroy.ts";
 import { register as registerLs } from "./ls.ts";
 import { register as registerRead } from "./read.ts";
 import { register as registerWrite } from "./write.ts";
@@ -36,6 +40,9 @@ import { register as registerCompletions } from "./completions.ts";
 
 /** The registration function of every subcommand, in `dxl --help` order. */
 export const COMMANDS: readonly ((program: Program) => void)[] = [
+  registerPlan,
+  registerApply,
+  registerDestroy,
   ...XL_COMMANDS,
   registerLs,
   registerRead,
@@ -80,7 +87,7 @@ export async function main(args: readonly string[]): Promise<number> {
   const program = buildProgram();
   program.configureOutput({ writeErr: (text) => err(text.replace(/\n$/, "")) });
   try {
-    await program.parseAsync([...args], { from: "user" });
+    await program.parseAsync(bindPermissionFlags(args), { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end with exitCode 0; every other commander error is usage.
