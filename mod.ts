@@ -242,10 +242,12 @@ export type {
 
 // Config: domain scripts, validation, plan, apply
 export {
+  apply,
   ApplyConflictError,
   configJsonSchema,
   ConfigValidationError,
   defineConfig,
+  destroy,
   DeviceWaitTimeoutError,
   evaluateScript,
   formatMemory,
@@ -268,9 +270,13 @@ export {
 } from "./lib/config/mod.ts";
 export type {
   ActionKind,
+  ApplyEvent,
+  ApplyOptions,
+  ApplyResult,
   Config,
   ConfigExport,
   ConfigIssue,
+  DestroyOptions,
   DomainConfig,
   EvaluateOptions,
   FieldChange,

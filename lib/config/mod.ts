@@ -56,6 +56,8 @@ export type {
   PlanOptions,
   PlanValue,
 } from "./plan.ts";
+export { apply, destroy } from "./apply.ts";
+export type { ApplyEvent, ApplyOptions, ApplyResult, DestroyOptions } from "./apply.ts";
 export { evaluateScript } from "./evaluate.ts";
 export type { EvaluateOptions } from "./evaluate.ts";
 export { loadConfig } from "./load.ts";
