@@ -75,7 +75,7 @@ forEachServer(
     const paths = expected.map((l) => l.slice(0, l.indexOf(" = ")));
     for (const line of tree.filter((l) => !expected.includes(l))) {
       const path = line.slice(0, line.indexOf(" = "));
-      assert.match(line, / = ""   \(/, `unexpected: ${line}`);
+      assert.match(line, / = "" {3}\(/, `unexpected: ${line}`);
       assert.ok(paths.some((p) => p.startsWith(`${path}/`)), `unexpected: ${line}`);
     }
   },
