@@ -156,7 +156,8 @@ export async function evaluateScript(
   }
 
   const nonce = crypto.randomUUID().replaceAll("-", "");
-  const origin = `http://${nonce}.dxl.invalid`;
+  // Its own origin, so origin storage (localStorage, caches) cannot outlive the run.
+  const origin = `http://${crypto.randomUUID()}.dxl.invalid`;
   const args = [
     "run",
     "--no-prompt",

@@ -330,6 +330,13 @@ Deno.test("evaluateScript() refuses writing, even into the script's own folder",
   await assert.rejects(Deno.stat(`${SCRIPTS}/written.txt`), Deno.errors.NotFound);
 });
 
+Deno.test("evaluateScript() refuses a Unix socket, even with read and net granted", async () => {
+  await refused(fixture("unix_socket.ts"), "write", `${SCRIPTS}/no_such.sock`, {
+    allowRead: true,
+    allowNet: true,
+  });
+});
+
 Deno.test("evaluateScript() gives a worker no more than the script: inherited permissions", async () => {
   await refusedThenGranted(fixture("worker_inherit.ts"), ["read", `${OUTSIDE}/secret.txt`], {
     allowRead: [OUTSIDE],
@@ -488,6 +495,12 @@ Deno.test("evaluateScript() reports what the script threw, with its stack", asyn
   assert.ok(error instanceof ScriptFailedError, `${error.name}: ${error.message}`);
   assert.equal(error.message, `${fixture("throws.ts")}: failed: RangeError: no site configured`);
   assert.match(error.scriptStack ?? "", /throws\.ts:3:/);
+});
+
+Deno.test("evaluateScript() reports a script that exits before returning a value", async () => {
+  const error = await rejection(evaluate(fixture("exits.ts")));
+  assert.ok(error instanceof ScriptFailedError, `${error.name}: ${error.message}`);
+  assert.equal(error.message, `${fixture("exits.ts")}: failed: it exited before returning a value`);
 });
 
 Deno.test("evaluateScript() leaves a script no origin storage to carry data between runs", async () => {
