@@ -290,5 +290,6 @@ export type {
   PlanAction,
   PlanDevice,
   PlanOptions,
+  ScriptPermission,
   UnsettledDevice,
 } from "./lib/config/mod.ts";
