@@ -15,6 +15,7 @@ import { connect, type XenstoreClient } from "../client/mod.ts";
 import { socketPaths } from "../client/socket_path.ts";
 import { startXenstored, type XenstoredHandle } from "../xenstored/mod.ts";
 import { UsageError } from "./errors.ts";
+import { controlCommand } from "./_domain_control.ts";
 import { type Hypervisor, SimulatedBackend, SimulatedHypervisor } from "../libxl/mod.ts";
 
 /** Where the connection came from. */
@@ -41,6 +42,12 @@ export interface OpenStoreOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Skip the standard socket paths (tests on a host that runs xenstored). @default {false} */
   noStandard?: boolean;
+  /**
+   * `--domain-control`: a fake hypervisor's control socket (`create N` / `destroy N`, as
+   * `../shared/refxs` has) that the simulated hypervisor drives for a socket xenstore.
+   * @default {none}
+   */
+  domainControl?: string | undefined;
 }
 
 /** An open xenstore for one command; dispose it to disconnect (and stop the embedded one). */
@@ -131,12 +138,12 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<OpenSto
   const env = options.env ?? readEnv();
   if (options.xenstore !== undefined) {
     const xs = await connect({ path: options.xenstore });
-    return socketStore(xs, { kind: "flag", path: options.xenstore }, options.hypervisor);
+    return socketStore(xs, { kind: "flag", path: options.xenstore }, options);
   }
   const envPath = env["XENSTORED_PATH"];
   if (envPath) {
     const xs = await connect({ path: envPath });
-    return socketStore(xs, { kind: "env", path: envPath }, options.hypervisor);
+    return socketStore(xs, { kind: "env", path: envPath }, options);
   }
   const files = stateFiles(stateDir(env));
   const candidates: StoreSource[] = [];
@@ -154,22 +161,34 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<OpenSto
     } catch {
       continue;
     }
-    return socketStore(xs, source, options.hypervisor);
+    return socketStore(xs, source, options);
   }
   return await embeddedStore(files, options.hypervisor);
 }
 
-function socketStore(
+async function socketStore(
   xs: XenstoreClient,
   source: StoreSource,
-  requested: HypervisorKind | undefined,
-): OpenStore {
-  const kind = requested ?? (source.kind === "serve" ? "simulated" : "xen");
+  options: OpenStoreOptions,
+): Promise<OpenStore> {
+  const control = options.domainControl;
+  const kind = options.hypervisor ??
+    (source.kind === "serve" || control !== undefined ? "simulated" : "xen");
   let hypervisor: Hypervisor | undefined;
+  let backend: SimulatedBackend | undefined;
   let reason: string | undefined;
   if (kind === "xen") {
-    reason = "dxl cannot create domains on a real Xen host yet: create the domain with " +
-      "`xl create`, then let dxl manage its devices";
+    reason = "dxl cannot create or destroy domains on a real Xen host yet: create the domain " +
+      "with `xl create`, then let dxl manage its devices";
+  } else if (control !== undefined) {
+    // A simulated world on a real daemon (the tests' reference daemons): this process also
+    // plays the backend drivers, as the embedded store does.
+    hypervisor = new SimulatedHypervisor(xs, {
+      onCreate: async (domid) => void await controlCommand(control, `create ${domid}`),
+      onDestroy: async (domid) => void await controlCommand(control, `destroy ${domid}`),
+      taken: await existingDomains(xs),
+    });
+    backend = await SimulatedBackend.start(xs);
   } else {
     reason = "the simulated hypervisor needs the embedded xenstore (run without --xenstore, " +
       "or against `dxl serve`)";
@@ -182,6 +201,7 @@ function socketStore(
     noHypervisorReason: reason,
     describe: () => describeSource(source),
     async [Symbol.asyncDispose]() {
+      await backend?.[Symbol.asyncDispose]();
       await xs.close();
     },
   };
@@ -246,8 +266,7 @@ async function embeddedStore(
  * can destroy them and xenstored accepts them as owners.
  */
 async function restoreDomains(xs: XenstoreClient, xsd: XenstoredHandle): Promise<number[]> {
-  const ids = (await xs.directory("/local/domain").catch(() => [] as string[]))
-    .filter((name) => /^[1-9][0-9]*$/.test(name)).map(Number);
+  const ids = await existingDomains(xs);
   for (const domid of ids) {
     try {
       xsd.createDomain(domid);
@@ -256,6 +275,12 @@ async function restoreDomains(xs: XenstoreClient, xsd: XenstoredHandle): Promise
     }
   }
   return ids;
+}
+
+/** The ids of `/local/domain/<id>` but dom0's: the domains xenstore knows. */
+async function existingDomains(xs: XenstoreClient): Promise<number[]> {
+  return (await xs.directory("/local/domain").catch(() => [] as string[]))
+    .filter((name) => /^[1-9][0-9]*$/.test(name)).map(Number);
 }
 
 /**

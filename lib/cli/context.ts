@@ -44,6 +44,12 @@ export function createProgram(): Program {
       new Option("--hypervisor <kind>", "who creates domains: simulated or xen")
         .choices(["simulated", "xen"] as const),
     )
+    .addOption(
+      new Option(
+        "--domain-control <socket>",
+        "a fake hypervisor's control socket for simulated domains (../shared/refxs: tests)",
+      ).hideHelp(),
+    )
     .showSuggestionAfterError(true)
     .addHelpText(
       "after",
@@ -71,6 +77,8 @@ export type ProgramOptions = {
   quiet?: true | undefined;
   /** `--hypervisor simulated|xen`. */
   hypervisor?: HypervisorKind | undefined;
+  /** `--domain-control SOCKET` (hidden; tests against the reference daemons). */
+  domainControl?: string | undefined;
 };
 
 /** The global options as a subcommand sees them (`cmd.optsWithGlobals()`). */
@@ -81,6 +89,8 @@ export interface GlobalOptions {
   quiet?: boolean | undefined;
   /** `--hypervisor simulated|xen`. */
   hypervisor?: HypervisorKind | undefined;
+  /** `--domain-control SOCKET` (hidden; tests against the reference daemons). */
+  domainControl?: string | undefined;
 }
 
 /**
@@ -162,6 +172,7 @@ export async function withStore<T>(
   await using store = await openStore({
     xenstore: globals.xenstore,
     hypervisor: globals.hypervisor,
+    domainControl: globals.domainControl,
     ...options,
   });
   if (!globals.quiet) err(store.describe());
