@@ -1,0 +1,314 @@
+/**
+ * The real-host suite, run by real_host_test.ts in a `deno test` subprocess with
+ * `LD_PRELOAD` of fakexl inside a private mount namespace (so /etc/xen/scripts holds the
+ * stand-in scripts, /var/lib/xen and /srv are temp dirs). XenHypervisor calls Debian's real
+ * libxenctrl/libxenguest; only the hypercalls underneath are emulated, and real `xl` 4.17
+ * runs against the same domain table and xenstored. Not a `_test.ts` file: it only makes
+ * sense in that environment.
+ */
+
+import assert from "node:assert/strict";
+import { connect } from "../../lib/client/mod.ts";
+import { addDevice, waitForBackend } from "../../lib/libxl/device_add.ts";
+import type { DeviceSpec } from "../../lib/libxl/device.ts";
+import type { DeviceRecord } from "../../lib/libxl/device_list.ts";
+import { readDeviceRecord } from "../../lib/libxl/device_list.ts";
+import { removeDevice } from "../../lib/libxl/device_remove.ts";
+import { vbd } from "../../lib/libxl/devices/vbd.ts";
+import { vif } from "../../lib/libxl/devices/vif.ts";
+import { makeDomain, readDomainUuid } from "../../lib/libxl/domain.ts";
+import { destroyDomain } from "../../lib/libxl/domain_destroy.ts";
+import type { DomainBuildRequest } from "../../lib/libxl/hypervisor.ts";
+import type { LibxlStore } from "../../lib/libxl/store.ts";
+import { formatTree } from "../../lib/libxl/tree.ts";
+import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
+import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
+import { XenBuildRequestError, XenCallError } from "../../lib/xen/errors.ts";
+import { runHotplug } from "../../lib/xen/hotplug.ts";
+import { domainConfig, withDevice, withoutDevice } from "../../lib/xen/libxl_config.ts";
+import {
+  deleteDomainUserdata,
+  updateDomainConfig,
+  writeDomainConfig,
+} from "../../lib/xen/userdata.ts";
+import { XenHypervisor } from "../../lib/xen/xen_hypervisor.ts";
+import { ENV, startShimHost, waitFor } from "./_shim_host.ts";
+
+const UUID = "6e1a7b52-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+const KERNEL = "/srv/xen/vmlinuz";
+/** The capture's start_time ("1795611510.82"), passed through `now`. */
+const CAPTURE_NOW = 1795611510820;
+
+async function kernel(): Promise<void> {
+  await Deno.mkdir("/srv/xen", { recursive: true });
+  await Deno.writeTextFile(KERNEL, "not a kernel: the shim stands in for the image build\n");
+}
+
+/** What `xl create` does around dxl's makeDomain: the config file, then unpause. */
+async function create(
+  xs: LibxlStore,
+  hv: XenHypervisor,
+  request: DomainBuildRequest & { name: string; maxMemKb: number },
+  now?: () => number,
+): Promise<number> {
+  const { domid } = await makeDomain(xs, {
+    hypervisor: hv,
+    ...request,
+    ...(now === undefined ? {} : { now }),
+  });
+  await writeDomainConfig({ domid, uuid: request.uuid }, domainConfig(request), {
+    domainExists: async (d) => (await hv.getInfo(d)) !== undefined,
+  });
+  return domid;
+}
+
+async function userdataFiles(domid: number): Promise<string[]> {
+  const names = [];
+  for await (const e of Deno.readDir("/var/lib/xen")) {
+    if (e.name.startsWith("userdata-") && e.name.split(".")[1] === String(domid)) {
+      names.push(e.name);
+    }
+  }
+  return names;
+}
+
+/** `xl list`'s row for `name`: [name, id, mem, vcpus, state, time]. */
+function xlRow(listing: string, name: string): string[] | undefined {
+  return listing.split("\n").map((l) => l.trim().split(/\s+/)).find((cols) => cols[0] === name);
+}
+
+async function storeTree(xs: LibxlStore, domid: number, uuid: string): Promise<string> {
+  return (await formatTree(xs, `/local/domain/${domid}`)) + (await formatTree(xs, `/vm/${uuid}`)) +
+    (await formatTree(xs, `/libxl/${domid}`)) + (await formatTree(xs, "/local/domain/0/backend"));
+}
+
+Deno.test("makeDomain with XenHypervisor: xl create's tree, xl list shows it, destroyDomain removes it", async () => {
+  await using host = await startShimHost();
+  await kernel();
+  await using xs = await connect({ path: host.socket });
+  using hv = new XenHypervisor(xs);
+  const request = { uuid: UUID, name: "guest1", maxMemKb: 262144, vcpus: 2, kernel: KERNEL };
+  const domid = await create(xs, hv, request, () => CAPTURE_NOW);
+  assert.equal(domid, 1);
+  assert.equal(await host.ctlList(), "OK 0 1:mapped", "the domain is in the shared table");
+  // fakebackend plays xenconsoled: console/tty, as in the capture
+  await waitFor(() => xs.tryRead("/local/domain/1/console/tty"), "console/tty");
+  const golden = await Deno.readTextFile(`${ENV.refxs}/../golden/create-pv.tree`);
+  assert.equal(await storeTree(xs, domid, UUID), golden);
+
+  assert.deepEqual(await hv.getInfo(domid), {
+    domid,
+    uuid: UUID,
+    state: "--p---", // new domains start paused
+    memKb: 263168, // max memory: target + LIBXL_MAXMEM_CONSTANT
+    maxMemKb: 263168,
+    vcpus: 2,
+    cpuTimeNs: 2_000_000_000, // the shim's figure
+  });
+  await hv.unpauseDomain(domid); // as xl create does last
+  const row = xlRow(await host.xl("list"), "guest1");
+  assert.deepEqual(row?.slice(0, 5), ["guest1", "1", "257", "2", "r-----"]);
+  const long = JSON.parse(await host.xl("list", "-l", "guest1"));
+  assert.equal(long[0]?.config?.c_info?.name, "guest1");
+  assert.equal(long[0]?.config?.b_info?.max_memkb, 262144);
+  assert.deepEqual(long[0]?.config?.b_info?.avail_vcpus, [0, 1]);
+
+  await destroyDomain(xs, domid, { hypervisor: hv });
+  await deleteDomainUserdata({ domid, uuid: UUID });
+  assert.equal(await host.ctlList(), "OK 0");
+  assert.equal(xlRow(await host.xl("list"), "guest1"), undefined);
+  assert.equal(await storeTree(xs, domid, UUID), await formatTree(xs, "/local/domain/0/backend"));
+  assert.equal(await xs.tryRead("/local/domain/1"), undefined);
+  assert.deepEqual(await userdataFiles(domid), []);
+});
+
+Deno.test("a failing image build (FAKEXL_FAIL_BUILD) leaves no domain and no xenstore entries", async () => {
+  await using host = await startShimHost();
+  await kernel();
+  await using xs = await connect({ path: host.socket });
+  using hv = new XenHypervisor(xs);
+  const before = await formatTree(xs, "/");
+  Deno.env.set("FAKEXL_FAIL_BUILD", "1");
+  try {
+    await assert.rejects(
+      makeDomain(xs, { hypervisor: hv, name: "broken", maxMemKb: 65536, kernel: KERNEL }),
+      (e: unknown) => {
+        assert.ok(e instanceof XenCallError, String(e));
+        assert.equal(e.step, "xc_dom_boot_xen_init");
+        assert.equal(e.message, "xc_dom_boot_xen_init failed for domain 1: ENOSYS");
+        return true;
+      },
+    );
+  } finally {
+    Deno.env.delete("FAKEXL_FAIL_BUILD");
+  }
+  assert.equal(await host.ctlList(), "OK 0", "the domain was destroyed again");
+  assert.equal(await formatTree(xs, "/"), before, "nothing written to xenstore");
+  assert.equal(xlRow(await host.xl("list"), "broken"), undefined);
+});
+
+Deno.test("a missing kernel file is refused before any hypercall", async () => {
+  await using host = await startShimHost();
+  await kernel();
+  await using xs = await connect({ path: host.socket });
+  using hv = new XenHypervisor(xs);
+  const log = `${host.dir}/hypercalls.log`;
+  Deno.env.set("FAKEXL_LOG", log);
+  const before = await formatTree(xs, "/");
+  await assert.rejects(
+    makeDomain(xs, { hypervisor: hv, name: "nokernel", maxMemKb: 65536, kernel: "/srv/xen/nope" }),
+    (e: unknown) =>
+      e instanceof XenBuildRequestError && e.field === "kernel" &&
+      e.message.startsWith('Cannot build domain: kernel "/srv/xen/nope": '),
+  );
+  const calls = () => Deno.readTextFile(log).catch(() => "");
+  assert.doesNotMatch(await calls(), /domctl|evtchn|xc_dom|sysctl/, "no hypercall was made");
+  assert.equal(await host.ctlList(), "OK 0");
+  assert.equal(await formatTree(xs, "/"), before);
+  // the log does record hypercalls: the same request with the kernel there makes some
+  const { domid } = await makeDomain(xs, {
+    hypervisor: hv,
+    name: "withkernel",
+    maxMemKb: 65536,
+    kernel: KERNEL,
+  });
+  assert.match(await calls(), /domctl cmd=1 /);
+  await destroyDomain(xs, domid, { hypervisor: hv });
+});
+
+/** dxl's add of a device as xl does it: write, InitWait, hotplug script, Connected, config. */
+async function dxlAdd(
+  xs: LibxlStore,
+  uuid: string,
+  spec: DeviceSpec,
+): Promise<DeviceRecord> {
+  await addDevice(xs, spec);
+  await waitForBackend(xs, spec, { timeoutMs: 10_000 });
+  const record = await readDeviceRecord(xs, spec);
+  assert.ok(record !== undefined);
+  const result = await runHotplug(xs, record, "add");
+  assert.equal(result.status, "connected");
+  await waitForXenbusState(xs, `${record.backendPath}/state`, {
+    state: XenbusState.Connected,
+    timeoutMs: 10_000,
+  });
+  await updateDomainConfig({ domid: spec.domid, uuid }, (c) => withDevice(c, record));
+  return record;
+}
+
+const removalHook = (xs: LibxlStore) => async (record: DeviceRecord) => {
+  const r = await runHotplug(xs, record, "remove");
+  assert.equal(r.error, undefined, String(r.error));
+};
+
+Deno.test("dxl and real xl on one host: devices, hotplug scripts, config files", async () => {
+  await using host = await startShimHost();
+  await kernel();
+  await Deno.writeTextFile("/srv/xen/dxl-disk.img", "");
+  await Deno.writeTextFile("/srv/xen/xl-disk.img", "");
+  await Deno.writeTextFile("/srv/xen/dxl-on-xl.img", "");
+  await using xs = await connect({ path: host.socket });
+  using hv = new XenHypervisor(xs);
+  const uuid = "0b6f4c1e-2d3a-4b5c-8d9e-0f1a2b3c4d5e";
+  const dom = await create(xs, hv, {
+    uuid,
+    name: "dxlguest",
+    maxMemKb: 131072,
+    vcpus: 1,
+    kernel: KERNEL,
+  });
+  await hv.unpauseDomain(dom);
+  await Deno.writeTextFile(
+    "/srv/xen/xlguest.cfg",
+    `name = "xlguest"\ntype = "pv"\nmemory = 128\nvcpus = 1\nkernel = "${KERNEL}"\n`,
+  );
+  await host.xl("create", "-e", "/srv/xen/xlguest.cfg");
+  const xlDom = Number(xlRow(await host.xl("list"), "xlguest")?.[1]);
+  assert.equal(xlDom, dom + 1);
+  const xlUuid = await readDomainUuid(xs, xlDom);
+  assert.ok(xlUuid !== undefined);
+
+  // dxl's disk and nic reach Connected after dxl runs their scripts
+  const disk = await dxlAdd(
+    xs,
+    uuid,
+    vbd({ domid: dom, vdev: "xvda", target: "/srv/xen/dxl-disk.img" }),
+  );
+  const nic = await dxlAdd(
+    xs,
+    uuid,
+    vif({ domid: dom, devid: 0, mac: "00:16:3e:01:02:03", bridge: "xenbr0" }),
+  );
+  const be = disk.backendPath as string;
+  assert.equal(await xs.read(`${be}/hotplug-status`), "connected");
+  assert.equal(await xs.read(`${be}/physical-device-path`), "/dev/loop7");
+  assert.equal(await xs.read(`${nic.backendPath}/hotplug-status`), "connected");
+  // and one on xl's domain, recorded in xl's own config file
+  const onXl = await dxlAdd(
+    xs,
+    xlUuid,
+    vbd({ domid: xlDom, vdev: "xvdb", target: "/srv/xen/dxl-on-xl.img" }),
+  );
+
+  // xl sees dxl's devices
+  assert.match(await host.xl("block-list", "dxlguest"), /^51712 +0 +\d+ +\d+ .*\/vbd\/1\/51712$/m);
+  assert.match(await host.xl("network-list", "dxlguest"), /00:16:3e:01:02:03/);
+  const dxlConfig = JSON.parse(await host.xl("list", "-l", "dxlguest"))[0].config;
+  assert.deepEqual(dxlConfig.disks.map((d: { vdev: string }) => d.vdev), ["xvda"]);
+  assert.deepEqual(dxlConfig.nics.map((n: { mac: string }) => n.mac), ["00:16:3e:01:02:03"]);
+  const xlConfig = JSON.parse(await host.xl("list", "-l", "xlguest"))[0].config;
+  assert.deepEqual(xlConfig.disks.map((d: { vdev: string }) => d.vdev), ["xvdb"]);
+
+  // xl attaches to dxl's domain; its disk has the same nodes as dxl's
+  await host.xl("block-attach", "dxlguest", "file:/srv/xen/xl-disk.img,xvdb,w");
+  const xlDisk = `/local/domain/0/backend/vbd/${dom}/51728`;
+  await waitForXenbusState(xs, `${xlDisk}/state`, { state: XenbusState.Connected });
+  const keys = async (path: string) => (await xs.directory(path)).sort();
+  assert.deepEqual(await keys(xlDisk), await keys(be));
+  assert.deepEqual(
+    await keys(`/libxl/${dom}/device/vbd/51728`),
+    await keys(`/libxl/${dom}/device/vbd/51712`),
+  );
+
+  // xl detaches dxl's disk (its removal script runs), dxl removes xl's (dxl runs it)
+  await host.xl("block-detach", "dxlguest", "xvda");
+  assert.equal(await xs.tryRead(be), undefined);
+  await removeDevice(xs, { domid: dom, kind: "vbd", devid: 51728 }, {
+    beforeCleanup: removalHook(xs),
+  });
+  await updateDomainConfig({ domid: dom, uuid }, (c) =>
+    withoutDevice(c, {
+      kind: "vbd",
+      devid: 51728,
+      backendKind: "vbd",
+      keys: { dev: "xvdb" },
+    }));
+  assert.equal(await xs.tryRead(xlDisk), undefined);
+  const removals = (await host.hotplugLog()).filter((l) => l.startsWith("block remove"));
+  assert.deepEqual(removals.map((l) => l.split(" ")[2]), [
+    `XENBUS_PATH=backend/vbd/${dom}/51712`, // by xl
+    `XENBUS_PATH=backend/vbd/${dom}/51728`, // by dxl
+  ]);
+
+  // destroying both domains with dxl: removal scripts run, no config file is left behind
+  await destroyDomain(xs, dom, { hypervisor: hv, beforeCleanup: removalHook(xs) });
+  await deleteDomainUserdata({ domid: dom, uuid });
+  await destroyDomain(xs, xlDom, { hypervisor: hv, beforeCleanup: removalHook(xs) });
+  await deleteDomainUserdata({ domid: xlDom, uuid: xlUuid });
+  const log = await host.hotplugLog();
+  assert.ok(
+    log.some((l) =>
+      l.startsWith(`vif-bridge offline type_if=vif XENBUS_PATH=backend/vif/${dom}/0`)
+    ),
+  );
+  assert.ok(
+    log.some((l) => l.startsWith(`block remove XENBUS_PATH=${onXl.backendPath?.slice(16)}`)),
+  );
+  assert.deepEqual(await userdataFiles(dom), []);
+  assert.deepEqual(await userdataFiles(xlDom), []);
+  assert.equal(await host.ctlList(), "OK 0");
+  const listing = await host.xl("list");
+  assert.equal(xlRow(listing, "dxlguest"), undefined);
+  assert.equal(xlRow(listing, "xlguest"), undefined);
+  assert.deepEqual(await xs.directory("/local/domain"), ["0"]);
+});
