@@ -16,7 +16,12 @@ import { socketPaths } from "../client/socket_path.ts";
 import { startXenstored, type XenstoredHandle } from "../xenstored/mod.ts";
 import { UsageError } from "./errors.ts";
 import { controlCommand } from "./_domain_control.ts";
-import { type Hypervisor, SimulatedBackend, SimulatedHypervisor } from "../libxl/mod.ts";
+import {
+  ControlHypervisor,
+  type Hypervisor,
+  SimulatedBackend,
+  SimulatedHypervisor,
+} from "../libxl/mod.ts";
 
 /** Where the connection came from. */
 export type StoreSource =
@@ -190,8 +195,9 @@ async function socketStore(
     });
     backend = await SimulatedBackend.start(xs);
   } else {
-    reason = "the simulated hypervisor needs the embedded xenstore (run without --xenstore, " +
-      "or against `dxl serve`)";
+    // dxl's embedded xenstored in another process (dxl serve): its domain table, through the
+    // embedded-only CONTROL dxl-domain. Other daemons refuse it before anything is written.
+    hypervisor = new ControlHypervisor(xs);
   }
   return {
     xs,
@@ -240,10 +246,8 @@ async function embeddedStore(
     cleanup.push(() => xs.close());
     const backend = await SimulatedBackend.start(xs);
     cleanup.push(() => backend[Symbol.asyncDispose]());
-    const hypervisor = new SimulatedHypervisor(xs, {
-      xenstored: xsd,
-      taken: await restoreDomains(xs, xsd),
-    });
+    // The embedded xenstored keeps its simulated domain table in the state file.
+    const hypervisor = new ControlHypervisor(xs);
     const source: StoreSource = { kind: "embedded", state: files.db };
     return {
       xs,
@@ -258,23 +262,6 @@ async function embeddedStore(
     await release();
     throw error;
   }
-}
-
-/**
- * The simulated domains an earlier run created (every `/local/domain/<id>` but dom0's), made
- * to exist again in the embedded xenstored's domain table, so that the simulated hypervisor
- * can destroy them and xenstored accepts them as owners.
- */
-async function restoreDomains(xs: XenstoreClient, xsd: XenstoredHandle): Promise<number[]> {
-  const ids = await existingDomains(xs);
-  for (const domid of ids) {
-    try {
-      xsd.createDomain(domid);
-    } catch {
-      // already in the table (restored with the state file)
-    }
-  }
-  return ids;
 }
 
 /** The ids of `/local/domain/<id>` but dom0's: the domains xenstore knows. */
