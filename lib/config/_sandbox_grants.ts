@@ -87,6 +87,15 @@ export async function planReads(
   const roots = new Map<string, Root>();
   for (const name of granted) {
     const real = await realOrUndefined(name) ?? name;
+    for (const path of [name, real]) {
+      if (path.includes(",")) {
+        // Deno splits --allow-read at commas: "/a,/etc" would grant /etc.
+        throw new ScriptError(
+          script,
+          `${script}: cannot grant "${path}": Deno's permission flags cannot name a path with ","`,
+        );
+      }
+    }
     const root = roots.get(real) ?? { names: new Set<string>(), real };
     root.names.add(name);
     root.names.add(real);

@@ -68,7 +68,7 @@ export interface EvaluateOptions {
 }
 
 /** MiB a sandboxed Deno process may use beyond `memoryMb` (runtime, code, buffers). */
-export const PROCESS_OVERHEAD_MB = 192;
+export const PROCESS_OVERHEAD_MB = 128;
 
 const MAX_STDOUT_BYTES = 64 * 1024 * 1024;
 const MAX_STDERR_CHARS = 64 * 1024;

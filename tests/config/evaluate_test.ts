@@ -523,6 +523,17 @@ Deno.test("evaluateScript() rejects bad options and a missing script", async () 
   await assert.rejects(evaluate(fixture("env.ts"), { memoryMb: 1 }), RangeError);
   await assert.rejects(evaluate(fixture("env.ts"), { allowRead: ["a,b"] }), TypeError);
   await assert.rejects(evaluate(fixture("env.ts"), { allowEnv: [""] }), TypeError);
+  // Deno splits permission flags at commas: a folder named "x,/etc" must not grant /etc
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir.path}/x,`, { recursive: true });
+  await Deno.mkdir(`${dir.path}/x,/etc`);
+  await Deno.writeTextFile(`${dir.path}/x,/etc/web.ts`, `export default {};\n`);
+  const comma = await rejection(evaluate(`${dir.path}/x,/etc/web.ts`));
+  assert.ok(comma instanceof ScriptError, comma.message);
+  assert.match(
+    comma.message,
+    /cannot grant ".*x,\/etc": Deno's permission flags cannot name a path with ","/,
+  );
   const error = await rejection(evaluate(fixture("no_such_script.ts")));
   assert.ok(error instanceof ScriptError);
   assert.match(error.message, /no_such_script\.ts: cannot open/);
