@@ -28,7 +28,10 @@ export function register(program: Program): void {
     .argument("<domain>", "domain name or id")
     .argument("<diskspec...>", "the disk spec (several arguments are joined with commas)")
     .option("--timeout <seconds>", "how long to wait for the backend", "10")
-    .option("--json", "print the attached device as `dxl devices --json` shows it")
+    .option(
+      "--json",
+      "print the attached device as `dxl devices --json` shows it, without its state",
+    )
     .action(async (domain, specParts, opts, command) => {
       const globals: GlobalOptions = command.optsWithGlobals();
       const timeoutMs = parseTimeout(opts.timeout);
@@ -49,7 +52,11 @@ export function register(program: Program): void {
         await waitForBackend(xs, spec, { timeoutMs });
         if (opts.json) {
           const record = await readDeviceRecord(xs, spec);
-          if (record !== undefined) out(toJson(await deviceRow(xs, record)));
+          if (record !== undefined) {
+            // The backend's state moves on by itself after the wait: not part of the answer.
+            const { state: _state, stateName: _name, ...row } = await deviceRow(xs, record);
+            out(toJson(row));
+          }
         }
       });
     });

@@ -128,3 +128,23 @@ forEachServer("bad input gets one clear line and exit 2", async (t, server) => {
   // Nothing was written by the refused commands.
   assert.deepEqual(await w.xs.directory("/libxl/1/device"), ["console"]);
 });
+
+forEachServer("the changing commands' --json output is golden", async (t, server) => {
+  await using home = await tempHome();
+  await using w = await xlWorld(server, home.path);
+  await w.domain("web");
+  const cases: [string, string[]][] = [
+    ["block_attach.json", ["block-attach", "web", "phy:/dev/vg0/x,xvdb,w", "--json"]],
+    ["network_attach.json", ["network-attach", "web", "mac=00:16:3e:aa:bb:cc", "--json"]],
+    ["block_detach.json", ["block-detach", "web", "xvdb", "--json"]],
+    ["network_detach.json", ["network-detach", "web", "0", "--json"]],
+    ["rename.json", ["rename", "web", "www", "--json"]],
+  ];
+  for (const [file, args] of cases) {
+    await t.step(`dxl ${args.join(" ")}`, async () => {
+      const run = await w.dxl(...args);
+      assert.equal(run.code, 0, run.stderr);
+      await golden(file, run.stdout);
+    });
+  }
+});
