@@ -53,7 +53,7 @@ function grant(flag: string) {
 
 /** The options {@linkcode scriptOptions} adds, as commander parses them. */
 export interface ScriptFlags {
-  /** `--allow-read[=paths]`. */
+  /** `--allow-read[=paths]` (commander's `--allow-read [paths]`). */
   allowRead?: true | string[] | undefined;
   /** `--allow-env[=names]`. */
   allowEnv?: true | string[] | undefined;
@@ -67,12 +67,18 @@ export interface ScriptFlags {
 export function scriptOptions(): Option[] {
   return [
     new Option(
-      "--allow-read[=paths]",
-      "let the script read these files or folders (comma-separated; all when bare)",
+      "--allow-read [paths]",
+      "let the script read these files or folders (--allow-read=a,b; everything when bare)",
     ).argParser(grant("--allow-read")),
-    new Option("--allow-env[=names]", "let the script read these environment variables")
+    new Option(
+      "--allow-env [names]",
+      "let the script read these environment variables (--allow-env=A,B; all when bare)",
+    )
       .argParser(grant("--allow-env")),
-    new Option("--allow-net[=hosts]", "let the script connect to these hosts")
+    new Option(
+      "--allow-net [hosts]",
+      "let the script connect to these hosts (--allow-net=host:port; any when bare)",
+    )
       .argParser(grant("--allow-net")),
     new Option("--script-timeout <seconds>", "time limit for running the script (default 10)"),
   ];

@@ -47,6 +47,7 @@ const USAGE_ERROR_NAMES = new Set([
   "InvalidPermissionError",
   "ConfigValidationError",
   "ScriptNotFoundError",
+  "ScriptPermissionError",
 ]);
 
 /**
