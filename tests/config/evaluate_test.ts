@@ -14,6 +14,7 @@ import {
   ScriptPermissionError,
   ScriptTimeoutError,
 } from "../../lib/config/errors.ts";
+import { serialize } from "../../lib/config/_sandbox_json.ts";
 
 const SCRIPTS = new URL("../testdata/sandbox/scripts/", import.meta.url).pathname.slice(0, -1);
 const OUTSIDE = new URL("../testdata/sandbox/outside/", import.meta.url).pathname.slice(0, -1);
@@ -24,22 +25,6 @@ const OUTSIDE = new URL("../testdata/sandbox/outside/", import.meta.url).pathnam
  */
 function evaluate(script: string, options: EvaluateOptions = {}): Promise<unknown> {
   return evaluateScript(script, { timeoutMs: 60_000, ...options });
-}
-
-/** Runs `run` on every item, at most `limit` at a time. */
-async function inParallel<T>(
-  items: T[],
-  limit: number,
-  run: (item: T, i: number) => Promise<void>,
-) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await run(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function fixture(name: string): string {
@@ -429,47 +414,131 @@ Deno.test("evaluateScript() names the field whose getter throws", async () => {
   );
 });
 
-Deno.test("evaluateScript() names where a value is not JSON data", async () => {
+Deno.test("evaluateScript() names where a script's value is not JSON data", async () => {
   await using dir = await tempDir();
   const cases: [string, string, string][] = [
-    [
-      `export default { domains: [{ name: "web", build: () => 1 }] };`,
-      "domains[0].build",
-      "is a function",
-    ],
-    [`export default { tag: Symbol("web") };`, "tag", "is a Symbol (Symbol(web))"],
-    [`export default { memory: 512n };`, "memory", "is a BigInt (512n)"],
-    [
-      `export default { disks: ["xvda", undefined] };`,
-      "disks[1]",
-      "is undefined (an array cannot hold it)",
-    ],
     [
       `const a: Record<string, unknown> = { name: "web" };\na.self = { back: a };\nexport default { domains: [a] };`,
       "domains[0].self.back",
       "is a cycle back to domains[0]",
     ],
-    [
-      `export default { created: new Date(0) };`,
-      "created",
-      "is a Date object, not a plain object or array",
-    ],
-    [`export default { "vcpus-max": NaN };`, `["vcpus-max"]`, "is NaN, not a finite number"],
-    [
-      `export default { devices: new Map() };`,
-      "devices",
-      "is a Map object, not a plain object or array",
-    ],
     [`export const config = {};`, "", "is missing: the script has no default export"],
     [`export default () => {};`, "", "is undefined"],
   ];
-  await inParallel(cases, 4, async ([source, path, problem], i) => {
+  await Promise.all(cases.map(async ([source, path, problem], i) => {
     const script = `${dir.path}/not_data_${i}.ts`;
     await Deno.writeTextFile(script, `${source}\n`);
     const error = await rejection(evaluate(script));
     assert.ok(error instanceof ScriptOutputError, `${source}: ${error.name}: ${error.message}`);
     assert.equal(error.path, path, source);
     assert.equal(error.problem, problem, source);
+  }));
+});
+
+Deno.test("the child's serializer names where a value is not JSON data (in process)", () => {
+  const cyclic: Record<string, unknown> = { name: "web" };
+  cyclic.self = { back: cyclic };
+  class Domain {
+    name = "web";
+  }
+  let deep: unknown = {};
+  for (let i = 0; i < 1001; i++) deep = { d: deep };
+  const cases: [string, unknown, string, string][] = [
+    [
+      "function",
+      { domains: [{ name: "web", build: () => 1 }] },
+      "domains[0].build",
+      "is a function",
+    ],
+    ["toJSON is not called", { toJSON: () => ({}) }, "toJSON", "is a function"],
+    ["symbol", { tag: Symbol("web") }, "tag", "is a Symbol (Symbol(web))"],
+    ["bigint", { memory: 512n }, "memory", "is a BigInt (512n)"],
+    [
+      "undefined in an array",
+      { disks: ["xvda", undefined] },
+      "disks[1]",
+      "is undefined (an array cannot hold it)",
+    ],
+    // deno-lint-ignore no-sparse-arrays
+    [
+      "a hole in an array",
+      { disks: ["xvda", , "xvdc"] },
+      "disks[1]",
+      "is undefined (an array cannot hold it)",
+    ],
+    ["cycle", { domains: [cyclic] }, "domains[0].self.back", "is a cycle back to domains[0]"],
+    ["cycle to the root", cyclic, "self.back", "is a cycle back to the value itself"],
+    ["Date", { created: new Date(0) }, "created", "is a Date object, not a plain object or array"],
+    ["Map", { devices: new Map() }, "devices", "is a Map object, not a plain object or array"],
+    [
+      "class instance",
+      { web: new Domain() },
+      "web",
+      "is a Domain object, not a plain object or array",
+    ],
+    [
+      "typed array",
+      { bytes: new Uint8Array(2) },
+      "bytes",
+      "is a Uint8Array object, not a plain object or array",
+    ],
+    ["NaN", { "vcpus-max": NaN }, `["vcpus-max"]`, "is NaN, not a finite number"],
+    ["Infinity", { a: [Infinity] }, "a[0]", "is Infinity, not a finite number"],
+    [
+      "getter that throws",
+      {
+        get memory() {
+          throw new RangeError("not yet");
+        },
+      },
+      "memory",
+      "could not be read: RangeError: not yet",
+    ],
+    [
+      "proxy whose getOwnPropertyDescriptor trap throws",
+      {
+        p: new Proxy({ a: 1 }, {
+          getOwnPropertyDescriptor() {
+            throw new Error("trap");
+          },
+        }),
+      },
+      "p.a",
+      "could not be read: Error: trap",
+    ],
+    [
+      "proxy whose ownKeys trap throws",
+      {
+        p: new Proxy({}, {
+          ownKeys() {
+            throw new Error("no keys");
+          },
+        }),
+      },
+      "p",
+      "could not be read: Error: no keys",
+    ],
+    [
+      "too deep",
+      deep,
+      "d".repeat(1000).split("").join("."),
+      "is nested more than 1000 levels deep",
+    ],
+    ["undefined", undefined, "", "is undefined"],
+  ];
+  for (const [name, value, path, problem] of cases) {
+    assert.deepEqual(serialize(value), { kind: "output", path, problem }, name);
+  }
+  const ok = Object.assign(Object.create(null), {
+    name: "wéb ✓",
+    n: -0,
+    nested: [null, true, 1.5, "x"],
+  });
+  const report = serialize({ a: ok, optional: undefined, "quoted key": 1 });
+  assert.equal(report.kind, "ok");
+  assert.deepEqual(JSON.parse((report as { json: string }).json), {
+    a: { name: "wéb ✓", n: 0, nested: [null, true, 1.5, "x"] },
+    "quoted key": 1,
   });
 });
 
