@@ -7,6 +7,7 @@
 export * from "./op.ts";
 export * from "./errors.ts";
 export * from "./packet.ts";
+export * from "./frame_reader.ts";
 export * from "./payload.ts";
 export * from "./path.ts";
 export * from "./perms.ts";
