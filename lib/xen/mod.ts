@@ -18,6 +18,7 @@
  */
 
 export * from "./errors.ts";
+export * from "./host.ts";
 export * from "./hotplug.ts";
 export * from "./libxl_config.ts";
 export * from "./select.ts";

@@ -9,10 +9,9 @@
 
 import assert from "node:assert/strict";
 import { connect } from "../../lib/client/mod.ts";
-import { addDevice, waitForBackend } from "../../lib/libxl/device_add.ts";
+import { addDevice } from "../../lib/libxl/device_add.ts";
 import type { DeviceSpec } from "../../lib/libxl/device.ts";
 import type { DeviceRecord } from "../../lib/libxl/device_list.ts";
-import { readDeviceRecord } from "../../lib/libxl/device_list.ts";
 import { removeDevice } from "../../lib/libxl/device_remove.ts";
 import { vbd } from "../../lib/libxl/devices/vbd.ts";
 import { vif } from "../../lib/libxl/devices/vif.ts";
@@ -24,13 +23,12 @@ import { formatTree } from "../../lib/libxl/tree.ts";
 import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
 import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
 import { XenBuildRequestError, XenCallError } from "../../lib/xen/errors.ts";
-import { runHotplug } from "../../lib/xen/hotplug.ts";
-import { domainConfig, withDevice, withoutDevice } from "../../lib/xen/libxl_config.ts";
 import {
-  deleteDomainUserdata,
-  updateDomainConfig,
-  writeDomainConfig,
-} from "../../lib/xen/userdata.ts";
+  connectDevice,
+  finishCreate,
+  forgetDomain,
+  removalHook as hostRemovalHook,
+} from "../../lib/xen/host.ts";
 import { XenHypervisor } from "../../lib/xen/xen_hypervisor.ts";
 import { ENV, startShimHost, waitFor } from "./_shim_host.ts";
 
@@ -44,7 +42,7 @@ async function kernel(): Promise<void> {
   await Deno.writeTextFile(KERNEL, "not a kernel: the shim stands in for the image build\n");
 }
 
-/** What `xl create` does around dxl's makeDomain: the config file, then unpause. */
+/** `xl create` with dxl: makeDomain, then the config file (finishCreate; unpaused by the caller). */
 async function create(
   xs: LibxlStore,
   hv: XenHypervisor,
@@ -56,9 +54,7 @@ async function create(
     ...request,
     ...(now === undefined ? {} : { now }),
   });
-  await writeDomainConfig({ domid, uuid: request.uuid }, domainConfig(request), {
-    domainExists: async (d) => (await hv.getInfo(d)) !== undefined,
-  });
+  await finishCreate(domid, request, { hypervisor: hv, unpause: false });
   return domid;
 }
 
@@ -114,7 +110,7 @@ Deno.test("makeDomain with XenHypervisor: xl create's tree, xl list shows it, de
   assert.deepEqual(long[0]?.config?.b_info?.avail_vcpus, [0, 1]);
 
   await destroyDomain(xs, domid, { hypervisor: hv });
-  await deleteDomainUserdata({ domid, uuid: UUID });
+  await forgetDomain({ domid, uuid: UUID });
   assert.equal(await host.ctlList(), "OK 0");
   assert.equal(xlRow(await host.xl("list"), "guest1"), undefined);
   assert.equal(await storeTree(xs, domid, UUID), await formatTree(xs, "/local/domain/0/backend"));
@@ -176,30 +172,24 @@ Deno.test("a missing kernel file is refused before any hypercall", async () => {
   await destroyDomain(xs, domid, { hypervisor: hv });
 });
 
-/** dxl's add of a device as xl does it: write, InitWait, hotplug script, Connected, config. */
-async function dxlAdd(
-  xs: LibxlStore,
-  uuid: string,
-  spec: DeviceSpec,
-): Promise<DeviceRecord> {
+/** dxl's add of a device as xl does it: write, InitWait, hotplug script, config file; then Connected. */
+async function dxlAdd(xs: LibxlStore, spec: DeviceSpec): Promise<DeviceRecord> {
   await addDevice(xs, spec);
-  await waitForBackend(xs, spec, { timeoutMs: 10_000 });
-  const record = await readDeviceRecord(xs, spec);
-  assert.ok(record !== undefined);
-  const result = await runHotplug(xs, record, "add");
-  assert.equal(result.status, "connected");
+  const { record, hotplug } = await connectDevice(xs, spec);
+  assert.equal(hotplug.status, "connected");
   await waitForXenbusState(xs, `${record.backendPath}/state`, {
     state: XenbusState.Connected,
     timeoutMs: 10_000,
   });
-  await updateDomainConfig({ domid: spec.domid, uuid }, (c) => withDevice(c, record));
   return record;
 }
 
-const removalHook = (xs: LibxlStore) => async (record: DeviceRecord) => {
-  const r = await runHotplug(xs, record, "remove");
-  assert.equal(r.error, undefined, String(r.error));
-};
+const removalHook = (xs: LibxlStore) =>
+  hostRemovalHook(xs, {
+    onScriptError: (e) => {
+      throw e;
+    },
+  });
 
 Deno.test("dxl and real xl on one host: devices, hotplug scripts, config files", async () => {
   await using host = await startShimHost();
@@ -231,12 +221,10 @@ Deno.test("dxl and real xl on one host: devices, hotplug scripts, config files",
   // dxl's disk and nic reach Connected after dxl runs their scripts
   const disk = await dxlAdd(
     xs,
-    uuid,
     vbd({ domid: dom, vdev: "xvda", target: "/srv/xen/dxl-disk.img" }),
   );
   const nic = await dxlAdd(
     xs,
-    uuid,
     vif({ domid: dom, devid: 0, mac: "00:16:3e:01:02:03", bridge: "xenbr0" }),
   );
   const be = disk.backendPath as string;
@@ -246,7 +234,6 @@ Deno.test("dxl and real xl on one host: devices, hotplug scripts, config files",
   // and one on xl's domain, recorded in xl's own config file
   const onXl = await dxlAdd(
     xs,
-    xlUuid,
     vbd({ domid: xlDom, vdev: "xvdb", target: "/srv/xen/dxl-on-xl.img" }),
   );
 
@@ -276,13 +263,6 @@ Deno.test("dxl and real xl on one host: devices, hotplug scripts, config files",
   await removeDevice(xs, { domid: dom, kind: "vbd", devid: 51728 }, {
     beforeCleanup: removalHook(xs),
   });
-  await updateDomainConfig({ domid: dom, uuid }, (c) =>
-    withoutDevice(c, {
-      kind: "vbd",
-      devid: 51728,
-      backendKind: "vbd",
-      keys: { dev: "xvdb" },
-    }));
   assert.equal(await xs.tryRead(xlDisk), undefined);
   const removals = (await host.hotplugLog()).filter((l) => l.startsWith("block remove"));
   assert.deepEqual(removals.map((l) => l.split(" ")[2]), [
@@ -292,9 +272,13 @@ Deno.test("dxl and real xl on one host: devices, hotplug scripts, config files",
 
   // destroying both domains with dxl: removal scripts run, no config file is left behind
   await destroyDomain(xs, dom, { hypervisor: hv, beforeCleanup: removalHook(xs) });
-  await deleteDomainUserdata({ domid: dom, uuid });
+  assert.deepEqual(await forgetDomain({ domid: dom, uuid }), [
+    `/var/lib/xen/userdata-d.${dom}.${uuid}.libxl-json`,
+  ]);
   await destroyDomain(xs, xlDom, { hypervisor: hv, beforeCleanup: removalHook(xs) });
-  await deleteDomainUserdata({ domid: xlDom, uuid: xlUuid });
+  assert.deepEqual(await forgetDomain({ domid: xlDom, uuid: xlUuid }), [
+    `/var/lib/xen/userdata-d.${xlDom}.${xlUuid}.libxl-json`,
+  ]);
   const log = await host.hotplugLog();
   assert.ok(
     log.some((l) =>
