@@ -58,3 +58,80 @@ export async function seedDomain(xs: LibxlStore, d: SeedDomain): Promise<void> {
 export function summary(p: Plan): string[] {
   return p.actions.map(summarizeAction);
 }
+
+const OPS = new Set([
+  "read",
+  "readBytes",
+  "tryRead",
+  "write",
+  "mkdir",
+  "rm",
+  "directory",
+  "exists",
+  "getPerms",
+  "setPerms",
+]);
+
+/**
+ * Wraps a store so that `before()` runs just before every request it sends, inside
+ * transactions too (for killing an applier at an exact request).
+ */
+export function counting(store: LibxlStore, before: () => void): LibxlStore {
+  const wrapOps = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(t, key, receiver) {
+        const value = Reflect.get(t, key, receiver);
+        if (typeof key !== "string" || typeof value !== "function") return value;
+        if (OPS.has(key)) {
+          return (...args: unknown[]) => {
+            before();
+            return value.apply(t, args);
+          };
+        }
+        if (key === "transaction") {
+          return (fn: (tx: unknown) => Promise<unknown>, options: unknown) =>
+            value.call(t, (tx: object) => fn(wrapOps(tx)), options);
+        }
+        return value.bind(t);
+      },
+    });
+  return wrapOps(store);
+}
+
+/** The clock of the atomicity test's appliers. */
+export const KILL_NOW = (): number => 1795611510820;
+
+/** The atomicity test's state before: web with a disk and two nics. */
+export const KILL_BEFORE = {
+  domains: [{
+    name: "web",
+    uuid: "00000000-0000-4000-8000-000000000001",
+    memory: "512M",
+    maxmem: "1G",
+    disks: ["phy:/dev/vg0/web,xvda,w"],
+    nics: [{ mac: "00:16:3e:00:00:01" }, { mac: "00:16:3e:00:00:02" }],
+  }],
+};
+
+/**
+ * ... and the config the killed applier applies: web's memory changes in place, a disk is
+ * added and a nic removed; a new domain db with a disk, a nic and a console channel.
+ */
+export const KILL_AFTER = {
+  domains: [{
+    name: "web",
+    uuid: "00000000-0000-4000-8000-000000000001",
+    memory: "256M",
+    maxmem: "1G",
+    disks: ["phy:/dev/vg0/web,xvda,w", "phy:/dev/vg0/web-data,xvdb,w"],
+    nics: [{ mac: "00:16:3e:00:00:01" }],
+  }, {
+    name: "db",
+    uuid: "00000000-0000-4000-8000-000000000002",
+    memory: "1G",
+    vcpus: 2,
+    disks: ["phy:/dev/vg0/db,xvda,w"],
+    nics: [{ mac: "00:16:3e:00:00:03" }],
+    consoles: [{ name: "org.example.log" }],
+  }],
+};
