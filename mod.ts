@@ -244,16 +244,20 @@ export type {
 
 // Real Xen host: the hypervisor through libxenctrl/libxenguest, hotplug scripts, libxl's config file
 export {
+  connectDevice,
   deleteDomainUserdata,
   deviceConfig,
   domainConfig,
   DomainUserdataError,
   errnoName,
+  finishCreate,
+  forgetDomain,
   HOTPLUG_TIMEOUT_MS,
   hotplugCommands,
   HotplugError,
   PRIVCMD_PATH,
   readDomainConfig,
+  removalHook,
   runHotplug,
   selectHypervisor,
   updateDomainConfig,
@@ -272,8 +276,11 @@ export {
   XenUnavailableError,
 } from "./lib/xen/mod.ts";
 export type {
+  ConnectedDevice,
   DeviceKeys,
   DomainConfigOptions,
+  FinishCreateOptions,
+  HostOptions,
   HotplugAction,
   HotplugCommand,
   HotplugOptions,
@@ -285,6 +292,7 @@ export type {
   LibxlJsonObject,
   LibxlNicConfig,
   MemoryTargetOptions,
+  RemovalHookOptions,
   SelectHypervisorOptions,
   UserdataDomain,
   UserdataOptions,
