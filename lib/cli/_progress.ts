@@ -105,6 +105,10 @@ export function createProgress(options: ProgressOptions = {}): Progress {
       if (line !== undefined) spinner.info(line).start("applying");
     },
     succeed: (text) => {
+      if (connected + closed > 0) {
+        spinner.succeed(`backends: ${connected} connected, ${closed} closed`);
+        spinner = ora({ discardStdin: false });
+      }
       spinner.succeed(text);
     },
     fail: (text) => {

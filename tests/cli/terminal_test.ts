@@ -1,0 +1,127 @@
+/**
+ * `dxl apply` / `destroy` in a real terminal (tmux): the coloured plan, the confirmation
+ * prompt, the spinner's lines; and the same commands piped: plain, and never waiting on a
+ * stdin that stays open.
+ */
+
+import assert from "node:assert/strict";
+import { fromFileUrl, joinPosix } from "../_helpers/paths.ts";
+import { MAIN, runDxl, tempHome } from "./_run.ts";
+
+const WEB = joinPosix(fromFileUrl(new URL("../testdata/cli/scripts/", import.meta.url)), "web.ts");
+
+async function tmuxMissing(): Promise<boolean> {
+  try {
+    await new Deno.Command("tmux", { args: ["-V"], stdout: "null" }).output();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** A tmux server of our own (its own socket), with one 100x40 window running `command`. */
+class Terminal implements AsyncDisposable {
+  readonly socket = `dxl-test-${crypto.randomUUID().slice(0, 8)}`;
+
+  async tmux(...args: string[]): Promise<string> {
+    const out = await new Deno.Command("tmux", {
+      args: ["-L", this.socket, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      throw new Error(`tmux ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+    }
+    return new TextDecoder().decode(out.stdout);
+  }
+
+  start(command: string): Promise<string> {
+    return this.tmux("new-session", "-d", "-s", "t", "-x", "100", "-y", "40", command);
+  }
+
+  /** The screen (with `-e`: with its colour escapes). */
+  screen(escapes = false): Promise<string> {
+    return this.tmux("capture-pane", "-p", "-t", "t", ...(escapes ? ["-e"] : []));
+  }
+
+  /** Waits until the screen shows `text` (30 s at most). */
+  async waitFor(text: string): Promise<string> {
+    for (let i = 0; i < 300; i++) {
+      const screen = await this.screen();
+      if (screen.includes(text)) return screen;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the terminal never showed ${JSON.stringify(text)}:\n${await this.screen()}`);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.tmux("kill-server").catch(() => {});
+  }
+}
+
+function command(home: string, args: string): string {
+  return `env XDG_STATE_HOME=${home} ${Deno.execPath()} run -A --quiet ${MAIN} ${args}; ` +
+    "echo EXIT=$?; sleep 120";
+}
+
+Deno.test("apply in a terminal: coloured plan, prompt, spinner lines", async (t) => {
+  if (await tmuxMissing()) {
+    // deno-lint-ignore no-console
+    console.warn("SKIPPED: tmux is not installed (apt-get install tmux to run the terminal tests)");
+    return;
+  }
+  await using home = await tempHome();
+
+  await t.step("answering y applies, with the progress display", async () => {
+    await using term = new Terminal();
+    await term.start(command(home.path, `apply ${WEB}`));
+    await term.waitFor("Apply these changes? [y/N]");
+    const coloured = await term.screen(true);
+    assert.ok(coloured.includes("\x1b[32m+ create\x1b[39m domain web"), coloured);
+    await term.tmux("send-keys", "-t", "t", "y", "Enter");
+    const screen = await term.waitFor("EXIT=");
+    const lines = screen.split("\n").map((l) => l.trimEnd());
+    const after = lines.slice(lines.indexOf("Apply these changes? [y/N] y") + 1);
+    assert.deepEqual(after.slice(0, after.findIndex((l) => l.startsWith("EXIT="))), [
+      "ℹ created domain web (domid 1)",
+      "✔ committed the changes in one transaction",
+      "ℹ introduced domain web (domid 1) to xenstored",
+      "✔ backends: 2 connected, 0 closed",
+      "✔ applied: 1 change",
+    ]);
+    assert.ok(lines.includes("EXIT=0"), screen);
+  });
+
+  await t.step("answering n (the default) writes nothing, exit 1", async () => {
+    await using term = new Terminal();
+    await term.start(command(home.path, `destroy ${WEB}`));
+    await term.waitFor("Destroy these domains? [y/N]");
+    await term.tmux("send-keys", "-t", "t", "Enter");
+    const screen = await term.waitFor("EXIT=");
+    assert.match(screen, /dxl: destroy cancelled: nothing was written\nEXIT=1/);
+    const list = await runDxl(["-q", "list"], { stateHome: home.path });
+    assert.match(list.stdout, /^web +1 /m);
+  });
+});
+
+Deno.test("apply piped never waits on stdin and prints plain lines", async () => {
+  await using home = await tempHome();
+  // stdin is a pipe that is never written to nor closed.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, "apply", WEB],
+    env: { XDG_STATE_HOME: home.path },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill(), 60_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 2, stderr);
+  assert.match(stderr, /^dxl: stdin is not a terminal: add --yes to apply without being asked$/m);
+  const run = await runDxl(["apply", "--yes", WEB], { stateHome: home.path });
+  assert.equal(run.code, 0, run.stderr);
+  assert.doesNotMatch(run.stdout + run.stderr, /\x1b/);
+  assert.match(run.stderr, /^dxl: committed the changes in one transaction$/m);
+});
