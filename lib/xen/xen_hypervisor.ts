@@ -112,15 +112,14 @@ export class XenHypervisor implements Hypervisor, Disposable {
     if (xch === null) {
       const errno = this.#libs.errno();
       this.#libs.close();
-      const privilege = errno === 13 || errno === 1;
+      const privilege = errno === 13 || errno === 1; // EACCES, EPERM
+      const why = errnoName(errno);
       throw new XenUnavailableError(
         privilege
-          ? `xc_interface_open: cannot open /dev/xen/privcmd (${
-            errnoName(errno)
-          }): run as root in dom0`
-          : `xc_interface_open failed (${
-            errnoName(errno)
-          }): is this a Xen dom0 with /dev/xen/privcmd?`,
+          ? `cannot open /dev/xen/privcmd (${why}): run as root in dom0`
+          : errno === 2 || errno === 19 // ENOENT, ENODEV
+          ? `no /dev/xen/privcmd (${why}): this is not a Xen dom0, or xen-privcmd is not loaded`
+          : `xc_interface_open failed (${why}) opening /dev/xen/privcmd`,
         { missing: privilege ? "privilege" : "device" },
       );
     }
