@@ -41,20 +41,34 @@ function send(report: Report): never {
   exit(0);
 }
 
+/** Reads the start message: one line. The parent then keeps stdin open until it is gone. */
 async function readStart(): Promise<StartMessage> {
   const chunks: Uint8Array[] = [];
   const buffer = new Uint8Array(4096);
   for (;;) {
     const n = await Deno.stdin.read(buffer);
-    if (n === null) break;
-    chunks.push(buffer.slice(0, n));
+    if (n === null) exit(70); // the parent gave up before starting the script
+    const chunk = buffer.slice(0, n);
+    chunks.push(chunk);
+    if (chunk.includes(10)) break;
   }
-  try {
-    Deno.stdin.close();
-  } catch { /* already closed */ }
   const text = new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
-  return JSONParse(text) as StartMessage;
+  return JSONParse(text.slice(0, text.indexOf("\n"))) as StartMessage;
 }
+
+// When the parent goes away (killed, say), stdin ends: stop rather than run on as an orphan.
+// (A script busy in a loop never yields to this; its CPU-time limit ends it instead.)
+void (async () => {
+  const buffer = new Uint8Array(64);
+  try {
+    while (await Deno.stdin.read(buffer) !== null) {
+      // the parent sends nothing more
+    }
+    exit(70);
+  } catch {
+    // the script closed stdin
+  }
+})();
 
 // Errors nobody caught (a timer, a worker's error event) end the run with a report.
 globalThis.addEventListener("error", (event) => {

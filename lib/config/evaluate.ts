@@ -178,12 +178,7 @@ export async function evaluateScript(
   ];
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command(Deno.execPath(), {
-      args,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    child = spawnChild(args, Math.ceil(timeoutMs / 1000) * 2 + 5);
   } catch (error) {
     throw new ScriptError(path, `${path}: cannot start deno: ${(error as Error).message}`, {
       cause: error,
@@ -210,16 +205,17 @@ export async function evaluateScript(
       readTail(child.stderr, MAX_STDERR_CHARS),
     ]);
     refused = await graphChecked;
+    // stdin stays open while the child runs: when it ends, the child knows the parent is gone.
     const writer = child.stdin.getWriter();
     if (refused === undefined) {
       const start: StartMessage = { nonce, script: toFileUrl(real) };
-      await writer.write(new TextEncoder().encode(JSON.stringify(start))).catch(() => {});
+      await writer.write(new TextEncoder().encode(`${JSON.stringify(start)}\n`)).catch(() => {});
     } else {
       stop("refused");
     }
-    await writer.close().catch(() => {});
     [stdout, stderr] = await output;
     await child.status;
+    await writer.close().catch(() => {});
   } finally {
     clearTimeout(timer);
     clearInterval(watchdog);
@@ -263,6 +259,23 @@ export async function evaluateScript(
       }`,
     { stack: clean },
   );
+}
+
+/**
+ * Starts `deno` with `args` under a CPU-time limit (`ulimit -t`, through `sh`, which then
+ * execs deno in its place): a backstop that ends a busy script even if this process dies
+ * before its timer can. Without a usable `sh`, deno is started directly.
+ */
+function spawnChild(args: string[], cpuSeconds: number): Deno.ChildProcess {
+  const io = { stdin: "piped", stdout: "piped", stderr: "piped" } as const;
+  try {
+    return new Deno.Command("sh", {
+      args: ["-c", `ulimit -t ${cpuSeconds} && exec "$0" "$@"`, Deno.execPath(), ...args],
+      ...io,
+    }).spawn();
+  } catch {
+    return new Deno.Command(Deno.execPath(), { args, ...io }).spawn();
+  }
 }
 
 function grantList(

@@ -587,6 +587,58 @@ Deno.test("evaluateScript() kills the script when the caller aborts", async () =
   assert.equal(error.message, "stop it");
 });
 
+/** Pids of the processes whose parent is `pid` (Linux /proc). */
+async function childrenOf(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`).catch(() => "");
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (ppid === pid) found.push(Number(entry.name));
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("evaluateScript() leaves no script running when the caller is killed", async () => {
+  const driver = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../testdata/sandbox/orphan_driver.ts", import.meta.url).pathname,
+      fixture("idle.ts"),
+      "600000",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let sandboxed: number[] = [];
+  for (let i = 0; i < 300 && sandboxed.length === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const pid of await childrenOf(driver.pid)) {
+      const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+      if (cmdline.includes("_sandbox_child.ts")) sandboxed = [pid];
+    }
+  }
+  assert.equal(sandboxed.length, 1, "the sandboxed child never started");
+  const pid = sandboxed[0] as number;
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  driver.kill("SIGKILL");
+  await driver.status;
+  for (let i = 0; i < 100 && alive(pid); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(alive(pid), false, `the sandboxed child ${pid} outlived its caller`);
+});
+
 Deno.test("evaluateScript() rejects bad options and a missing script", async () => {
   await assert.rejects(evaluate(fixture("env.ts"), { timeoutMs: 0 }), RangeError);
   await assert.rejects(evaluate(fixture("env.ts"), { memoryMb: 1 }), RangeError);
