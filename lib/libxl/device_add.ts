@@ -23,6 +23,7 @@ import { backendPerms, frontendPerms, roFrontendPerms } from "./perms.ts";
 import type { LibxlStore, Target, TransactionalOptions } from "./store.ts";
 import { inTransaction, listIfPresent, pipelined, rmIfPresent } from "./store.ts";
 import { XenbusState } from "./xenbus_state.ts";
+import { checkUsbController } from "./_usb_check.ts";
 import type { WaitForStateOptions } from "./xenbus_wait.ts";
 import { waitForXenbusState } from "./xenbus_wait.ts";
 
@@ -116,7 +117,9 @@ function isFactory(value: DeviceSpec | DeviceFactory): value is DeviceFactory {
  * When one fails, the ones after it have been sent too, so a failed add leaves a partial
  * device in the transaction: its own transaction is then aborted; in the caller's, the
  * rejection must abort it (as `transaction(fn)` does when `fn` throws) — never commit after
- * a failed add. libxl's own rule is the same: any failure inside its loop aborts.
+ * a failed add. libxl's own rule is the same: any failure inside its loop aborts. A `qusb` or
+ * `devicemodel` USB controller is refused, with libxl's reason, for a guest whose device
+ * model is not running.
  *
  * @example
  * ```ts ignore
@@ -152,6 +155,7 @@ export function addDevice(
       if (isFactory(device)) throw new XenstoreError("EAGAIN", "READ", { path: record });
       throw new DeviceExistsError(record);
     }
+    await checkUsbController(tx, spec);
     await writeDevice(tx, spec);
     return spec;
   }, options);

@@ -30,15 +30,16 @@ export interface DestroyDomainOptions extends Omit<RemoveDeviceOptions, "force">
 
 /** What {@linkcode destroyDomain} did. */
 export interface DestroyDomainResult {
-  /** Each device removal, in `/libxl` order. */
+  /** Each device removal, in the order they were done (`/libxl` order). */
   devices: RemoveResult[];
 }
 
 /**
  * Tears a domain down the way libxl does: every device recorded under
- * `/libxl/<domid>/device` is removed (consoles and vuarts by xenstore cleanup only, others
- * through the close handshake, all in parallel) — the guest's frontends are never used to
- * find them; then `/vm/<uuid>` (from `~/vm`, only when it has that exact shape), `~` and
+ * `/libxl/<domid>/device` is removed, one after another in the order `libxl__devices_destroy`
+ * walks them (the kinds as the directory lists them, then each kind's devids), consoles and
+ * vuarts by xenstore cleanup only, others through the close handshake — the guest's
+ * frontends are never used to find them; then `/vm/<uuid>` (from `~/vm`, only when it has that exact shape), `~` and
  * `/libxl/<domid>` are removed, each outside a transaction, and finally the hypervisor is
  * asked to destroy the domain.
  *
@@ -56,17 +57,18 @@ export async function destroyDomain(
   checkDomid(domid);
   const { hypervisor, ...rest } = options;
   const removeOptions: RemoveDeviceOptions = { ...rest, force: options.force ?? "always" };
-  const records = await listDevices(store, domid);
-  const removed = await Promise.all(
-    records.map((record) =>
-      removeDevice(store, record, removeOptions).catch((error: unknown) => {
-        // Removed meanwhile by someone else: nothing left to do for it.
-        if (error instanceof DeviceNotFoundError) return undefined;
-        throw error;
-      })
-    ),
-  );
-  const devices = removed.filter((r): r is RemoveResult => r !== undefined);
+  // libxl__devices_destroy: the kinds as DIRECTORY lists /libxl/<domid>/device, each kind's
+  // devids as listed; removed one after another (concurrent removals on one connection
+  // conflict and are retried).
+  const devices: RemoveResult[] = [];
+  for (const record of await listDevices(store, domid)) {
+    try {
+      devices.push(await removeDevice(store, record, removeOptions));
+    } catch (error) {
+      // Removed meanwhile by someone else: nothing left to do for it.
+      if (!(error instanceof DeviceNotFoundError)) throw error;
+    }
+  }
   const uuid = await readDomainUuid(store, domid);
   if (uuid !== undefined) await rmIfPresent(store, vmPath(uuid));
   await rmIfPresent(store, domainPath(domid));

@@ -255,3 +255,99 @@ export class RateSpecError extends TypeError {
     this.part = part;
   }
 }
+
+/**
+ * No toolstack-made domain (no `/libxl/<domid>` record) has this id or name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DomainNotFoundError } from "./errors.ts";
+ * assert.equal(new DomainNotFoundError("web").message, 'No domain "web": no /libxl record has that name');
+ * assert.equal(new DomainNotFoundError(7).message, "No domain 7: /libxl/7 does not exist");
+ * ```
+ */
+export class DomainNotFoundError extends Error {
+  /** The id or name asked for. */
+  readonly domain: string | number;
+
+  /** Builds the error for the domain asked for by `domain` (an id or a name). */
+  constructor(domain: string | number) {
+    super(
+      typeof domain === "number"
+        ? `No domain ${domain}: /libxl/${domain} does not exist`
+        : `No domain ${JSON.stringify(domain)}: no /libxl record has that name`,
+    );
+    this.name = "DomainNotFoundError";
+    this.domain = domain;
+  }
+}
+
+/**
+ * The guest has no PV control interface for a request (libxl's `ERROR_NOPARAVIRT`: an HVM
+ * guest without PV drivers; xl then suggests `-F`, the ACPI fallback).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NoParavirtError } from "./errors.ts";
+ * const e = new NoParavirtError(3, "poweroff", "control/feature-poweroff is not 1");
+ * assert.equal(e.domid, 3);
+ * assert.match(e.message, /PV control interface not available/);
+ * ```
+ */
+export class NoParavirtError extends Error {
+  /** The guest. */
+  readonly domid: number;
+  /** The request that could not be sent (`poweroff`, `reboot`, ...). */
+  readonly request: string;
+
+  /** Builds the error: `request` cannot be sent to `domid`, because `why`. */
+  constructor(domid: number, request: string, why: string) {
+    super(`Cannot send ${request} to domain ${domid}: PV control interface not available (${why})`);
+    this.name = "NoParavirtError";
+    this.domid = domid;
+    this.request = request;
+  }
+}
+
+/**
+ * The guest did not acknowledge a `control/shutdown` request in time (libxl: "guest didn't
+ * acknowledge control request", `ERROR_TIMEDOUT`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ControlTimeoutError } from "./errors.ts";
+ * const e = new ControlTimeoutError(3, "reboot", { waitedMs: 60000, value: "reboot" });
+ * assert.match(e.message, /did not acknowledge reboot/);
+ * ```
+ */
+export class ControlTimeoutError extends Error {
+  /** The guest. */
+  readonly domid: number;
+  /** The request (`poweroff`, `reboot`, `suspend`, `halt`). */
+  readonly request: string;
+  /** How long the wait lasted, in milliseconds. */
+  readonly waitedMs: number;
+  /** `control/shutdown` as last read (`undefined`: missing). */
+  readonly value: string | undefined;
+
+  /** Builds the error for `request` to `domid`, with what the wait saw. */
+  constructor(
+    domid: number,
+    request: string,
+    seen: { waitedMs: number; value: string | undefined; cause?: unknown },
+  ) {
+    super(
+      `Domain ${domid} did not acknowledge ${request} within ${seen.waitedMs} ms: ` +
+        `control/shutdown is ${seen.value === undefined ? "missing" : JSON.stringify(seen.value)}`,
+      { cause: seen.cause },
+    );
+    this.name = "ControlTimeoutError";
+    this.domid = domid;
+    this.request = request;
+    this.waitedMs = seen.waitedMs;
+    this.value = seen.value;
+  }
+}

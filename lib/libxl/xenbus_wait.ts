@@ -9,7 +9,7 @@ import { XenbusTimeoutError } from "./errors.ts";
 import type { LibxlStore } from "./store.ts";
 import type { XenbusState } from "./xenbus_state.ts";
 import { parseXenbusState } from "./xenbus_state.ts";
-import { sleep } from "./_sleep.ts";
+import { waitForNode } from "./_wait_node.ts";
 
 /** Options of {@linkcode waitForXenbusState}. */
 export interface WaitForStateOptions {
@@ -42,12 +42,6 @@ export interface WaitForStateOptions {
   now?: () => number;
 }
 
-/** Why a wait ended before the wanted state was seen. */
-interface Ended {
-  end: "timeout" | "abort";
-  cause: unknown;
-}
-
 /**
  * Waits until the node `statePath` reads `wanted` (or one of `alsoAccept`) and returns the
  * state read. Registers one watch and re-reads on each event, starting with the initial
@@ -63,67 +57,33 @@ interface Ended {
  * await waitForXenbusState(xs, "/local/domain/0/backend/vbd/1/51712/state", { state: XenbusState.Closed });
  * ```
  */
-export async function waitForXenbusState(
+export function waitForXenbusState(
   store: LibxlStore,
   statePath: string,
   options: WaitForStateOptions,
 ): Promise<XenbusState> {
   const wanted = options.state;
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
-    throw new RangeError(`timeoutMs must be a non-negative number, got ${timeoutMs}`);
-  }
-  const now = options.now ?? (() => performance.now());
   const accept = new Set<number>([wanted, ...(options.alsoAccept ?? [])]);
-  const started = now();
-  const stop = new AbortController();
-  const ended = Promise.withResolvers<Ended>();
-  const onAbort = () => ended.resolve({ end: "abort", cause: options.signal?.reason });
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  if (options.signal?.aborted) onAbort();
-  (options.delay ?? sleep)(timeoutMs, stop.signal).then(
-    () => ended.resolve({ end: "timeout", cause: new Error(`timed out after ${timeoutMs} ms`) }),
-    (cause: unknown) => ended.resolve({ end: "abort", cause }),
+  return waitForNode(
+    store,
+    statePath,
+    (value) => {
+      const state = parseXenbusState(value);
+      return state !== undefined && accept.has(state) ? state : undefined;
+    },
+    {
+      timeoutMs: options.timeoutMs ?? 10_000,
+      signal: options.signal,
+      delay: options.delay,
+      now: options.now,
+    },
+    (ended) =>
+      new XenbusTimeoutError(statePath, {
+        wanted,
+        reached: ended.last,
+        waitedMs: ended.waitedMs,
+        cause: ended.cause,
+        ...(options.device === undefined ? {} : { device: options.device }),
+      }),
   );
-  let last: string | undefined;
-  const accepted = (value: string | undefined) => {
-    const state = parseXenbusState(value);
-    return state !== undefined && accept.has(state) ? state : undefined;
-  };
-  const failure = (cause: unknown) =>
-    new XenbusTimeoutError(statePath, {
-      wanted,
-      reached: last,
-      waitedMs: Math.round(now() - started),
-      cause,
-      ...(options.device === undefined ? {} : { device: options.device }),
-    });
-  const finish = async (why: Ended): Promise<XenbusState> => {
-    if (why.end === "timeout") {
-      last = await store.tryRead(statePath).catch(() => last);
-      const state = accepted(last);
-      if (state !== undefined) return state;
-    }
-    throw failure(why.cause);
-  };
-  const watch = store.watch(statePath, { initial: true });
-  const events = watch[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const next = await Promise.race([events.next(), ended.promise]);
-      if ("end" in next) return await finish(next);
-      if (next.done) throw failure(new Error("the watch ended (connection closed)"));
-      const reading = store.tryRead(statePath);
-      reading.catch(() => {}); // a read overtaken by the end must not reject unhandled
-      const read = await Promise.race([reading, ended.promise]);
-      if (typeof read === "object") return await finish(read);
-      last = read;
-      const state = accepted(last);
-      if (state !== undefined) return state;
-    }
-  } finally {
-    stop.abort();
-    options.signal?.removeEventListener("abort", onAbort);
-    await watch.close();
-  }
 }

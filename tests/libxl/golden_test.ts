@@ -178,7 +178,7 @@ const OTHER_KINDS: [string, (domid: number) => DeviceSpec][] = [
   ["vusb (pv)", (domid) => vusb({ domid, devid: 0 })],
   [
     "vusb (devicemodel, /libxl only)",
-    (domid) => vusb({ domid, devid: 1, type: "devicemodel", ports: 2 }),
+    (domid) => vusb({ domid, devid: 1, type: "devicemodel", version: 1, ports: 2 }),
   ],
   [
     "vdispl",
@@ -214,6 +214,8 @@ forEachServer(
   async (t, server) => {
     await using xs = await connect({ path: server.socket });
     const { domid } = await makeGuest1(xs, server, xs);
+    // A devicemodel USB controller is QEMU's: libxl adds it only with a device model running.
+    await xs.write(`/local/domain/${domid}/image/device-model-pid`, "4242");
     const specs = OTHER_KINDS.map(([name, build]) => [name, build(domid)] as const);
     for (const [name, spec] of specs) {
       await t.step(name, async () => {

@@ -88,7 +88,7 @@ Deno.test("vusb() type pv writes usb-ver, num-ports and empty ports (§6)", pure
     ...Array.from({ length: 8 }, (_, i) => `port/${i + 1}=`),
   ]);
   assert.deepEqual(keys(c.front), ["backend-id=0", "state=1"]);
-  const dm = vusb({ domid: 1, devid: 1, type: "devicemodel", ports: 2 });
+  const dm = vusb({ domid: 1, devid: 1, type: "devicemodel", version: 1, ports: 2 });
   assert.equal(dm.backendKind, "none");
   assert.equal(dm.front.length, 0);
   assert.equal(expectedLayout(dm).includes("/local/domain"), false);

@@ -48,6 +48,7 @@ forEachServer(
     });
     assert.equal(added.devid, 6);
     await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/loop0" }));
+    await xs.write(`/local/domain/${domid}/image/device-model-pid`, "4242"); // QEMU is running
     await addDevice(xs, vusb({ domid, devid: 0, type: "devicemodel" }));
     const list = await listDevices(xs, domid);
     assert.deepEqual(
