@@ -40,8 +40,6 @@ export class Connection {
   nextTxId = 1;
   /** Set once the core dropped the connection (bad frame, release, close). */
   closed = false;
-  /** Bytes of a frame not yet complete. */
-  pending: Uint8Array | undefined;
   readonly #out = new OutBuffer();
   /** Watch events queued or being written, by `path\0token` (XSA-326: one of each). */
   #events: Set<string> | undefined;

@@ -6,7 +6,10 @@
  * @module
  */
 
-import { HEADER_SIZE, PAYLOAD_MAX } from "../protocol/packet.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { FrameReader } from "../protocol/frame_reader.ts";
+import { Op } from "../protocol/op.ts";
+import { PAYLOAD_MAX } from "../protocol/packet.ts";
 import { Access, Errno, permForConn } from "./access.ts";
 import { Connection } from "./connection.ts";
 import { type DomainInfo, Domains } from "./domains.ts";
@@ -61,6 +64,7 @@ export class XenstoredCore {
   /** Called after each batch of requests (persistence flushes here). */
   onCommit: (() => void) | undefined;
   readonly #request: Request = { type: 0, reqId: 0, txId: 0, payload: new Uint8Array(0) };
+  readonly #readers = new WeakMap<Connection, FrameReader>();
 
   /** A fresh server: `/`, `/tool`, `/tool/xenstored`, dom0 introduced. */
   constructor(options: XenstoredCoreOptions = {}) {
@@ -129,37 +133,39 @@ export class XenstoredCore {
   }
 
   /**
-   * Feeds bytes received on a connection. Whole frames are processed in order; a header
-   * announcing more than 4096 bytes closes the connection, as C xenstored does.
+   * Feeds bytes received on a connection. Whole frames are processed in order, in place (the
+   * protocol's frame reader, zero-copy); a header announcing more than 4096 bytes closes the
+   * connection, as C xenstored does.
    */
   receive(conn: Connection, chunk: Uint8Array): void {
     if (conn.closed) return;
-    let buf = chunk;
-    if (conn.pending !== undefined) {
-      buf = new Uint8Array(conn.pending.length + chunk.length);
-      buf.set(conn.pending);
-      buf.set(chunk, conn.pending.length);
-      conn.pending = undefined;
+    let reader = this.#readers.get(conn);
+    if (reader === undefined) {
+      const req = this.#request;
+      reader = new FrameReader({
+        onFrame: (type, reqId, txId, payload) => {
+          req.type = type;
+          req.reqId = reqId;
+          req.txId = txId;
+          req.payload = payload;
+          this.process(conn, req);
+          return !conn.closed;
+        },
+        allowsOversized: () => false,
+      }, { copy: false });
+      this.#readers.set(conn, reader);
     }
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    let at = 0;
-    const req = this.#request;
-    while (buf.length - at >= HEADER_SIZE) {
-      const len = view.getUint32(at + 12, true);
-      if (len > PAYLOAD_MAX) {
-        this.disconnect(conn);
-        return;
-      }
-      if (buf.length - at < HEADER_SIZE + len) break;
-      req.type = view.getUint32(at, true);
-      req.reqId = view.getUint32(at + 4, true);
-      req.txId = view.getUint32(at + 8, true);
-      req.payload = buf.subarray(at + HEADER_SIZE, at + HEADER_SIZE + len);
-      at += HEADER_SIZE + len;
-      this.process(conn, req);
-      if (conn.closed) break;
+    try {
+      reader.push(
+        chunk,
+        new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+        chunk.length,
+      );
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.disconnect(conn);
+      return;
     }
-    if (at < buf.length) conn.pending = buf.slice(at);
     this.onCommit?.();
   }
 
@@ -190,7 +196,7 @@ export class XenstoredCore {
   }
 
   #error(conn: Connection, req: Request, code: string): void {
-    conn.reply(16, req.reqId, req.txId, [code, "\0"]);
+    conn.reply(Op.Error, req.reqId, req.txId, [code, "\0"]);
   }
 
   /** Sends a reply, or E2BIG when it would exceed 4096 bytes (`send_reply`). */
