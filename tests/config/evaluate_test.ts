@@ -15,6 +15,7 @@ import {
   ScriptTimeoutError,
 } from "../../lib/config/errors.ts";
 import { serialize } from "../../lib/config/_sandbox_json.ts";
+import { planReads } from "../../lib/config/_sandbox_grants.ts";
 
 const SCRIPTS = new URL("../testdata/sandbox/scripts/", import.meta.url).pathname.slice(0, -1);
 const OUTSIDE = new URL("../testdata/sandbox/outside/", import.meta.url).pathname.slice(0, -1);
@@ -190,6 +191,44 @@ Deno.test("evaluateScript() refuses a path through a symlink in a granted folder
       )
     ),
   ]);
+});
+
+Deno.test("planReads() denies every name of a link that leads out, and only those (in process)", async () => {
+  await using dir = await tempDir();
+  const g = `${dir.path}/g`;
+  const out = `${dir.path}/out`;
+  for (const d of [g, `${g}/a`, `${g}/a/b`, `${g}/c`, out]) await Deno.mkdir(d);
+  await Deno.symlink(out, `${g}/a/b/up`); // leads out
+  await Deno.symlink(`${g}/a`, `${g}/c/to_a`); // into a folder holding "up": denied too
+  await Deno.symlink(`${g}/c`, `${g}/to_c`); // into a folder holding "to_a": denied too
+  await Deno.symlink(`${g}/a/b/up`, `${g}/via_up`); // to a link that leads out
+  await Deno.symlink(`${dir.path}/missing`, `${g}/dangling`);
+  await Deno.symlink(`${g}/c`, `${dir.path}/g_alias`); // the grant's other name
+  await Deno.writeTextFile(`${g}/file.txt`, "x");
+  await Deno.symlink(`${g}/file.txt`, `${g}/c/file_link`); // stays in: allowed
+
+  const plan = await planReads("web.ts", [], [g, `${dir.path}/g_alias`], "/");
+  assert.deepEqual(plan.allow, [g, `${dir.path}/g_alias`, `${g}/c`]);
+  assert.deepEqual(
+    plan.deny.map((d) => [d.name, d.target]).sort(),
+    [
+      [`${dir.path}/g_alias/to_a`, `${g}/a`],
+      [`${g}/a/b/up`, out],
+      [`${g}/c/to_a`, `${g}/a`],
+      [`${g}/dangling`, undefined],
+      [`${g}/to_c`, `${g}/c`],
+      [`${g}/via_up`, out],
+    ].sort(),
+  );
+  // once "out" is granted too, nothing leads out but the dangling link
+  const wider = await planReads("web.ts", [], [g, out], "/");
+  assert.deepEqual(wider.deny.map((d) => d.name), [`${g}/dangling`]);
+  // everything granted: no walk, no denial
+  assert.deepEqual(await planReads("web.ts", [], true, "/"), {
+    allow: true,
+    deny: [],
+    realRoots: ["/"],
+  });
 });
 
 Deno.test("evaluateScript() refuses a static JSON import from outside", async () => {
