@@ -1,6 +1,27 @@
 /**
  * Permissioned evaluation of a domain script: {@linkcode evaluateScript}.
  *
+ * How "not granted" holds by every route:
+ * - The script runs in its own `deno run --no-prompt` process with `--allow-read` for its
+ *   own folder and `allowRead` only (plus `allowEnv`/`allowNet` when given); write, run,
+ *   ffi, sys and import are never granted. `--no-config`, an import map given as a `data:`
+ *   URL (`"dxl"` is this package's mod.ts; dxl's own bare imports resolve only inside dxl),
+ *   `--no-remote`, `--cached-only` and dxl's `deno.lock` with `--frozen-lockfile`.
+ * - Deno checks a path as written, so every granted folder is walked first: each symlink
+ *   that leads out of everything granted (or dangles), and each link into a folder holding
+ *   such a link, is passed to `--deny-read` under every name the script could use.
+ * - Module loading: the child imports the script dynamically, after loading dxl
+ *   statically, so Deno checks every module of the script's graph (static JSON imports
+ *   included) against the read permission. Before the run, `deno info` refuses any npm,
+ *   jsr or remote import in the script's graph, naming it.
+ * - Workers get at most the script's permissions; origin storage (localStorage, caches)
+ *   is removed and each run has an origin of its own, deleted afterwards.
+ * - Limits: a timer (SIGKILL), `--max-old-space-size`, the process's resident memory
+ *   polled from `/proc`, a CPU-time limit (`ulimit -t`) and a stdin that ends when the
+ *   caller dies, so no script outlives its caller.
+ * - The value comes back as JSON text in one stdout line carrying a per-run random nonce
+ *   (the script's own output cannot forge or split it), parsed with `JSON.parse`.
+ *
  * @module
  */
 
