@@ -231,11 +231,7 @@ export class BuildSteps {
     const g = this.#libs.guest;
     g.xc_dom_loginit(this.#xch);
     const cmdline = plan.cmdline === undefined ? undefined : cString(plan.cmdline);
-    const dom = g.xc_dom_allocate(
-      this.#xch,
-      cmdline === undefined ? null : Deno.UnsafePointer.of(cmdline),
-      null,
-    );
+    const dom = g.xc_dom_allocate(this.#xch, cmdline ?? null, null);
     this.check(dom !== null, "xc_dom_allocate", domid);
     try {
       const kernel = cString(plan.kernel);

@@ -32,7 +32,7 @@ const XENCTRL_SYMBOLS = {
 
 const XENGUEST_SYMBOLS = {
   xc_dom_loginit: { parameters: ["pointer"], result: "i32" },
-  xc_dom_allocate: { parameters: ["pointer", "pointer", "pointer"], result: "pointer" },
+  xc_dom_allocate: { parameters: ["pointer", "buffer", "pointer"], result: "pointer" },
   xc_dom_release: { parameters: ["pointer"], result: "void" },
   xc_dom_kernel_file: { parameters: ["pointer", "buffer"], result: "i32" },
   xc_dom_module_file: { parameters: ["pointer", "buffer", "pointer"], result: "i32" },

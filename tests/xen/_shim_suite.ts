@@ -195,6 +195,7 @@ Deno.test("dxl and real xl on one host: devices, hotplug scripts, config files",
   await using host = await startShimHost();
   await kernel();
   await Deno.writeTextFile("/srv/xen/dxl-disk.img", "");
+  await Deno.writeTextFile("/srv/xen/initrd.img", "");
   await Deno.writeTextFile("/srv/xen/xl-disk.img", "");
   await Deno.writeTextFile("/srv/xen/dxl-on-xl.img", "");
   await using xs = await connect({ path: host.socket });
@@ -206,6 +207,8 @@ Deno.test("dxl and real xl on one host: devices, hotplug scripts, config files",
     maxMemKb: 131072,
     vcpus: 1,
     kernel: KERNEL,
+    ramdisk: "/srv/xen/initrd.img",
+    cmdline: "root=/dev/xvda ro",
   });
   await hv.unpauseDomain(dom);
   await Deno.writeTextFile(
@@ -242,6 +245,8 @@ Deno.test("dxl and real xl on one host: devices, hotplug scripts, config files",
   assert.match(await host.xl("network-list", "dxlguest"), /00:16:3e:01:02:03/);
   const dxlConfig = JSON.parse(await host.xl("list", "-l", "dxlguest"))[0].config;
   assert.deepEqual(dxlConfig.disks.map((d: { vdev: string }) => d.vdev), ["xvda"]);
+  assert.equal(dxlConfig.b_info.cmdline, "root=/dev/xvda ro");
+  assert.equal(dxlConfig.b_info.ramdisk, "/srv/xen/initrd.img");
   assert.deepEqual(dxlConfig.nics.map((n: { mac: string }) => n.mac), ["00:16:3e:01:02:03"]);
   const xlConfig = JSON.parse(await host.xl("list", "-l", "xlguest"))[0].config;
   assert.deepEqual(xlConfig.disks.map((d: { vdev: string }) => d.vdev), ["xvdb"]);
