@@ -55,6 +55,13 @@ export interface NewDomainOptions {
   /** The clock for `start_time`, in milliseconds since the epoch. @default {Date.now} */
   now?: () => number;
   /**
+   * Check inside the transaction that no other domain has the name (it reads every
+   * `~/name`). `false` only for a caller that read every name in the same transaction
+   * itself (dxl's apply does, for all its new domains at once).
+   * @default {true}
+   */
+  checkName?: boolean;
+  /**
    * A driver domain: also make `~/libxl` and `~/device-model`, owned by the domain, as
    * libxl does for `driver_domain=1`.
    * @default {false}

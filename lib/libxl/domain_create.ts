@@ -268,8 +268,10 @@ export async function writeNewDomain(
     ? pvConsole({ domid, port: created.console.port, ringRef: created.console.gfn })
     : undefined;
   const ordered = creationOrder(primary === undefined ? devices : [...devices, primary], o.type);
-  const holder = await nameHolder(tx, o.name, domid);
-  if (holder !== undefined) throw new DomainNameInUseError(o.name, holder);
+  if (options.checkName ?? true) {
+    const holder = await nameHolder(tx, o.name, domid);
+    if (holder !== undefined) throw new DomainNameInUseError(o.name, holder);
+  }
   const libxl = libxlDomainPath(domid);
   const now = (options.now ?? Date.now)();
   await pipelined((send) => {
