@@ -117,7 +117,7 @@ async function writeMedia(tx: Transaction, drive: DeviceRecord, params: string):
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function insertCdrom(
+export function insertCdrom(
   target: Target,
   domid: number,
   options: InsertCdromOptions,
@@ -143,6 +143,17 @@ export async function insertCdrom(
     );
   }
   const params = image === "" ? "" : `${FORMAT_STRING[format]}:${image}`;
+  return changeMedia(target, domid, vdev, params, options);
+}
+
+/** Both of `libxl_cdrom_insert`'s transactions (or both in the caller's). */
+async function changeMedia(
+  target: Target,
+  domid: number,
+  vdev: string,
+  params: string,
+  options: TransactionalOptions,
+): Promise<void> {
   if (isTransaction(target)) {
     const drive = await findDrive(target, domid, vdev);
     await writeMedia(target, drive, "");
