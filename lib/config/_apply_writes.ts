@@ -159,6 +159,8 @@ async function createDomain(
     vcpusOnline: want.vcpusOnline,
     driverDomain: want.driverDomain,
     devices,
+    // plan checked every name against all names read in this same transaction
+    checkName: false,
   };
   if (want.kernel !== undefined) o.kernel = want.kernel;
   if (want.ramdisk !== undefined) o.ramdisk = want.ramdisk;
@@ -221,8 +223,11 @@ async function deviceAction(
 }
 
 /**
- * Writes a plan into the transaction `tx`, in the plan's order (driver domains first; per
- * domain, libxl's order), with `fresh` holding the domains the hypervisor made for it.
+ * Writes a plan into the transaction `tx`, with `fresh` holding the domains the hypervisor
+ * made for it. Each domain's actions run in the plan's order (for a new domain, libxl's
+ * order); different domains are written concurrently (their requests interleave in the one
+ * transaction, which changes no domain's records), driver domains first, so a backend
+ * directory under a new driver domain is written after that domain's home.
  */
 export async function writePlan(
   tx: Transaction,
@@ -234,35 +239,61 @@ export async function writePlan(
   const after: AfterCommit = { connect: [], close: [], cleanup: [], removedDomains: [] };
   const wantOf = (name: string) => p.config.domains.find((d) => d.name === name);
   const liveOf = (a: PlanAction) => live.domains.find((d) => d.domid === a.domid);
+  const chains = new Map<string, PlanAction[]>();
   for (const action of p.actions) {
     if (action.kind === "noop") continue;
-    const have = action.domid === undefined ? undefined : liveOf(action);
-    if (action.device === undefined) {
-      if ((action.kind === "remove" || action.kind === "replace") && have !== undefined) {
-        await removeDomain(tx, have, after);
+    const chain = chains.get(action.domain) ?? [];
+    chain.push(action);
+    chains.set(action.domain, chain);
+  }
+  const runChain = async (actions: PlanAction[]) => {
+    for (const action of actions) {
+      await writeAction(tx, action, wantOf, liveOf(action), live, fresh, after, options);
+    }
+  };
+  const isDriver = (name: string) =>
+    (wantOf(name)?.driverDomain ?? false) ||
+    live.domains.some((d) => d.name === name && d.driverDomain);
+  const names = [...chains.keys()];
+  await Promise.all(names.filter(isDriver).map((n) => runChain(chains.get(n)!)));
+  await Promise.all(names.filter((n) => !isDriver(n)).map((n) => runChain(chains.get(n)!)));
+  return after;
+}
+
+async function writeAction(
+  tx: Transaction,
+  action: PlanAction,
+  wantOf: (name: string) => NormalizedDomain | undefined,
+  have: LiveDomain | undefined,
+  live: LiveState,
+  fresh: ReadonlyMap<string, NewDomain>,
+  after: AfterCommit,
+  options: WriteOptions,
+): Promise<void> {
+  if (action.device !== undefined) {
+    await deviceAction(tx, action, wantOf(action.domain)!, have!, live, fresh, after);
+    return;
+  }
+  if ((action.kind === "remove" || action.kind === "replace") && have !== undefined) {
+    await removeDomain(tx, have, after);
+  }
+  if (action.kind === "create" || action.kind === "replace") {
+    await createDomain(tx, fresh.get(action.domain)!, live, fresh, after, options);
+  }
+  if (action.kind === "update" && have !== undefined) {
+    const want = wantOf(action.domain)!;
+    const home = domainPath(have.domid);
+    for (const change of action.changes) {
+      // What libxl_set_memory_target and libxl_set_vcpuonline write to xenstore.
+      if (change.path === "memory") {
+        await tx.write(`${home}/memory/target`, String(want.targetMemKb));
       }
-      if (action.kind === "create" || action.kind === "replace") {
-        await createDomain(tx, fresh.get(action.domain)!, live, fresh, after, options);
-      }
-      if (action.kind === "update" && have !== undefined) {
-        const want = wantOf(action.domain)!;
-        const home = domainPath(have.domid);
-        for (const change of action.changes) {
-          // What libxl_set_memory_target and libxl_set_vcpuonline write to xenstore.
-          if (change.path === "memory") {
-            await tx.write(`${home}/memory/target`, String(want.targetMemKb));
-          }
-          if (change.path === "vcpus") {
-            for (let i = 0; i < have.vcpus; i++) {
-              const state = i < want.vcpusOnline ? "online" : "offline";
-              await tx.write(`${home}/cpu/${i}/availability`, state);
-            }
-          }
+      if (change.path === "vcpus") {
+        for (let i = 0; i < have.vcpus; i++) {
+          const state = i < want.vcpusOnline ? "online" : "offline";
+          await tx.write(`${home}/cpu/${i}/availability`, state);
         }
       }
-      continue;
     }
-    await deviceAction(tx, action, wantOf(action.domain)!, have!, live, fresh, after);
   }
-  return after;
 }
