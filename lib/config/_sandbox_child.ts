@@ -13,7 +13,7 @@
  */
 
 import "../../mod.ts";
-import { frameReport, type Report, type StartMessage } from "./_sandbox_protocol.ts";
+import { frameReport, READY, type Report, type StartMessage } from "./_sandbox_protocol.ts";
 import { failure, safe, serialize } from "./_sandbox_json.ts";
 
 // Captured before any script code runs: a script may replace globals and prototypes.
@@ -30,6 +30,7 @@ const stdoutWriteSync = Deno.stdout.writeSync.bind(Deno.stdout);
 const exit: (code?: number) => never = Deno.exit;
 const NotCapable = Deno.errors.NotCapable;
 
+stdoutWriteSync(encode(`${READY}\n`));
 const start = await readStart();
 
 function send(report: Report): never {

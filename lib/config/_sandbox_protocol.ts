@@ -23,6 +23,12 @@ export type Report =
 
 const FRAME = "DXL-SANDBOX-REPORT";
 
+/**
+ * The line the child writes once dxl has loaded, before it reads the start message (so
+ * before any script code runs): without it, a failed run is dxl's failure, not the script's.
+ */
+export const READY = "DXL-SANDBOX-READY";
+
 /** The line the child writes for a report (`json` is one line: `JSON.stringify` output). */
 export function frameReport(nonce: string, json: string): string {
   return `\n${FRAME} ${nonce} ${json}\n`;

@@ -35,7 +35,13 @@ import {
   ScriptPermissionError,
   ScriptTimeoutError,
 } from "./errors.ts";
-import { findReport, parseDenied, type Report, type StartMessage } from "./_sandbox_protocol.ts";
+import {
+  findReport,
+  parseDenied,
+  READY,
+  type Report,
+  type StartMessage,
+} from "./_sandbox_protocol.ts";
 import {
   absolutePath,
   checkList,
@@ -220,6 +226,7 @@ export async function evaluateScript(
   let stdout = "";
   let stderr = "";
   let refused: unknown;
+  let exit = "";
   try {
     const output = Promise.all([
       readAll(child.stdout, MAX_STDOUT_BYTES, () => stop("stdout")),
@@ -235,7 +242,8 @@ export async function evaluateScript(
       stop("refused");
     }
     [stdout, stderr] = await output;
-    await child.status;
+    const status = await child.status;
+    exit = status.signal === null ? `code ${status.code}` : `signal ${status.signal}`;
     await writer.close().catch(() => {});
   } finally {
     clearTimeout(timer);
@@ -269,15 +277,17 @@ export async function evaluateScript(
     );
   }
   const clean = stripAnsi(stderr);
+  if (!stdout.startsWith(`${READY}\n`)) {
+    // nothing of the script ran: dxl itself (or deno) failed in the child
+    const why = /^error: (.*)$/m.exec(clean)?.[1] ?? clean.trim().split("\n").at(-1) ?? "";
+    throw new ScriptError(path, `${path}: cannot run: dxl failed to start in the sandbox: ${why}`);
+  }
   const denied = parseDenied(clean);
   if (denied) return fromReport(path, { kind: "permission", ...denied, message: clean }, reads);
   const errorLine = /^error: (.*)$/m.exec(clean)?.[1];
   throw new ScriptFailedError(
     path,
-    errorLine ??
-      `it exited before returning a value${
-        clean === "" ? "" : `: ${clean.trim().split("\n").at(-1)}`
-      }`,
+    errorLine ?? `it exited (${exit}) before returning a value`,
     { stack: clean },
   );
 }
@@ -352,7 +362,15 @@ function fromReport(path: string, report: Report, reads: ReadPlan): unknown {
 
 /** The import map of a run: "dxl" is this package; its own bare imports resolve in it only. */
 function importMapUrl(): string {
-  const scoped = (denoJson as { imports?: Record<string, string> }).imports ?? {};
+  const scoped: Record<string, string> = {};
+  for (
+    const [key, value] of Object.entries(
+      (denoJson as { imports?: Record<string, string> }).imports ?? {},
+    )
+  ) {
+    // deno.json's relative addresses are relative to it; a data: URL map needs them absolute
+    scoped[key] = /^\.{0,2}\//.test(value) ? new URL(value, PACKAGE_ROOT).href : value;
+  }
   const map = {
     imports: { dxl: MOD_URL.href },
     scopes: {

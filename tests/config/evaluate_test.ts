@@ -608,7 +608,10 @@ Deno.test("evaluateScript() reports what the script threw, with its stack", asyn
 Deno.test("evaluateScript() reports a script that exits before returning a value", async () => {
   const error = await rejection(evaluate(fixture("exits.ts")));
   assert.ok(error instanceof ScriptFailedError, `${error.name}: ${error.message}`);
-  assert.equal(error.message, `${fixture("exits.ts")}: failed: it exited before returning a value`);
+  assert.equal(
+    error.message,
+    `${fixture("exits.ts")}: failed: it exited (code 0) before returning a value`,
+  );
 });
 
 Deno.test("evaluateScript() leaves a script no origin storage to carry data between runs", async () => {
