@@ -130,6 +130,7 @@ export class XenHypervisor implements Hypervisor, Disposable {
   /** Creates and builds a PV domain (see the class description). */
   async createDomain(request: DomainBuildRequest): Promise<CreatedDomain> {
     const plan = await checkBuildRequest(request);
+    this.#open();
     const domid = this.#steps.create(plan);
     try {
       const ports = this.#steps.prepare(domid, plan);
@@ -161,14 +162,14 @@ export class XenHypervisor implements Hypervisor, Disposable {
   }
 
   /** The hypervisor's view of `domid` (`xc_domain_getinfolist` from it, one entry). */
-  getInfo(domid: number): Promise<HypervisorDomainInfo | undefined> {
+  async getInfo(domid: number): Promise<HypervisorDomainInfo | undefined> {
     checkDomid(domid);
     const found = this.#infos(domid, 1);
-    return Promise.resolve(found[0]?.domid === domid ? found[0] : undefined);
+    return await Promise.resolve(found[0]?.domid === domid ? found[0] : undefined);
   }
 
   /** Every domain the hypervisor has, by domid (`xc_domain_getinfolist` in batches). */
-  listInfo(): Promise<HypervisorDomainInfo[]> {
+  async listInfo(): Promise<HypervisorDomainInfo[]> {
     const out: HypervisorDomainInfo[] = [];
     for (let first = 0;;) {
       const batch = this.#infos(first, 256);
@@ -176,26 +177,32 @@ export class XenHypervisor implements Hypervisor, Disposable {
       if (batch.length < 256) break;
       first = (batch.at(-1) as HypervisorDomainInfo).domid + 1;
     }
-    return Promise.resolve(out);
+    return await Promise.resolve(out);
   }
 
   #infos(first: number, max: number): HypervisorDomainInfo[] {
     const buf = new Uint8Array(DOMAININFO.size * max);
-    const n = this.#libs.ctrl.xc_domain_getinfolist(this.#xch, first, max, buf);
+    const n = this.#libs.ctrl.xc_domain_getinfolist(this.#open(), first, max, buf);
     if (n < 0) throw new XenCallError("xc_domain_getinfolist", this.#libs.errno());
     return Array.from({ length: n }, (_, i) => parseInfo(buf, i * DOMAININFO.size));
   }
 
-  #call(
+  async #call(
     step: string,
     domid: number,
     fn: (xch: Deno.PointerValue, domid: number) => number,
   ): Promise<void> {
     checkDomid(domid);
-    if (fn(this.#xch, domid) !== 0) {
-      return Promise.reject(new XenCallError(step, this.#libs.errno(), { domid }));
+    if (fn(this.#open(), domid) !== 0) {
+      throw new XenCallError(step, this.#libs.errno(), { domid });
     }
-    return Promise.resolve();
+    await Promise.resolve();
+  }
+
+  /** The open interface; a closed hypervisor is refused (libxenctrl would crash on it). */
+  #open(): Deno.PointerValue {
+    if (this.#xch === null) throw new TypeError("XenHypervisor is closed");
+    return this.#xch;
   }
 
   /** Closes the interface and the libraries. */

@@ -109,7 +109,13 @@ Deno.test("makeDomain with XenHypervisor: xl create's tree, xl list shows it, de
   assert.equal(long[0]?.config?.b_info?.max_memkb, 262144);
   assert.deepEqual(long[0]?.config?.b_info?.avail_vcpus, [0, 1]);
 
+  const released = xs.watch("@releaseDomain", { initial: false });
+  await released.ready;
   await destroyDomain(xs, domid, { hypervisor: hv });
+  // xc_domain_destroy; xenstored then sees the domain die and fires @releaseDomain
+  const fired = await released.next();
+  assert.equal(fired.done, false);
+  await released.return?.();
   await forgetDomain({ domid, uuid: UUID });
   assert.equal(await host.ctlList(), "OK 0");
   assert.equal(xlRow(await host.xl("list"), "guest1"), undefined);
@@ -170,6 +176,8 @@ Deno.test("a missing kernel file is refused before any hypercall", async () => {
   });
   assert.match(await calls(), /domctl cmd=1 /);
   await destroyDomain(xs, domid, { hypervisor: hv });
+  hv.close();
+  await assert.rejects(hv.getInfo(0), /XenHypervisor is closed/);
 });
 
 /** dxl's add of a device as xl does it: write, InitWait, hotplug script, config file; then Connected. */
