@@ -269,6 +269,15 @@ Deno.test("dxl and real xl on one host: devices, hotplug scripts, config files",
     await keys(`/libxl/${dom}/device/vbd/51728`),
     await keys(`/libxl/${dom}/device/vbd/51712`),
   );
+  // and xl's nic on it has the same nodes as dxl's
+  await host.xl("network-attach", "dxlguest", "mac=00:16:3e:0a:0b:0c,bridge=xenbr0");
+  const xlNic = `/local/domain/0/backend/vif/${dom}/1`;
+  await waitForXenbusState(xs, `${xlNic}/state`, { state: XenbusState.Connected });
+  assert.deepEqual(await keys(xlNic), await keys(nic.backendPath as string));
+  assert.deepEqual(
+    await keys(`/libxl/${dom}/device/vif/1`),
+    await keys(`/libxl/${dom}/device/vif/0`),
+  );
 
   // xl detaches dxl's disk (its removal script runs), dxl removes xl's (dxl runs it)
   await host.xl("block-detach", "dxlguest", "xvda");
@@ -293,11 +302,10 @@ Deno.test("dxl and real xl on one host: devices, hotplug scripts, config files",
     `/var/lib/xen/userdata-d.${xlDom}.${xlUuid}.libxl-json`,
   ]);
   const log = await host.hotplugLog();
-  assert.ok(
-    log.some((l) =>
-      l.startsWith(`vif-bridge offline type_if=vif XENBUS_PATH=backend/vif/${dom}/0`)
-    ),
-  );
+  for (const devid of [0, 1]) { // dxl's nic and xl's, both removed by dxl's destroyDomain
+    const offline = `vif-bridge offline type_if=vif XENBUS_PATH=backend/vif/${dom}/${devid}`;
+    assert.ok(log.some((l) => l.startsWith(offline)), offline);
+  }
   assert.ok(
     log.some((l) => l.startsWith(`block remove XENBUS_PATH=${onXl.backendPath?.slice(16)}`)),
   );
