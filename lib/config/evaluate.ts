@@ -117,7 +117,12 @@ const LOCK_URL = new URL("../../deno.lock", import.meta.url);
  * permission and how to grant it (or that dxl never grants it); an endless loop with a
  * {@linkcode ScriptTimeoutError}, a memory bomb with a {@linkcode ScriptMemoryError}, a
  * throw with a {@linkcode ScriptFailedError}, a value that is not JSON data with a
- * {@linkcode ScriptOutputError} naming where in the value.
+ * {@linkcode ScriptOutputError} naming where in the value; a run where dxl itself cannot
+ * start rejects with a plain {@linkcode ScriptError}.
+ *
+ * The caller needs `--allow-run` (for `deno`, and `sh` for the CPU-time limit),
+ * `--allow-read` (the script, the granted folders it walks for symlinks, `/proc`) and
+ * `--allow-write` for Deno's origin-storage folder, which it cleans up after each run.
  *
  * @example
  * ```ts
