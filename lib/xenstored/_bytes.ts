@@ -67,21 +67,43 @@ export function atou(text: string): number {
   return atoi(text) >>> 0;
 }
 
-/**
- * Small outputs are copied into a shared slab, never reused once handed out: a `slice` of a
- * few dozen bytes would be a V8 on-heap array, which Deno's socket write must first move
- * off the heap (an allocation and a copy per reply).
- */
 const SLAB_SIZE = 1 << 16;
 const SLAB_TAKE_MAX = 4096;
-let slab = new Uint8Array(SLAB_SIZE);
-let slabUsed = 0;
+
+/**
+ * Small outputs are copied into a slab shared by one server's connections, never reused once
+ * handed out: a `slice` of a few dozen bytes would be a V8 on-heap array, which Deno's socket
+ * write must first move off the heap (an allocation and a copy per reply).
+ */
+export class OutSlab {
+  #slab = new Uint8Array(SLAB_SIZE);
+  #used = 0;
+
+  /** A copy of `bytes` carved from the slab. */
+  copy(bytes: Uint8Array): Uint8Array {
+    const len = bytes.length;
+    if (this.#used + len > this.#slab.length) {
+      this.#slab = new Uint8Array(SLAB_SIZE);
+      this.#used = 0;
+    }
+    const out = this.#slab.subarray(this.#used, this.#used + len);
+    out.set(bytes);
+    this.#used += len;
+    return out;
+  }
+}
 
 /** A growable buffer of outgoing frames for one connection. */
 export class OutBuffer {
   #buf = new Uint8Array(4096);
   #view = new DataView(this.#buf.buffer);
   #len = 0;
+  readonly #slab: OutSlab;
+
+  /** A buffer whose small takes are carved from `slab`. */
+  constructor(slab: OutSlab = new OutSlab()) {
+    this.#slab = slab;
+  }
 
   /** Bytes waiting. */
   get length(): number {
@@ -132,17 +154,8 @@ export class OutBuffer {
   take(): Uint8Array {
     const len = this.#len;
     let out: Uint8Array;
-    if (len > SLAB_TAKE_MAX) {
-      out = this.#buf.slice(0, len);
-    } else {
-      if (slabUsed + len > slab.length) {
-        slab = new Uint8Array(SLAB_SIZE);
-        slabUsed = 0;
-      }
-      out = slab.subarray(slabUsed, slabUsed + len);
-      out.set(this.#buf.subarray(0, len));
-      slabUsed += len;
-    }
+    if (len > SLAB_TAKE_MAX) out = this.#buf.slice(0, len);
+    else out = this.#slab.copy(this.#buf.subarray(0, len));
     this.#len = 0;
     if (this.#buf.length > 65536) {
       this.#buf = new Uint8Array(4096);

@@ -1,32 +1,25 @@
 /**
  * Node access as C xenstored's core does it (`read_node`, `get_node`, `errno_from_parents`,
  * `create_node`, `rm_node`, `write_node`), on the live tree or inside a transaction. Checks
- * that can fail run before anything changes, so the live tree is never half-changed.
+ * that can fail run before anything changes, so the live tree is never half-changed. A change
+ * does not fire watches: it records the {@linkcode WatchEvent}s it causes (outside a
+ * transaction) or marks the transaction's entry (inside one); the dispatcher delivers them.
  *
  * @module
  */
 
 import type { Connection } from "./connection.ts";
-import type { XenstoredCore } from "./core.ts";
-import { internPerms, type NodePerms, PermBits, type PermEntry } from "./node_perms.ts";
+import { Errno } from "./errno.ts";
+import { internPerms, type NodePerms, type PermEntry } from "./node_perms.ts";
+import { ALL_PERMS, permForConn } from "./permissions.ts";
 import { baseName, childPath, isValidNodename, Node, parentOf, type Value } from "./store.ts";
 import { type Accessed, NO_GENERATION, type Transaction, TxNode } from "./transaction.ts";
-import { fireWatches } from "./watches.ts";
+import type { Rec, StoreState, WatchEvent } from "./types.ts";
 
-/** An errno reply raised inside the core; caught by the dispatcher. */
-export class Errno {
-  /** The errno name (`ENOENT`, ...). */
-  readonly code: string;
-  /** An error reply with errno name `code`. */
-  constructor(code: string) {
-    this.code = code;
-  }
-}
+export { Errno } from "./errno.ts";
+export { permForConn } from "./permissions.ts";
+export type { Rec } from "./types.ts";
 
-/** A node as an operation sees it: live, or a transaction's copy. */
-export type Rec = Node | TxNode;
-
-const ALL = PermBits.Read | PermBits.Write | PermBits.Owner;
 const RECORD_HEADER = 24;
 const PERM_SIZE = 8;
 
@@ -48,35 +41,64 @@ function hasKid(rec: Rec, name: string): boolean {
   return rec.kids?.has(name) ?? false;
 }
 
-/** `perm_for_conn` on an already adjusted list. */
-export function permForConn(conn: Connection | undefined, perms: readonly PermEntry[]): number {
-  if (conn === undefined || !conn.unprivileged) return ALL;
-  const owner = perms[0] as PermEntry;
-  const target = conn.domain?.target;
-  if (owner.id === conn.id || (target !== undefined && owner.id === target)) return ALL;
-  for (let i = 1; i < perms.length; i++) {
-    const e = perms[i] as PermEntry;
-    if ((e.bits & PermBits.Ignore) === 0 && (e.id === conn.id || e.id === target)) {
-      return e.bits & ALL;
-    }
-  }
-  return owner.bits & ALL;
-}
-
-/** One request's view of the store: a connection (or the core itself) and its transaction. */
+/** One request's view of the store: a connection (or the server itself) and its transaction. */
 export class Access {
-  /** The server. */
-  readonly core: XenstoredCore;
+  /** The store and domain table. */
+  readonly store: StoreState;
   /** The requesting connection; `undefined` for the server's own changes (domain removal). */
   readonly conn: Connection | undefined;
   /** The transaction the request runs in. */
   readonly tx: Transaction | undefined;
+  /** The watch events the changes caused so far, in order (outside a transaction). */
+  readonly events: WatchEvent[] = [];
 
   /** A view for one request. */
-  constructor(core: XenstoredCore, conn: Connection | undefined, tx: Transaction | undefined) {
-    this.core = core;
+  constructor(store: StoreState, conn: Connection | undefined, tx: Transaction | undefined) {
+    this.store = store;
     this.conn = conn;
     this.tx = tx;
+  }
+
+  /**
+   * `fire_watches` for a change: inside a transaction the event is queued on the node's entry
+   * for the commit; otherwise it is recorded in {@linkcode Access.events} (when anyone
+   * watches).
+   */
+  fire(
+    name: string,
+    node: Rec | undefined,
+    parent: Rec | undefined,
+    exact: boolean,
+    oldPerms: NodePerms | undefined,
+  ): void {
+    const tx = this.tx;
+    if (tx !== undefined) {
+      const entry = tx.accessed.get(name);
+      if (entry === undefined) {
+        tx.fail = true;
+      } else if (!entry.fireWatch) {
+        entry.fireWatch = true;
+        entry.watchExact = exact;
+      } else if (!exact) {
+        entry.watchExact = false;
+      }
+      return;
+    }
+    if (this.store.watchCount === 0) return;
+    this.events.push({ name, node, parent, exact, oldPerms, lookup: undefined });
+  }
+
+  /** Records an event of a special `@` path (no node, exact watches only). */
+  fireSpecial(name: string): void {
+    if (this.store.watchCount === 0) return;
+    this.events.push({
+      name,
+      node: undefined,
+      parent: undefined,
+      exact: true,
+      oldPerms: undefined,
+      lookup: undefined,
+    });
   }
 
   get #unpriv(): boolean {
@@ -85,14 +107,14 @@ export class Access {
 
   /** What the connection may do with a node. */
   permFor(rec: Rec): number {
-    if (!this.#unpriv) return ALL;
-    return permForConn(this.conn, this.core.domains.adjust(rec.perms, rec.gen));
+    if (!this.#unpriv) return ALL_PERMS;
+    return permForConn(this.conn, this.store.domains.adjust(rec.perms, rec.gen));
   }
 
   #introduce(path: string, entry: Accessed): void {
     const tx = this.tx as Transaction;
     if (
-      tx.accessed.size >= this.core.quota(this.conn?.domain, "transaction-nodes") && this.#unpriv
+      tx.accessed.size >= this.store.quota(this.conn?.domain, "transaction-nodes") && this.#unpriv
     ) {
       tx.fail = true;
       throw new Errno("ENOSPC");
@@ -103,10 +125,10 @@ export class Access {
   /** `read_node`: the node or `undefined`; inside a transaction the first read copies it. */
   read(path: string): Rec | undefined {
     const tx = this.tx;
-    if (tx === undefined) return this.core.tree.lookup(path);
+    if (tx === undefined) return this.store.tree.lookup(path);
     const seen = tx.accessed.get(path);
     if (seen !== undefined) return seen.node;
-    const live = this.core.tree.lookup(path);
+    const live = this.store.tree.lookup(path);
     const copy = live === undefined ? undefined : new TxNode(
       live.value,
       live.perms,
@@ -118,7 +140,7 @@ export class Access {
       checkGen: true,
       modified: false,
       node: copy,
-      origPerms: live === undefined ? undefined : this.core.domains.adjust(live.perms, live.gen),
+      origPerms: live === undefined ? undefined : this.store.domains.adjust(live.perms, live.gen),
       fireWatch: false,
       watchExact: false,
     });
@@ -127,7 +149,7 @@ export class Access {
 
   /** `get_node`: a valid path, an existing node, and the permission; errno otherwise. */
   get(path: string, perm: number): Rec {
-    if (!isValidNodename(path, this.core.quota(undefined, "path-max"))) throw new Errno("EINVAL");
+    if (!isValidNodename(path, this.store.quota(undefined, "path-max"))) throw new Errno("EINVAL");
     const node = this.read(path);
     let code = "ENOENT";
     if (node !== undefined) {
@@ -168,7 +190,7 @@ export class Access {
     if (!this.#unpriv) return;
     const kids = typeof childBytes === "number" ? childBytes : kidBytes(childBytes);
     const size = RECORD_HEADER + PERM_SIZE * permCount + valueLength + kids;
-    if (size >= this.core.quota(this.conn?.domain, "node-size")) throw new Errno("ENOSPC");
+    if (size >= this.store.quota(this.conn?.domain, "node-size")) throw new Errno("ENOSPC");
   }
 
   /** `access_node` for a write: new generation, and the transaction's copy. */
@@ -176,13 +198,13 @@ export class Access {
     if (!created && !newPerms) {
       // C writes back the permissions as it read them: entries of domains younger than
       // the node stay ignored from now on.
-      const adjusted = this.core.domains.adjust(rec.perms, rec.gen);
+      const adjusted = this.store.domains.adjust(rec.perms, rec.gen);
       if (adjusted !== rec.perms) rec.perms = internPerms(adjusted);
     }
-    rec.gen = ++this.core.tree.generation;
+    rec.gen = ++this.store.tree.generation;
     const tx = this.tx;
     if (tx === undefined) {
-      const dirty = this.core.dirty;
+      const dirty = this.store.dirty;
       if (dirty !== undefined) dirty.set(path, created || (dirty.get(path) ?? false));
       return;
     }
@@ -204,8 +226,8 @@ export class Access {
   }
 
   #deleted(path: string): void {
-    ++this.core.tree.generation;
-    if (this.tx === undefined) this.core.dirty?.set(path, false);
+    ++this.store.tree.generation;
+    if (this.tx === undefined) this.store.dirty?.set(path, false);
     const entry = this.tx?.accessed.get(path);
     if (entry === undefined) return;
     entry.modified = true;
@@ -217,7 +239,7 @@ export class Access {
       this.tx.entryDelta(owner, delta);
       return;
     }
-    const d = this.core.domains.findOrAllocExisting(owner, this.core.tree.generation);
+    const d = this.store.domains.findOrAllocExisting(owner, this.store.tree.generation);
     if (d !== undefined) d.nbentry += delta;
   }
 
@@ -242,7 +264,7 @@ export class Access {
       if (parent === undefined && name === "/") throw new Errno("ENOENT");
     }
     const conn = this.conn;
-    const base = this.core.domains.adjust(parent.perms, parent.gen);
+    const base = this.store.domains.adjust(parent.perms, parent.gen);
     let perms: NodePerms = base === parent.perms ? parent.perms : internPerms(base);
     if (this.#unpriv && conn !== undefined) {
       perms = internPerms([{ id: conn.id, bits: (perms[0] as PermEntry).bits }, ...perms.slice(1)]);
@@ -274,7 +296,7 @@ export class Access {
     if (!this.#unpriv) return;
     const d = this.conn?.domain;
     const entries = d?.nbentry ?? 0;
-    const quota = this.core.quota(d, "nodes");
+    const quota = this.store.quota(d, "nodes");
     for (let i = 0; i < names.length; i++) {
       const counted = this.tx === undefined ? entries + i : entries;
       const kid = i === 0 ? 0 : baseName(names[i - 1] as string).length + 1;
@@ -342,7 +364,7 @@ export class Access {
       this.wrote(path, node);
     }
     this.#deleted(path);
-    fireWatches(this.core, this, path, node, parent, path !== root, undefined);
+    this.fire(path, node, parent, path !== root, undefined);
     this.#entryDelta((node.perms[0] as PermEntry).id, -1);
   }
 }

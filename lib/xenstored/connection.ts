@@ -8,7 +8,7 @@
 
 import { Op } from "../protocol/op.ts";
 import { PAYLOAD_MAX } from "../protocol/packet.ts";
-import { OutBuffer } from "./_bytes.ts";
+import { OutBuffer, type OutSlab } from "./_bytes.ts";
 import type { DomainInfo } from "./domains.ts";
 import type { Transaction } from "./transaction.ts";
 
@@ -26,6 +26,14 @@ export interface Watch {
   readonly depth: number;
 }
 
+/** Options of {@linkcode Connection}. */
+export interface ConnectionOptions {
+  /** Called once the connection is closed (the transport closes its socket). @default {nothing} */
+  onClose?: (() => void) | undefined;
+  /** Where small outputs are copied (one per server). @default {a slab of its own} */
+  slab?: OutSlab | undefined;
+}
+
 /** A connection to the core. */
 export class Connection {
   /** The domain id the connection acts as (0 for socket clients). */
@@ -40,7 +48,7 @@ export class Connection {
   nextTxId = 1;
   /** Set once the core dropped the connection (bad frame, release, close). */
   closed = false;
-  readonly #out = new OutBuffer();
+  readonly #out: OutBuffer;
   /** Watch events queued or being written, by `path\0token` (XSA-326: one of each). */
   #events: Set<string> | undefined;
   /** Keys of the events in the output not yet taken. */
@@ -50,10 +58,11 @@ export class Connection {
   readonly #onClose: (() => void) | undefined;
 
   /** A connection acting as domain `id` (0 and no domain for a dom0 socket client). */
-  constructor(id: number, domain: DomainInfo | undefined, onClose?: () => void) {
+  constructor(id: number, domain: DomainInfo | undefined, options: ConnectionOptions = {}) {
     this.id = id;
     this.domain = domain;
-    this.#onClose = onClose;
+    this.#onClose = options.onClose;
+    this.#out = new OutBuffer(options.slab);
   }
 
   /** Unprivileged: a domain connection other than dom0 (`domain_is_unprivileged`). */

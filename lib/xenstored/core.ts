@@ -1,7 +1,9 @@
 /**
  * The protocol core of the embedded xenstored: bytes in, replies and watch events out, with
- * no sockets, so it can be table-tested. Every whole frame of a chunk is processed at once;
- * the transport then takes each connection's output in one piece.
+ * no sockets, so it can be table-tested. Every whole frame of a chunk is processed at once
+ * (the protocol's frame reader, in place); the transport then takes each connection's output
+ * in one piece. The core owns the tree, the domain table, the connections and the quotas;
+ * handlers see it only as a `ServerState`.
  *
  * @module
  */
@@ -10,35 +12,58 @@ import { ProtocolError } from "../protocol/errors.ts";
 import { FrameReader } from "../protocol/frame_reader.ts";
 import { Op } from "../protocol/op.ts";
 import { PAYLOAD_MAX } from "../protocol/packet.ts";
-import { Access, Errno, permForConn } from "./access.ts";
-import { Connection } from "./connection.ts";
+import { OutSlab } from "./_bytes.ts";
+import { Access } from "./access.ts";
+import { Connection, type Watch } from "./connection.ts";
+import type { Request, RequestContext, ServerState } from "./context.ts";
 import { type DomainInfo, Domains } from "./domains.ts";
-import { DEFAULT_PERMS, type NodePerms, PermBits } from "./node_perms.ts";
-import { HANDLERS, type Request } from "./ops.ts";
+import { Errno } from "./errno.ts";
+import { DEFAULT_PERMS, type NodePerms } from "./node_perms.ts";
+import { HANDLERS } from "./ops.ts";
+import { SOFT_MEMORY_DEFAULT } from "./ops_control.ts";
+import { releaseDomain } from "./ops_domains.ts";
 import { type QuotaName, type Quotas, resolveQuotas } from "./quotas.ts";
 import { Tree } from "./store.ts";
-import { releaseDomain } from "./ops_domains.ts";
+import type { Transaction } from "./transaction.ts";
+import type { Rec, WatchEvent } from "./types.ts";
+import { deliver } from "./watches.ts";
 
 /** Options of {@linkcode XenstoredCore}. */
 export interface XenstoredCoreOptions {
   /** Quota overrides. @default {DEFAULT_QUOTAS} */
   quotas?: Partial<Quotas>;
+  /**
+   * Where changed paths are recorded for persistence (`true`: the node was (re)created, so
+   * it moved to the end of its parent's children). @default {undefined (not recorded)}
+   */
+  dirty?: Map<string, boolean> | undefined;
+  /** Called after each batch of requests (persistence flushes here). @default {nothing} */
+  onBatch?: (() => void) | undefined;
+  /**
+   * Called when a domain is introduced or released (the transport opens or closes its
+   * socket). @default {nothing}
+   */
+  onDomainChange?: ((domid: number, introduced: boolean) => void) | undefined;
 }
+
+const CHAR_SLASH = "/".charCodeAt(0);
+const CHAR_AT = "@".charCodeAt(0);
 
 /**
  * The server state and request processing.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { XenstoredCore } from "./core.ts";
  * import { encodeArgs, encodePacket, Op } from "../protocol/mod.ts";
  * const core = new XenstoredCore();
  * const conn = core.connect();
  * core.receive(conn, encodePacket({ type: Op.Directory, reqId: 1, txId: 0, payload: encodeArgs(["/"]) }));
- * console.log(conn.takeOutput().length); // 21
+ * assert.equal(conn.takeOutput().length, 21); // "tool\0" after the 16-byte header
  * ```
  */
-export class XenstoredCore {
+export class XenstoredCore implements ServerState {
   /** The node tree. */
   readonly tree: Tree = new Tree();
   /** The domain table. */
@@ -47,31 +72,38 @@ export class XenstoredCore {
   readonly quotas: Quotas;
   /** Live connections, oldest first. */
   readonly connections: Set<Connection> = new Set();
-  /** Watches held by all connections (0 skips event matching entirely). */
-  watchCount = 0;
   /** Permissions of `@introduceDomain` and `@releaseDomain`. */
   readonly specialPerms: Map<string, NodePerms> = new Map([
     ["@introduceDomain", DEFAULT_PERMS],
     ["@releaseDomain", DEFAULT_PERMS],
   ]);
-  /** Called when a domain is introduced or released (the server opens or closes its socket). */
-  onDomainChange: ((domid: number, introduced: boolean) => void) | undefined;
-  /**
-   * Paths changed since the last flush (only while persistence is on): `true` when the node
-   * was (re)created, so it moved to the end of its parent's children.
-   */
-  dirty: Map<string, boolean> | undefined;
-  /** Called after each batch of requests (persistence flushes here). */
-  onCommit: (() => void) | undefined;
-  readonly #request: Request = { type: 0, reqId: 0, txId: 0, payload: new Uint8Array(0) };
+  /** Paths changed since the last flush (only while persistence is on). */
+  readonly dirty: Map<string, boolean> | undefined;
+  /** CONTROL `quota-soft`'s memory value. */
+  softMemory: number = SOFT_MEMORY_DEFAULT;
+  /** DIRECTORY_PART's cache of joined child lists. */
+  readonly childLists: WeakMap<Rec, { gen: number; all: string }> = new WeakMap();
+  #watchCount = 0;
+  readonly #onBatch: (() => void) | undefined;
+  readonly #onDomainChange: ((domid: number, introduced: boolean) => void) | undefined;
+  readonly #slab = new OutSlab();
   readonly #readers = new WeakMap<Connection, FrameReader>();
+  readonly #request: Request = { type: 0, reqId: 0, txId: 0, payload: new Uint8Array(0) };
 
   /** A fresh server: `/`, `/tool`, `/tool/xenstored`, dom0 introduced. */
   constructor(options: XenstoredCoreOptions = {}) {
     this.quotas = resolveQuotas(options.quotas);
+    this.dirty = options.dirty;
+    this.#onBatch = options.onBatch;
+    this.#onDomainChange = options.onDomainChange;
     const dom0 = this.domains.alloc(0, 0);
     this.domains.setIntroduced(dom0, true);
     dom0.nbentry = 3;
+  }
+
+  /** Watches held by all connections (0 skips event matching entirely). */
+  get watchCount(): number {
+    return this.#watchCount;
   }
 
   /**
@@ -79,14 +111,12 @@ export class XenstoredCore {
    * is domain `domid`, which must be introduced.
    */
   connect(domid?: number, onClose?: () => void): Connection {
-    let conn: Connection;
-    if (domid === undefined) {
-      conn = new Connection(0, undefined, onClose);
-    } else {
-      const d = this.domains.findIntroduced(domid);
-      if (d === undefined) throw new RangeError(`Domain ${domid} is not introduced`);
-      conn = new Connection(domid, d, onClose);
+    let domain: DomainInfo | undefined;
+    if (domid !== undefined) {
+      domain = this.domains.findIntroduced(domid);
+      if (domain === undefined) throw new RangeError(`Domain ${domid} is not introduced`);
     }
+    const conn = new Connection(domid ?? 0, domain, { onClose, slab: this.#slab });
     this.connections.add(conn);
     return conn;
   }
@@ -100,7 +130,7 @@ export class XenstoredCore {
 
   /** Deletes a connection's watches and transactions. */
   resetConnection(conn: Connection): void {
-    this.watchCount -= conn.watches.length;
+    this.#watchCount -= conn.watches.length;
     if (conn.domain !== undefined) {
       conn.domain.nbwatch = Math.max(0, conn.domain.nbwatch - conn.watches.length);
     }
@@ -108,10 +138,24 @@ export class XenstoredCore {
     conn.transactions.clear();
   }
 
+  /** Registers a watch of a connection. */
+  addWatch(conn: Connection, watch: Watch): void {
+    conn.watches.push(watch);
+    this.#watchCount++;
+    if (conn.domain !== undefined) conn.domain.nbwatch++;
+  }
+
+  /** Removes a connection's watch by index. */
+  removeWatch(conn: Connection, index: number): void {
+    conn.watches.splice(index, 1);
+    this.#watchCount--;
+    if (conn.domain !== undefined && conn.domain.nbwatch > 0) conn.domain.nbwatch--;
+  }
+
   /** Where a path from this connection points (`canonicalize`). */
   canonicalize(conn: Connection, path: string): string {
     const c = path.charCodeAt(0);
-    if (c === 47 || c === 64) return path;
+    if (c === CHAR_SLASH || c === CHAR_AT) return path;
     return `${conn.home}/${path}`;
   }
 
@@ -124,12 +168,14 @@ export class XenstoredCore {
     return v === 0 ? Infinity : v;
   }
 
-  /** Whether a connection may receive events of a special `@` path. */
-  specialReadable(name: string, conn: Connection): boolean {
-    const slash = name.indexOf("/");
-    const perms = this.specialPerms.get(slash < 0 ? name : name.slice(0, slash));
-    if (perms === undefined) return false;
-    return (permForConn(conn, perms) & PermBits.Read) !== 0;
+  /** Tells the transport a domain was introduced or released. */
+  domainChanged(domid: number, introduced: boolean): void {
+    this.#onDomainChange?.(domid, introduced);
+  }
+
+  /** Delivers watch events, in order. */
+  deliverAll(events: readonly WatchEvent[]): void {
+    for (const ev of events) deliver(this, ev);
   }
 
   /**
@@ -156,22 +202,19 @@ export class XenstoredCore {
       this.#readers.set(conn, reader);
     }
     try {
-      reader.push(
-        chunk,
-        new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength),
-        chunk.length,
-      );
+      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      reader.push(chunk, view, chunk.length);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       this.disconnect(conn);
       return;
     }
-    this.onCommit?.();
+    this.#onBatch?.();
   }
 
   /** Processes one request (`process_message`). */
   process(conn: Connection, req: Request): void {
-    const handler = HANDLERS[req.type];
+    const handler = HANDLERS.get(req.type);
     if (handler === undefined) {
       this.#error(conn, req, "ENOSYS");
       return;
@@ -180,7 +223,7 @@ export class XenstoredCore {
       this.#error(conn, req, "EACCES");
       return;
     }
-    let tx = undefined;
+    let tx: Transaction | undefined;
     if (!handler.noTx && req.txId !== 0) {
       tx = conn.transactions.get(req.txId);
       if (tx === undefined) {
@@ -188,26 +231,17 @@ export class XenstoredCore {
         return;
       }
     }
+    const ctx = new Context(this, conn, tx, req);
     try {
-      handler.fn(new Access(this, conn, tx), req);
+      handler.fn(ctx);
     } catch (e) {
+      ctx.flushEvents();
       this.#error(conn, req, e instanceof Errno ? e.code : "EINVAL");
     }
   }
 
   #error(conn: Connection, req: Request, code: string): void {
     conn.reply(Op.Error, req.reqId, req.txId, [code, "\0"]);
-  }
-
-  /** Sends a reply, or E2BIG when it would exceed 4096 bytes (`send_reply`). */
-  reply(conn: Connection, req: Request, parts: readonly (string | Uint8Array)[]): void {
-    let len = 0;
-    for (const p of parts) len += p.length;
-    if (len > PAYLOAD_MAX) {
-      this.#error(conn, req, "E2BIG");
-      return;
-    }
-    conn.reply(req.type, req.reqId, req.txId, parts);
   }
 
   /** Makes a domain exist, as the hypervisor creating it would. */
@@ -226,10 +260,54 @@ export class XenstoredCore {
       // C unlinks the connection; while another domain references it (SET_TARGET), that
       // domain becomes its owner and it lives on until that one goes.
       const holder = d.referrers.shift();
-      if (holder === undefined) releaseDomain(this, d);
-      else d.heldBy = holder;
+      if (holder === undefined) {
+        const events: WatchEvent[] = [];
+        releaseDomain(this, d, events);
+        this.deliverAll(events);
+      } else d.heldBy = holder;
     }
     for (const stale of this.domains.staleRecords()) this.domains.free(stale.domid);
-    this.onCommit?.();
+    this.#onBatch?.();
+  }
+}
+
+/** One request's context: node access, and the reply after the events it caused. */
+class Context implements RequestContext {
+  readonly server: XenstoredCore;
+  readonly conn: Connection;
+  readonly tx: Transaction | undefined;
+  readonly req: Request;
+  readonly nodes: Access;
+
+  constructor(server: XenstoredCore, conn: Connection, tx: Transaction | undefined, req: Request) {
+    this.server = server;
+    this.conn = conn;
+    this.tx = tx;
+    this.req = req;
+    this.nodes = new Access(server, conn, tx);
+  }
+
+  get domain(): DomainInfo | undefined {
+    return this.conn.domain;
+  }
+
+  /** Delivers the events recorded so far. */
+  flushEvents(): void {
+    const events = this.nodes.events;
+    if (events.length === 0) return;
+    this.server.deliverAll(events);
+    events.length = 0;
+  }
+
+  reply(parts: readonly (string | Uint8Array)[]): void {
+    this.flushEvents();
+    const req = this.req;
+    let len = 0;
+    for (const p of parts) len += p.length;
+    if (len > PAYLOAD_MAX) {
+      this.conn.reply(Op.Error, req.reqId, req.txId, ["E2BIG", "\0"]);
+      return;
+    }
+    this.conn.reply(req.type, req.reqId, req.txId, parts);
   }
 }

@@ -1,11 +1,13 @@
 /**
- * The request table (`wire_funcs` in C xenstored): one handler per message type, with the
- * "privileged only" and "ignores tx_id" flags.
+ * The request table (`wire_funcs` in C xenstored): one handler per message type, keyed by
+ * `Op`, with the "privileged only" and "ignores tx_id" flags. A type missing here is
+ * answered `ENOSYS`.
  *
  * @module
  */
 
-import type { Access } from "./access.ts";
+import { Op } from "../protocol/op.ts";
+import type { RequestContext } from "./context.ts";
 import { doControl } from "./ops_control.ts";
 import {
   doGetDomainPath,
@@ -37,58 +39,46 @@ import {
   doWatch,
 } from "./ops_session.ts";
 
-/** One decoded request (the payload is only valid during the call). */
-export interface Request {
-  /** Message type. */
-  type: number;
-  /** Request id, echoed. */
-  reqId: number;
-  /** Transaction id, echoed. */
-  txId: number;
-  /** Payload bytes. */
-  payload: Uint8Array;
-}
+export type { Request } from "./context.ts";
 
 /** A request handler and its flags. */
 export interface Handler {
-  /** Runs the request; throws `Errno` for an error reply. */
-  fn: (access: Access, req: Request) => void;
+  /** Runs the request and replies through the context; throws `Errno` for an error reply. */
+  readonly fn: (ctx: RequestContext) => void;
   /** Only privileged connections may send it (EACCES otherwise). */
-  priv: boolean;
+  readonly priv: boolean;
   /** The tx_id is ignored (WATCH, UNWATCH). */
-  noTx: boolean;
+  readonly noTx: boolean;
 }
 
-function h(fn: Handler["fn"], flags: { priv?: boolean; noTx?: boolean } = {}): Handler {
-  return { fn, priv: flags.priv ?? false, noTx: flags.noTx ?? false };
-}
+const PRIV = { priv: true, noTx: false } as const;
+const ANY = { priv: false, noTx: false } as const;
+const NO_TX = { priv: false, noTx: true } as const;
 
-/** Handlers by message type; a missing entry is answered ENOSYS. */
-export const HANDLERS: readonly (Handler | undefined)[] = (() => {
-  const t: (Handler | undefined)[] = [];
-  t[0] = h(doControl, { priv: true });
-  t[1] = h(doDirectory);
-  t[2] = h(doRead);
-  t[3] = h(doGetPerms);
-  t[4] = h(doWatch, { noTx: true });
-  t[5] = h(doUnwatch, { noTx: true });
-  t[6] = h(doTransactionStart);
-  t[7] = h(doTransactionEnd);
-  t[8] = h(doIntroduce, { priv: true });
-  t[9] = h(doRelease, { priv: true });
-  t[10] = h(doGetDomainPath);
-  t[11] = h(doWrite);
-  t[12] = h(doMkdir);
-  t[13] = h(doRm);
-  t[14] = h(doSetPerms);
-  t[17] = h(doIsDomainIntroduced, { priv: true });
-  t[18] = h(doResume, { priv: true });
-  t[19] = h(doSetTarget, { priv: true });
-  t[21] = h(doResetWatches);
-  t[22] = h(doDirectoryPart);
-  t[23] = h(doGetFeature);
-  t[24] = h(doSetFeature, { priv: true });
-  t[25] = h(doGetQuota, { priv: true });
-  t[26] = h(doSetQuota, { priv: true });
-  return t;
-})();
+/** Handlers by message type. */
+export const HANDLERS: ReadonlyMap<number, Handler> = new Map<Op, Handler>([
+  [Op.Control, { fn: doControl, ...PRIV }],
+  [Op.Directory, { fn: doDirectory, ...ANY }],
+  [Op.Read, { fn: doRead, ...ANY }],
+  [Op.GetPerms, { fn: doGetPerms, ...ANY }],
+  [Op.Watch, { fn: doWatch, ...NO_TX }],
+  [Op.Unwatch, { fn: doUnwatch, ...NO_TX }],
+  [Op.TransactionStart, { fn: doTransactionStart, ...ANY }],
+  [Op.TransactionEnd, { fn: doTransactionEnd, ...ANY }],
+  [Op.Introduce, { fn: doIntroduce, ...PRIV }],
+  [Op.Release, { fn: doRelease, ...PRIV }],
+  [Op.GetDomainPath, { fn: doGetDomainPath, ...ANY }],
+  [Op.Write, { fn: doWrite, ...ANY }],
+  [Op.Mkdir, { fn: doMkdir, ...ANY }],
+  [Op.Rm, { fn: doRm, ...ANY }],
+  [Op.SetPerms, { fn: doSetPerms, ...ANY }],
+  [Op.IsDomainIntroduced, { fn: doIsDomainIntroduced, ...PRIV }],
+  [Op.Resume, { fn: doResume, ...PRIV }],
+  [Op.SetTarget, { fn: doSetTarget, ...PRIV }],
+  [Op.ResetWatches, { fn: doResetWatches, ...ANY }],
+  [Op.DirectoryPart, { fn: doDirectoryPart, ...ANY }],
+  [Op.GetFeature, { fn: doGetFeature, ...ANY }],
+  [Op.SetFeature, { fn: doSetFeature, ...PRIV }],
+  [Op.GetQuota, { fn: doGetQuota, ...PRIV }],
+  [Op.SetQuota, { fn: doSetQuota, ...PRIV }],
+]);

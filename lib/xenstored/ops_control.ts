@@ -6,9 +6,9 @@
  * @module
  */
 
-import { type Access, Errno } from "./access.ts";
+import { Errno } from "./access.ts";
 import { atou, getStrings } from "./_bytes.ts";
-import type { Request } from "./ops.ts";
+import type { RequestContext } from "./context.ts";
 import { isQuotaName, QUOTA_DESCRIPTIONS } from "./quotas.ts";
 import { DXL_DOMAIN_COMMAND, dxlDomain } from "./ops_dxl_domain.ts";
 
@@ -23,18 +23,17 @@ const COMMANDS: readonly (readonly [string, string])[] = [
   ["help", ""],
 ];
 
-const softMemory = new WeakMap<object, number>();
-const SOFT_MEMORY_DEFAULT = 2 * 1024 * 1024;
+/** C's default of `quota-soft memory`. */
+export const SOFT_MEMORY_DEFAULT = 2 * 1024 * 1024;
 
 /** CONTROL `cmd|arg|...|` → command-specific text, or OK. */
-export function doControl(access: Access, req: Request): void {
-  const core = access.core;
-  const conn = access.conn!;
-  const payload = req.payload;
+export function doControl(ctx: RequestContext): void {
+  const core = ctx.server;
+  const payload = ctx.req.payload;
   if (payload.indexOf(0) < 0) throw new Errno("EINVAL");
   const [cmd, ...args] = getStrings(payload) as [string, ...string[]];
-  const text = (s: string) => core.reply(conn, req, [s, "\0"]);
-  const okReply = () => core.reply(conn, req, ["OK\0"]);
+  const text = (s: string) => ctx.reply([s, "\0"]);
+  const okReply = () => ctx.reply(["OK\0"]);
   switch (cmd) {
     case "check":
     case "log":
@@ -84,7 +83,7 @@ export function doControl(access: Access, req: Request): void {
       if (args.length === 0) {
         text(
           `Quota settings:\n${"memory".padEnd(17)}: ${
-            String(softMemory.get(core) ?? SOFT_MEMORY_DEFAULT).padStart(8)
+            String(core.softMemory).padStart(8)
           } Total Xenstore memory per domain (warning level)\n`,
         );
         return;
@@ -93,12 +92,12 @@ export function doControl(access: Access, req: Request): void {
       if (args[0] !== "set" || args.length !== 3 || args[1] !== "memory" || !(v >= 1)) {
         throw new Errno("EINVAL");
       }
-      softMemory.set(core, v);
+      core.softMemory = v;
       okReply();
       return;
     }
     case DXL_DOMAIN_COMMAND:
-      text(dxlDomain(core, args));
+      text(dxlDomain(ctx, args));
       return;
     default:
       throw new Errno("EINVAL");

@@ -9,22 +9,19 @@
 import { Access, Errno } from "./access.ts";
 import { atou, getStrings, oneArg } from "./_bytes.ts";
 import { DOMID_MASK, DOMID_SELF, isReservedDomid } from "../protocol/op.ts";
-import type { XenstoredCore } from "./core.ts";
+import type { RequestContext, ServerState } from "./context.ts";
 import { type DomainInfo, SERVER_FEATURES } from "./domains.ts";
 import { internPerms, type NodePerms, type PermEntry } from "./node_perms.ts";
-import type { Request } from "./ops.ts";
 import { isQuotaName, QUOTA_DESCRIPTIONS } from "./quotas.ts";
 import { childPath, type Node } from "./store.ts";
-import { fireWatches } from "./watches.ts";
+import type { WatchEvent } from "./types.ts";
 
-function ok(access: Access, req: Request): void {
-  access.core.reply(access.conn!, req, ["OK\0"]);
-}
+const OK = ["OK\0"];
 
 /** INTRODUCE `domid|gfn|evtchn|` → OK; fires `@introduceDomain` for a new domain. */
-export function doIntroduce(access: Access, req: Request): void {
-  const core = access.core;
-  const vec = getStrings(req.payload);
+export function doIntroduce(ctx: RequestContext): void {
+  const core = ctx.server;
+  const vec = getStrings(ctx.req.payload);
   if (vec.length < 3) throw new Errno("EINVAL");
   const domid = atou(vec[0] as string);
   if ((atou(vec[2] as string) | 0) <= 0) throw new Errno("EINVAL");
@@ -32,99 +29,96 @@ export function doIntroduce(access: Access, req: Request): void {
   // `domid_t` is the low 16 bits; "-1" is 65535). E7: any other domain is created here.
   if (isReservedDomid(domid)) throw new Errno("EINVAL");
   core.createDomain(domid & DOMID_MASK);
-  let d = core.domains.find(domid) ?? core.domains.alloc(domid, core.tree.generation);
+  const d = core.domains.find(domid) ?? core.domains.alloc(domid, core.tree.generation);
   if (!d.introduced) {
     core.domains.setIntroduced(d, true);
     d.shutdown = false;
-    core.onDomainChange?.(domid, true);
-    if (domid !== 0) {
-      fireWatches(core, undefined, "@introduceDomain", undefined, undefined, true, undefined);
-    }
+    core.domainChanged(domid, true);
+    if (domid !== 0) ctx.nodes.fireSpecial("@introduceDomain");
   }
-  d = d as DomainInfo;
   for (const conn of core.connections) {
     if (conn.domain === d) core.resetConnection(conn);
   }
-  ok(access, req);
+  ctx.reply(OK);
 }
 
-function connectedDomain(core: XenstoredCore, domid: number): DomainInfo {
+function connectedDomain(core: ServerState, domid: number): DomainInfo {
   const d = core.domains.findIntroduced(domid);
   if (d === undefined) throw new Errno("ENOENT");
   if (d.heldBy !== undefined) throw new Errno("EINVAL");
   return d;
 }
 
-function oneDomain(access: Access, req: Request): DomainInfo {
-  const arg = oneArg(req.payload);
+function oneDomain(ctx: RequestContext): DomainInfo {
+  const arg = oneArg(ctx.req.payload);
   if (arg === undefined) throw new Errno("EINVAL");
   const domid = atou(arg);
   if (domid === 0) throw new Errno("EINVAL");
-  return connectedDomain(access.core, domid);
+  return connectedDomain(ctx.server, domid);
 }
 
 /** RELEASE `domid|` → OK; removes the domain's nodes and fires `@releaseDomain`. */
-export function doRelease(access: Access, req: Request): void {
-  const d = oneDomain(access, req);
+export function doRelease(ctx: RequestContext): void {
+  const d = oneDomain(ctx);
   // C frees the connection with talloc_free(), which only drops the newest SET_TARGET
   // reference when there is one.
   if (d.referrers.length > 0) d.referrers.shift();
-  else releaseDomain(access.core, d);
-  ok(access, req);
+  else releaseDomain(ctx.server, d, ctx.nodes.events);
+  ctx.reply(OK);
 }
 
 /** RESUME `domid|` → OK; clears the shut-down flag. */
-export function doResume(access: Access, req: Request): void {
-  oneDomain(access, req).shutdown = false;
-  ok(access, req);
+export function doResume(ctx: RequestContext): void {
+  oneDomain(ctx).shutdown = false;
+  ctx.reply(OK);
 }
 
 /** GET_DOMAIN_PATH `domid|` → `/local/domain/<domid>|`. */
-export function doGetDomainPath(access: Access, req: Request): void {
-  const arg = oneArg(req.payload);
+export function doGetDomainPath(ctx: RequestContext): void {
+  const arg = oneArg(ctx.req.payload);
   if (arg === undefined) throw new Errno("EINVAL");
-  access.core.reply(access.conn!, req, [`/local/domain/${atou(arg)}\0`]);
+  ctx.reply([`/local/domain/${atou(arg)}\0`]);
 }
 
 /** IS_DOMAIN_INTRODUCED `domid|` → `T|` or `F|`. */
-export function doIsDomainIntroduced(access: Access, req: Request): void {
-  const arg = oneArg(req.payload);
+export function doIsDomainIntroduced(ctx: RequestContext): void {
+  const arg = oneArg(ctx.req.payload);
   if (arg === undefined) throw new Errno("EINVAL");
   const domid = atou(arg);
-  const yes = domid === DOMID_SELF || access.core.domains.findIntroduced(domid) !== undefined;
-  access.core.reply(access.conn!, req, [yes ? "T\0" : "F\0"]);
+  const yes = domid === DOMID_SELF || ctx.server.domains.findIntroduced(domid) !== undefined;
+  ctx.reply([yes ? "T\0" : "F\0"]);
 }
 
 /** SET_TARGET `domid|tdomid|` → OK; `domid` gets the rights of `tdomid`. */
-export function doSetTarget(access: Access, req: Request): void {
-  const vec = getStrings(req.payload);
+export function doSetTarget(ctx: RequestContext): void {
+  const vec = getStrings(ctx.req.payload);
   if (vec.length < 2) throw new Errno("EINVAL");
-  const d = connectedDomain(access.core, atou(vec[0] as string));
-  const t = connectedDomain(access.core, atou(vec[1] as string));
+  const d = connectedDomain(ctx.server, atou(vec[0] as string));
+  const t = connectedDomain(ctx.server, atou(vec[1] as string));
   d.target = t.domid;
   t.referrers.unshift(d.domid);
-  ok(access, req);
+  ctx.reply(OK);
 }
 
 /** GET_FEATURE `[domid|]` → the feature bitmap. */
-export function doGetFeature(access: Access, req: Request): void {
-  const vec = getStrings(req.payload);
+export function doGetFeature(ctx: RequestContext): void {
+  const vec = getStrings(ctx.req.payload);
   if (vec.length > 1) throw new Errno("EINVAL");
-  let value = access.conn!.domain?.features ?? SERVER_FEATURES;
+  let value = ctx.domain?.features ?? SERVER_FEATURES;
   if (vec.length === 1) {
-    if (access.conn!.unprivileged) throw new Errno("EACCES");
-    const d = access.core.domains.find(atou(vec[0] as string));
+    if (ctx.conn.unprivileged) throw new Errno("EACCES");
+    const d = ctx.server.domains.find(atou(vec[0] as string));
     if (d === undefined) throw new Errno("ENOENT");
     value = d.features;
   }
-  access.core.reply(access.conn!, req, [`${value}\0`]);
+  ctx.reply([`${value}\0`]);
 }
 
 /** SET_FEATURE `domid|value|` → OK; refused (EBUSY) once the domain is introduced. */
-export function doSetFeature(access: Access, req: Request): void {
-  const vec = getStrings(req.payload);
+export function doSetFeature(ctx: RequestContext): void {
+  const vec = getStrings(ctx.req.payload);
   if (vec.length !== 2) throw new Errno("EINVAL");
-  const core = access.core;
+  const core = ctx.server;
   const domid = atou(vec[0] as string);
   if (!core.domains.exists(domid)) throw new Errno("ENOENT");
   const d = core.domains.find(domid) ?? core.domains.alloc(domid, core.tree.generation);
@@ -132,15 +126,15 @@ export function doSetFeature(access: Access, req: Request): void {
   const features = atou(vec[1] as string);
   if ((features & ~SERVER_FEATURES) !== 0) throw new Errno("EINVAL");
   d.features = features;
-  ok(access, req);
+  ctx.reply(OK);
 }
 
 /** GET_QUOTA `[[domid|]name|]` → the value, or every quota name. */
-export function doGetQuota(access: Access, req: Request): void {
-  const vec = getStrings(req.payload);
-  const core = access.core;
+export function doGetQuota(ctx: RequestContext): void {
+  const vec = getStrings(ctx.req.payload);
+  const core = ctx.server;
   if (vec.length === 0) {
-    core.reply(access.conn!, req, [QUOTA_DESCRIPTIONS.map(([n]) => n).join(" "), "\0"]);
+    ctx.reply([QUOTA_DESCRIPTIONS.map(([n]) => n).join(" "), "\0"]);
     return;
   }
   if (vec.length > 2) throw new Errno("EINVAL");
@@ -148,7 +142,7 @@ export function doGetQuota(access: Access, req: Request): void {
   if (!isQuotaName(name)) throw new Errno("EINVAL");
   let value: number = core.quotas[name];
   if (vec.length === 2) value = quotaDomain(core, vec[0] as string).quotas[name] ?? value;
-  core.reply(access.conn!, req, [`${value}\0`]);
+  ctx.reply([`${value}\0`]);
 }
 
 /**
@@ -156,10 +150,10 @@ export function doGetQuota(access: Access, req: Request): void {
  * `UINT_MAX` (C's internal "disabled") is refused, and the global values are the defaults
  * for new domains only: a domain keeps the values it had when its record was allocated.
  */
-export function doSetQuota(access: Access, req: Request): void {
-  const vec = getStrings(req.payload);
+export function doSetQuota(ctx: RequestContext): void {
+  const vec = getStrings(ctx.req.payload);
   if (vec.length !== 2 && vec.length !== 3) throw new Errno("EINVAL");
-  const core = access.core;
+  const core = ctx.server;
   const name = vec[vec.length - 2] as string;
   const text = vec[vec.length - 1] as string;
   const value = Number(text);
@@ -172,14 +166,14 @@ export function doSetQuota(access: Access, req: Request): void {
     for (const d of core.domains.records()) d.quotas[name] ??= core.quotas[name];
     core.quotas[name] = value;
   }
-  ok(access, req);
+  ctx.reply(OK);
 }
 
 /** C's `Q_VAL_DISABLED`: not a valid SET_QUOTA value. */
 const UINT_MAX = 2 ** 32 - 1;
 
 /** `find_or_alloc_existing_domain` for GET/SET_QUOTA: ENOENT for an unknown domain. */
-function quotaDomain(core: XenstoredCore, domidText: string): DomainInfo {
+function quotaDomain(core: ServerState, domidText: string): DomainInfo {
   const d = core.domains.findOrAllocExisting(atou(domidText), core.tree.generation);
   if (d === undefined) throw new Errno("ENOENT");
   return d;
@@ -192,11 +186,11 @@ function dropDomid(perms: NodePerms, domid: number): NodePerms {
 }
 
 /**
- * Releases an introduced domain (`destroy_domain`): removes every node it owns (firing
- * their watches), drops it from the special paths' permissions, closes its connections and
- * fires `@releaseDomain`.
+ * Releases an introduced domain (`destroy_domain`): removes every node it owns, drops it from
+ * the special paths' permissions, closes its connections and fires `@releaseDomain`. The
+ * watch events go to `events`, in order.
  */
-export function releaseDomain(core: XenstoredCore, d: DomainInfo): void {
+export function releaseDomain(core: ServerState, d: DomainInfo, events: WatchEvent[]): void {
   const access = new Access(core, undefined, undefined);
   const visit = (path: string, node: Node): boolean => {
     if (d.nbentry <= 0) return false;
@@ -205,7 +199,7 @@ export function releaseDomain(core: XenstoredCore, d: DomainInfo): void {
         access.remove(path);
         return d.nbentry > 0;
       }
-      // C xenstored 4.17 deletes the whole store, root included, here (D22); we keep the
+      // C xenstored 4.17 deletes the whole store, root included, here (E6); we keep the
       // root, give it to dom0 and go on with its children.
       node.perms = dropDomid(node.perms, d.domid);
       d.nbentry--;
@@ -229,9 +223,10 @@ export function releaseDomain(core: XenstoredCore, d: DomainInfo): void {
   // Its SET_TARGET references go with it; domains it held alive go now.
   for (const other of core.domains.introduced()) {
     other.referrers = other.referrers.filter((r) => r !== d.domid);
-    if (other.heldBy === d.domid) releaseDomain(core, other);
+    if (other.heldBy === d.domid) releaseDomain(core, other, access.events);
   }
-  core.onDomainChange?.(d.domid, false);
-  fireWatches(core, undefined, "@releaseDomain", undefined, undefined, true, undefined);
-  fireWatches(core, undefined, `@releaseDomain/${d.domid}`, undefined, undefined, true, undefined);
+  core.domainChanged(d.domid, false);
+  access.fireSpecial("@releaseDomain");
+  access.fireSpecial(`@releaseDomain/${d.domid}`);
+  events.push(...access.events);
 }

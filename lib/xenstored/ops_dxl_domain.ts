@@ -20,7 +20,7 @@
 
 import { DOMID_FIRST_RESERVED } from "../protocol/op.ts";
 import { Errno } from "./access.ts";
-import type { XenstoredCore } from "./core.ts";
+import type { RequestContext, ServerState } from "./context.ts";
 
 /** The CONTROL command name of the domain table commands. */
 export const DXL_DOMAIN_COMMAND = "dxl-domain";
@@ -35,14 +35,15 @@ function parseDomid(text: string | undefined): number {
   return domid;
 }
 
-function inUse(core: XenstoredCore, domid: number): boolean {
+function inUse(core: ServerState, domid: number): boolean {
   return core.domains.exists(domid) || core.domains.find(domid) !== undefined ||
     core.tree.lookup(`/local/domain/${domid}`) !== undefined ||
     core.tree.lookup(`/libxl/${domid}`) !== undefined;
 }
 
 /** Runs `dxl-domain <args>`; returns the reply text. */
-export function dxlDomain(core: XenstoredCore, args: readonly string[]): string {
+export function dxlDomain(ctx: RequestContext, args: readonly string[]): string {
+  const core = ctx.server;
   const [sub, ...rest] = args;
   switch (sub) {
     case "create": {

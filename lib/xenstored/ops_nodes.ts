@@ -5,8 +5,11 @@
  * @module
  */
 
-import { type Access, Errno, kidNames, type Rec } from "./access.ts";
+import { Errno, kidNames } from "./access.ts";
+import type { RequestContext } from "./context.ts";
+import type { Rec } from "./types.ts";
 import { atoi, countNuls, getStrings, oneArg } from "./_bytes.ts";
+import { PAYLOAD_MAX } from "../protocol/packet.ts";
 import {
   formatNodePerms,
   internPerms,
@@ -14,98 +17,93 @@ import {
   PermBits,
   type PermEntry,
 } from "./node_perms.ts";
-import type { Request } from "./ops.ts";
 import { parentOf, toValue } from "./store.ts";
-import { fireWatches } from "./watches.ts";
 
 const R = PermBits.Read;
 const W = PermBits.Write;
 
-function path1(access: Access, req: Request): string {
-  const arg = oneArg(req.payload);
-  if (arg === undefined || access.conn === undefined) throw new Errno("EINVAL");
-  return access.core.canonicalize(access.conn, arg);
+function path1(ctx: RequestContext): string {
+  const arg = oneArg(ctx.req.payload);
+  if (arg === undefined) throw new Errno("EINVAL");
+  return ctx.server.canonicalize(ctx.conn, arg);
 }
 
-function ok(access: Access, req: Request): void {
-  access.core.reply(access.conn!, req, ["OK\0"]);
-}
+const OK = ["OK\0"];
 
 /** READ `path|` → the raw value. */
-export function doRead(access: Access, req: Request): void {
-  const node = access.get(path1(access, req), R);
+export function doRead(ctx: RequestContext): void {
+  const node = ctx.nodes.get(path1(ctx), R);
   const v = node.value;
-  access.core.reply(access.conn!, req, [v]);
+  ctx.reply([v]);
 }
 
 /** WRITE `path|value` → OK; creates missing ancestors. */
-export function doWrite(access: Access, req: Request): void {
-  const payload = req.payload;
+export function doWrite(ctx: RequestContext): void {
+  const payload = ctx.req.payload;
   const nul = payload.indexOf(0);
   if (nul < 0) throw new Errno("EINVAL");
-  const name = access.core.canonicalize(access.conn!, oneArg(payload.subarray(0, nul + 1))!);
+  const name = ctx.server.canonicalize(ctx.conn, oneArg(payload.subarray(0, nul + 1))!);
   const bytes = payload.subarray(nul + 1);
   let node: Rec;
   let parent: Rec | undefined;
   try {
-    node = access.get(name, W);
-    access.checkWrite(bytes.length, node.perms.length, node);
+    node = ctx.nodes.get(name, W);
+    ctx.nodes.checkWrite(bytes.length, node.perms.length, node);
     node.value = toValue(bytes);
-    access.wrote(name, node);
+    ctx.nodes.wrote(name, node);
   } catch (e) {
     if (!(e instanceof Errno) || e.code !== "ENOENT") throw e;
-    ({ node, parent } = access.create(name, toValue(bytes)));
+    ({ node, parent } = ctx.nodes.create(name, toValue(bytes)));
   }
-  fireWatches(access.core, access, name, node, parent, false, undefined);
-  ok(access, req);
+  ctx.nodes.fire(name, node, parent, false, undefined);
+  ctx.reply(OK);
 }
 
 /** MKDIR `path|` → OK, also when the node exists. */
-export function doMkdir(access: Access, req: Request): void {
-  const name = path1(access, req);
+export function doMkdir(ctx: RequestContext): void {
+  const name = path1(ctx);
   try {
-    access.get(name, W);
+    ctx.nodes.get(name, W);
   } catch (e) {
     if (!(e instanceof Errno) || e.code !== "ENOENT") throw e;
-    const { node, parent } = access.create(name, "");
-    fireWatches(access.core, access, name, node, parent, false, undefined);
+    const { node, parent } = ctx.nodes.create(name, "");
+    ctx.nodes.fire(name, node, parent, false, undefined);
   }
-  ok(access, req);
+  ctx.reply(OK);
 }
 
 /** RM `path|` → OK; OK too when the node is missing but its parent exists. */
-export function doRm(access: Access, req: Request): void {
-  const name = path1(access, req);
+export function doRm(ctx: RequestContext): void {
+  const name = path1(ctx);
   try {
-    access.get(name, W);
+    ctx.nodes.get(name, W);
   } catch (e) {
     if (!(e instanceof Errno) || e.code !== "ENOENT") throw e;
-    if (access.read(parentOf(name)) === undefined) throw e;
-    ok(access, req);
+    if (ctx.nodes.read(parentOf(name)) === undefined) throw e;
+    ctx.reply(OK);
     return;
   }
   if (name === "/") throw new Errno("EINVAL");
-  access.remove(name);
-  ok(access, req);
+  ctx.nodes.remove(name);
+  ctx.reply(OK);
 }
 
 /** DIRECTORY `path|` → `child|child|...|` in insertion order. */
-export function doDirectory(access: Access, req: Request): void {
-  const node = access.get(path1(access, req), R);
+export function doDirectory(ctx: RequestContext): void {
+  const node = ctx.nodes.get(path1(ctx), R);
   const parts: string[] = [];
   let len = 0;
   for (const k of kidNames(node)) {
     len += k.length + 1;
-    if (len > 4096) throw new Errno("E2BIG");
+    if (len > PAYLOAD_MAX) throw new Errno("E2BIG");
     parts.push(k, "\0");
   }
-  access.core.reply(access.conn!, req, parts);
+  ctx.reply(parts);
 }
 
-const childLists = new WeakMap<Rec, { gen: number; all: string }>();
-
 /** The child names joined with NULs, cached per node and generation (for paging). */
-function childList(node: Rec): string {
+function childList(ctx: RequestContext, node: Rec): string {
+  const childLists = ctx.server.childLists;
   const cached = childLists.get(node);
   if (cached !== undefined && cached.gen === node.gen) return cached.all;
   let all = "";
@@ -115,18 +113,18 @@ function childList(node: Rec): string {
 }
 
 /** DIRECTORY_PART `path|offset|` → `gen|children...` ending with an empty string. */
-export function doDirectoryPart(access: Access, req: Request): void {
-  if (countNuls(req.payload) !== 2) throw new Errno("EINVAL");
-  const [rawPath, offText] = getStrings(req.payload) as [string, string];
-  const node = access.get(access.core.canonicalize(access.conn!, rawPath), R);
+export function doDirectoryPart(ctx: RequestContext): void {
+  if (countNuls(ctx.req.payload) !== 2) throw new Errno("EINVAL");
+  const [rawPath, offText] = getStrings(ctx.req.payload) as [string, string];
+  const node = ctx.nodes.get(ctx.server.canonicalize(ctx.conn, rawPath), R);
   const off = atoi(offText) >>> 0;
   const gen = `${node.gen}\0`;
-  const all = childList(node);
+  const all = childList(ctx, node);
   if (off >= all.length) {
-    access.core.reply(access.conn!, req, [gen, "\0"]);
+    ctx.reply([gen, "\0"]);
     return;
   }
-  const maxlen = 4096 - gen.length - 1;
+  const maxlen = PAYLOAD_MAX - gen.length - 1;
   let len = 0;
   for (;;) {
     const end = all.indexOf("\0", off + len);
@@ -137,27 +135,27 @@ export function doDirectoryPart(access: Access, req: Request): void {
   }
   const parts = [gen, all.slice(off, off + len)];
   if (off + len === all.length) parts.push("\0");
-  access.core.reply(access.conn!, req, parts);
+  ctx.reply(parts);
 }
 
 /** GET_PERMS `path|` → `perm|perm|...|`. */
-export function doGetPerms(access: Access, req: Request): void {
-  const node = access.get(path1(access, req), R);
+export function doGetPerms(ctx: RequestContext): void {
+  const node = ctx.nodes.get(path1(ctx), R);
   const parts: string[] = [];
   for (const p of formatNodePerms(node.perms)) parts.push(p, "\0");
-  access.core.reply(access.conn!, req, parts);
+  ctx.reply(parts);
 }
 
 /** SET_PERMS `path|perm|perm|...|` → OK. */
-export function doSetPerms(access: Access, req: Request): void {
-  const core = access.core;
-  const conn = access.conn!;
-  const count = countNuls(req.payload);
+export function doSetPerms(ctx: RequestContext): void {
+  const core = ctx.server;
+  const conn = ctx.conn;
+  const count = countNuls(ctx.req.payload);
   if (count < 2) throw new Errno("EINVAL");
   if (conn.unprivileged && count - 1 > core.quota(conn.domain, "permissions")) {
     throw new Errno("ENOSPC");
   }
-  const strings = getStrings(req.payload);
+  const strings = getStrings(ctx.req.payload);
   const parsed = parseNodePerms(strings.slice(1, count));
   if (parsed === undefined) throw new Errno("EINVAL");
   const entries = core.domains.allocPermRefs(parsed, core.tree.generation);
@@ -167,22 +165,22 @@ export function doSetPerms(access: Access, req: Request): void {
   if (raw.startsWith("@")) {
     const current = core.specialPerms.get(raw);
     if (current === undefined) throw new Errno("EINVAL");
-    const mine = access.permFor({ perms: current, gen: Infinity } as Rec);
+    const mine = ctx.nodes.permFor({ perms: current, gen: Infinity } as Rec);
     if ((mine & (W | PermBits.Owner)) !== (W | PermBits.Owner)) throw new Errno("EACCES");
     core.specialPerms.set(raw, perms);
-    ok(access, req);
+    ctx.reply(OK);
     return;
   }
   const name = core.canonicalize(conn, raw);
-  const node = access.get(name, W | PermBits.Owner);
+  const node = ctx.nodes.get(name, W | PermBits.Owner);
   const oldPerms = node.perms;
   const oldVisible = core.domains.adjust(oldPerms, node.gen);
   const oldOwner = (oldPerms[0] as PermEntry).id;
   if (conn.unprivileged && (perms[0] as PermEntry).id !== oldOwner) throw new Errno("EPERM");
-  access.checkWrite(node.value.length, perms.length, node);
-  access.changeOwner(oldOwner, (perms[0] as PermEntry).id);
+  ctx.nodes.checkWrite(node.value.length, perms.length, node);
+  ctx.nodes.changeOwner(oldOwner, (perms[0] as PermEntry).id);
   node.perms = perms;
-  access.wrote(name, node, false, true);
-  fireWatches(core, access, name, node, undefined, false, oldVisible);
-  ok(access, req);
+  ctx.nodes.wrote(name, node, false, true);
+  ctx.nodes.fire(name, node, undefined, false, oldVisible);
+  ctx.reply(OK);
 }

@@ -5,33 +5,37 @@
  * @module
  */
 
-import { type Access, Errno } from "./access.ts";
+import { Errno } from "./access.ts";
 import { getStrings, oneArg } from "./_bytes.ts";
-import type { Connection } from "./connection.ts";
-import type { XenstoredCore } from "./core.ts";
-import type { Request } from "./ops.ts";
-import type { Rec } from "./access.ts";
+import type { RequestContext, ServerState } from "./context.ts";
 import type { NodePerms } from "./node_perms.ts";
 import { childPath, isValidNodename, Node } from "./store.ts";
 import { type Accessed, NO_GENERATION, Transaction } from "./transaction.ts";
-import { fireWatches, watchPath } from "./watches.ts";
+import type { Rec } from "./types.ts";
+import { watchPath } from "./watches.ts";
+import { Feature } from "../protocol/op.ts";
+import { REL_PATH_MAX } from "../protocol/path.ts";
+
+const OK = ["OK\0"];
 
 /** WATCH `path|token|` (or `path|token|depth|`) → OK, then the initial event. */
-export function doWatch(access: Access, req: Request): void {
-  const core = access.core;
-  const conn = access.conn!;
-  const vec = getStrings(req.payload);
+export function doWatch(ctx: RequestContext): void {
+  const core = ctx.server;
+  const conn = ctx.conn;
+  const vec = getStrings(ctx.req.payload);
   if (vec.length !== 2 && vec.length !== 3) throw new Errno("EINVAL");
   let [path, token, depthText] = vec as [string, string, string | undefined];
   let depth = -1;
   if (depthText !== undefined) {
-    if (conn.domain !== undefined && (conn.domain.features & 4) === 0) throw new Errno("EINVAL");
+    if (conn.domain !== undefined && (conn.domain.features & Feature.WatchDepth) === 0) {
+      throw new Errno("EINVAL");
+    }
     if (!/^[0-9]{1,9}$/.test(depthText)) throw new Errno("EINVAL");
     depth = Number(depthText);
   }
   let relative: string | undefined;
   if (path.startsWith("@")) {
-    if (path.length > 2048) throw new Errno("EINVAL");
+    if (path.length > REL_PATH_MAX) throw new Errno("EINVAL");
   } else {
     if (!path.startsWith("/")) relative = conn.home;
     path = core.canonicalize(conn, path);
@@ -40,42 +44,39 @@ export function doWatch(access: Access, req: Request): void {
   for (const w of conn.watches) {
     if (w.node === path && w.token === token) throw new Errno("EEXIST");
   }
-  if (conn.unprivileged && conn.domain!.nbwatch > core.quota(conn.domain, "watches")) {
+  const domain = ctx.domain;
+  if (conn.unprivileged && domain !== undefined && domain.nbwatch > core.quota(domain, "watches")) {
     throw new Errno("E2BIG");
   }
   const watch = { node: path, token, relative, depth };
-  conn.watches.push(watch);
-  core.watchCount++;
-  if (conn.domain !== undefined) conn.domain.nbwatch++;
-  core.reply(conn, req, ["OK\0"]);
+  core.addWatch(conn, watch);
+  ctx.reply(OK);
   conn.event(watchPath(watch, path), token);
 }
 
 /** UNWATCH `path|token|` → OK, or ENOENT when no such watch. */
-export function doUnwatch(access: Access, req: Request): void {
-  const conn = access.conn!;
-  const vec = getStrings(req.payload);
+export function doUnwatch(ctx: RequestContext): void {
+  const conn = ctx.conn;
+  const vec = getStrings(ctx.req.payload);
   if (vec.length !== 2) throw new Errno("EINVAL");
-  const node = access.core.canonicalize(conn, vec[0] as string);
+  const node = ctx.server.canonicalize(conn, vec[0] as string);
   const i = conn.watches.findIndex((w) => w.node === node && w.token === vec[1]);
   if (i < 0) throw new Errno("ENOENT");
-  conn.watches.splice(i, 1);
-  access.core.watchCount--;
-  if (conn.domain !== undefined && conn.domain.nbwatch > 0) conn.domain.nbwatch--;
-  access.core.reply(conn, req, ["OK\0"]);
+  ctx.server.removeWatch(conn, i);
+  ctx.reply(OK);
 }
 
 /** RESET_WATCHES → OK; drops the connection's watches and transactions. */
-export function doResetWatches(access: Access, req: Request): void {
-  access.core.resetConnection(access.conn!);
-  access.core.reply(access.conn!, req, ["OK\0"]);
+export function doResetWatches(ctx: RequestContext): void {
+  ctx.server.resetConnection(ctx.conn);
+  ctx.reply(OK);
 }
 
 /** TRANSACTION_START → `<id>|`; EBUSY when sent inside a transaction. */
-export function doTransactionStart(access: Access, req: Request): void {
-  const core = access.core;
-  const conn = access.conn!;
-  if (access.tx !== undefined) throw new Errno("EBUSY");
+export function doTransactionStart(ctx: RequestContext): void {
+  const core = ctx.server;
+  const conn = ctx.conn;
+  if (ctx.tx !== undefined) throw new Errno("EBUSY");
   if (conn.unprivileged && conn.transactions.size > core.quota(conn.domain, "transactions")) {
     throw new Errno("ENOSPC");
   }
@@ -84,22 +85,23 @@ export function doTransactionStart(access: Access, req: Request): void {
   conn.nextTxId = (id + 1) >>> 0;
   ++core.tree.generation;
   conn.transactions.set(id, new Transaction(id));
-  core.reply(conn, req, [`${id}\0`]);
+  ctx.reply([`${id}\0`]);
 }
 
 /** TRANSACTION_END `T|` or `F|` → OK; EAGAIN when a node the transaction read changed. */
-export function doTransactionEnd(access: Access, req: Request): void {
-  const arg = oneArg(req.payload);
+export function doTransactionEnd(ctx: RequestContext): void {
+  const arg = oneArg(ctx.req.payload);
   if (arg !== "T" && arg !== "F") throw new Errno("EINVAL");
-  const tx = access.tx;
+  const tx = ctx.tx;
   if (tx === undefined) throw new Errno("ENOENT");
-  const conn = access.conn!;
-  conn.transactions.delete(tx.id);
-  if (arg === "T") commit(access.core, conn, tx);
-  access.core.reply(conn, req, ["OK\0"]);
+  ctx.conn.transactions.delete(tx.id);
+  if (arg === "T") commit(ctx, tx);
+  ctx.reply(OK);
 }
 
-function commit(core: XenstoredCore, conn: Connection, tx: Transaction): void {
+function commit(ctx: RequestContext, tx: Transaction): void {
+  const core = ctx.server;
+  const conn = ctx.conn;
   if (tx.fail) throw new Errno("ENOMEM");
   const checkQuota = tx.nodeCreated && conn.unprivileged;
   const changed = tx.changedDomains;
@@ -164,7 +166,14 @@ function commit(core: XenstoredCore, conn: Connection, tx: Transaction): void {
       if (at === undefined || at <= now) return tree.lookup(p);
       return (writes[at] as Write).before as Rec | undefined;
     };
-    fireWatches(core, undefined, path, undefined, undefined, a.watchExact, a.origPerms, lookup);
+    ctx.nodes.events.push({
+      name: path,
+      node: undefined,
+      parent: undefined,
+      exact: a.watchExact,
+      oldPerms: a.origPerms,
+      lookup,
+    });
   }
 }
 
@@ -177,7 +186,7 @@ interface Write {
 }
 
 /** Links each written node's children: the fresh nodes, in the transaction's order. */
-function link(core: XenstoredCore, writes: readonly Write[], nodes: Map<string, Node>): void {
+function link(core: ServerState, writes: readonly Write[], nodes: Map<string, Node>): void {
   for (const w of writes) {
     const names = w.a.node?.kids;
     if (names === undefined) continue;

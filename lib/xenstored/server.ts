@@ -6,6 +6,7 @@
  * @module
  */
 
+import { Op } from "../protocol/op.ts";
 import { Connection } from "./connection.ts";
 import { XenstoredCore } from "./core.ts";
 import type { Quotas } from "./quotas.ts";
@@ -75,14 +76,16 @@ const DROP_BYTES = 64 << 20;
 export async function startXenstored(options: StartXenstoredOptions): Promise<XenstoredHandle> {
   const dir = options.dir;
   await Deno.mkdir(`${dir}/domains`, { recursive: true });
-  const core = new XenstoredCore({ quotas: options.quotas ?? {} });
-  let state: StateStore | undefined;
-  if (options.state !== undefined) {
-    state = openState(options.state, core);
-    state.restore();
-    const store = state;
-    core.onCommit = () => store.flush();
-  }
+  const state: StateStore | undefined = options.state === undefined
+    ? undefined
+    : openState(options.state);
+  const core: XenstoredCore = new XenstoredCore({
+    quotas: options.quotas ?? {},
+    dirty: state?.dirty,
+    onBatch: state === undefined ? undefined : () => state.flush(core),
+    onDomainChange: (domid, introduced) => domainChange(domid, introduced),
+  });
+  state?.restore(core);
   const peers = new Map<Connection, Peer>();
   const listeners = new Map<number | "main", Deno.Listener<Deno.UnixConn, Deno.UnixAddr>>();
   const loops: Promise<void>[] = [];
@@ -155,7 +158,7 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
   };
 
   const domainSocket = (domid: number) => `${dir}/domains/${domid}.sock`;
-  core.onDomainChange = (domid, introduced) => {
+  const domainChange = (domid: number, introduced: boolean) => {
     if (closing || domid === 0) return;
     if (introduced && !listeners.has(domid)) listen(domid, domainSocket(domid));
     if (!introduced) {
@@ -172,9 +175,9 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
     }
   };
   // Domains a saved state file had introduced listen again.
-  for (const d of core.domains.introduced()) core.onDomainChange(d.domid, true);
+  for (const d of core.domains.introduced()) domainChange(d.domid, true);
   if (options.initDom0 ?? false) initDom0(core);
-  core.onCommit?.();
+  state?.flush(core);
   const socket = `${dir}/socket`;
   listen("main", socket);
 
@@ -201,11 +204,11 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
     async guest(domid) {
       core.createDomain(domid);
       runAsDom0(core, [
-        [12, [`/local/domain/${domid}`]],
-        [14, [`/local/domain/${domid}`, `n${domid}`, "r0"]],
-        [8, [String(domid), "0", "1"]],
+        [Op.Mkdir, [`/local/domain/${domid}`]],
+        [Op.SetPerms, [`/local/domain/${domid}`, `n${domid}`, "r0"]],
+        [Op.Introduce, [String(domid), "0", "1"]],
       ]);
-      core.onCommit?.();
+      state?.flush(core);
       flush();
       return await Promise.resolve(domainSocket(domid));
     },
@@ -232,7 +235,7 @@ export function coreOf(handle: XenstoredHandle): XenstoredCore {
 }
 
 /** Runs requests as an internal dom0 connection; throws when one fails. */
-function runAsDom0(core: XenstoredCore, requests: [number, string[]][]): void {
+function runAsDom0(core: XenstoredCore, requests: [Op, string[]][]): void {
   const conn = new Connection(0, undefined);
   const enc = new TextEncoder();
   for (const [type, args] of requests) {
@@ -240,7 +243,7 @@ function runAsDom0(core: XenstoredCore, requests: [number, string[]][]): void {
     core.process(conn, { type, reqId: 0, txId: 0, payload });
     const out = conn.takeOutput();
     const replyType = new DataView(out.buffer, out.byteOffset, out.byteLength).getUint32(0, true);
-    if (replyType === 16) {
+    if (replyType === Op.Error) {
       const code = new TextDecoder().decode(out.subarray(16, out.length - 1));
       throw new Error(`Cannot set up ${args[0]}: ${code}`);
     }
@@ -255,7 +258,7 @@ export function initDom0(core: XenstoredCore): void {
     const [path, value] of [["/local/domain/0/name", "Domain-0"], ["/local/domain/0/domid", "0"]]
   ) {
     const payload = enc.encode(`${path}\0${value}`);
-    core.process(conn, { type: 11, reqId: 0, txId: 0, payload });
+    core.process(conn, { type: Op.Write, reqId: 0, txId: 0, payload });
     conn.takeOutput();
   }
 }

@@ -16,29 +16,37 @@ import type { XenstoredCore } from "./core.ts";
 import { internPerms, type PermEntry } from "./node_perms.ts";
 import { childPath, Node, parentOf, toValue, valueBytes } from "./store.ts";
 
-/** An open state file bound to a core. */
+/** An open state file. */
 export interface StateStore {
-  /** Loads the saved tree into the core (replacing its initial tree). */
-  restore(): void;
-  /** Writes the paths the core marked dirty, in one SQLite transaction. */
-  flush(): void;
+  /** Where the core records changed paths (give it to the core at construction). */
+  readonly dirty: Map<string, boolean>;
+  /** Loads the saved tree and domain table into the core (replacing its initial tree). */
+  restore(core: XenstoredCore): void;
+  /** Writes the paths marked dirty and a changed domain table, in one SQLite transaction. */
+  flush(core: XenstoredCore): void;
   /** Closes the database. */
   close(): void;
 }
 
 /**
- * Opens (creating if needed) a state file for `core` and starts tracking its changes.
+ * Opens (creating if needed) a state file.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { XenstoredCore } from "./core.ts";
  * import { openState } from "./state.ts";
- * const core = new XenstoredCore();
- * const state = openState("/tmp/xs.sqlite", core);
- * state.restore();
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * const state = openState(`${dir}/xs.sqlite`);
+ * const core = new XenstoredCore({ dirty: state.dirty });
+ * state.restore(core);
+ * state.flush(core);
+ * state.close();
+ * assert.ok((await Deno.stat(`${dir}/xs.sqlite`)).isFile);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function openState(path: string, core: XenstoredCore): StateStore {
+export function openState(path: string): StateStore {
   const db = new DatabaseSync(path);
   db.exec("PRAGMA journal_mode=WAL");
   db.exec("PRAGMA synchronous=FULL");
@@ -67,7 +75,7 @@ export function openState(path: string, core: XenstoredCore): StateStore {
     "INSERT INTO domains (domid, existing, introduced, generation) VALUES (?, ?, ?, ?)",
   );
   let domainsSaved = -1;
-  const saveDomains = () => {
+  const saveDomains = (core: XenstoredCore) => {
     const domains = core.domains;
     db.exec("DELETE FROM domains");
     const ids = new Set(domains.existing());
@@ -86,9 +94,8 @@ export function openState(path: string, core: XenstoredCore): StateStore {
   const maxOrd = db.prepare("SELECT COALESCE(MAX(ord), 0) AS m FROM nodes").get() as { m: number };
   let ord = Number(maxOrd.m);
   const dirty = new Map<string, boolean>();
-  core.dirty = dirty;
 
-  const save = (path: string, created: boolean) => {
+  const save = (core: XenstoredCore, path: string, created: boolean) => {
     const node = core.tree.lookup(path);
     if (node === undefined) {
       remove.run(path);
@@ -99,7 +106,8 @@ export function openState(path: string, core: XenstoredCore): StateStore {
   };
 
   return {
-    restore() {
+    dirty,
+    restore(core) {
       const rows = db.prepare("SELECT path, value, perms, gen FROM nodes ORDER BY ord").all() as {
         path: string;
         value: Uint8Array;
@@ -172,13 +180,13 @@ export function openState(path: string, core: XenstoredCore): StateStore {
       count(tree.root, "/");
       for (const d of core.domains.records()) d.nbentry = counts.get(d.domid) ?? 0;
     },
-    flush() {
+    flush(core) {
       const domainsChanged = core.domains.version !== domainsSaved;
       if (dirty.size === 0 && !domainsChanged) return;
       db.exec("BEGIN");
       try {
-        for (const [path, created] of dirty) save(path, created);
-        if (domainsChanged) saveDomains();
+        for (const [path, created] of dirty) save(core, path, created);
+        if (domainsChanged) saveDomains(core);
         db.exec("COMMIT");
       } catch (e) {
         db.exec("ROLLBACK");
@@ -187,7 +195,6 @@ export function openState(path: string, core: XenstoredCore): StateStore {
       dirty.clear();
     },
     close() {
-      core.dirty = undefined;
       db.close();
     },
   };

@@ -6,18 +6,36 @@
  * @module
  */
 
-import { type Access, permForConn, type Rec } from "./access.ts";
 import type { Connection, Watch } from "./connection.ts";
-import type { XenstoredCore } from "./core.ts";
+import type { Domains } from "./domains.ts";
 import { type NodePerms, PermBits } from "./node_perms.ts";
-import { parentOf } from "./store.ts";
+import { permForConn } from "./permissions.ts";
+import { parentOf, type Tree } from "./store.ts";
+import type { Rec, WatchEvent } from "./types.ts";
+
+/** What delivering an event needs from the server. */
+export interface WatchState {
+  /** The node tree (the permission check looks nodes up). */
+  readonly tree: Tree;
+  /** The domain table (permission entries of younger domains are ignored). */
+  readonly domains: Domains;
+  /** Live connections, oldest first. */
+  readonly connections: ReadonlySet<Connection>;
+  /** Watches held by all connections. */
+  readonly watchCount: number;
+  /** Permissions of `@introduceDomain` and `@releaseDomain`. */
+  readonly specialPerms: ReadonlyMap<string, NodePerms>;
+}
+
+const AT = "@".charCodeAt(0);
+const SLASH = "/".charCodeAt(0);
 
 /** True when `child` is `parent` or below it (`/` contains everything). */
 export function isChild(child: string, parent: string): boolean {
   if (parent === "/") return true;
   if (!child.startsWith(parent)) return false;
   const c = child.charCodeAt(parent.length);
-  return Number.isNaN(c) || c === 47;
+  return Number.isNaN(c) || c === SLASH;
 }
 
 function depthOk(name: string, watch: Watch): boolean {
@@ -25,7 +43,7 @@ function depthOk(name: string, watch: Watch): boolean {
   const rest = watch.node === "/" ? name.slice(1) : name.slice(watch.node.length + 1);
   if (rest.length === 0) return true;
   let levels = 1;
-  for (let i = 0; i < rest.length; i++) if (rest.charCodeAt(i) === 47) levels++;
+  for (let i = 0; i < rest.length; i++) if (rest.charCodeAt(i) === SLASH) levels++;
   return levels <= watch.depth;
 }
 
@@ -33,68 +51,54 @@ function depthOk(name: string, watch: Watch): boolean {
 export function watchPath(watch: Watch, name: string): string {
   if (watch.relative === undefined) return name;
   let path = name.slice(watch.relative.length);
-  if (path.charCodeAt(0) === 47) path = path.slice(1);
+  if (path.charCodeAt(0) === SLASH) path = path.slice(1);
   return path;
 }
 
-function readable(core: XenstoredCore, conn: Connection, rec: Rec): boolean {
-  return (permForConn(conn, core.domains.adjust(rec.perms, rec.gen)) & PermBits.Read) !== 0;
+function readable(state: WatchState, conn: Connection, rec: Rec): boolean {
+  return (permForConn(conn, state.domains.adjust(rec.perms, rec.gen)) & PermBits.Read) !== 0;
 }
 
 function permitted(
-  core: XenstoredCore,
+  state: WatchState,
   conn: Connection,
-  name: string,
-  node: Rec | undefined,
-  parent: Rec | undefined,
-  oldPerms: NodePerms | undefined,
+  ev: WatchEvent,
   lookup: (path: string) => Rec | undefined,
 ): boolean {
   // As C's watch_permitted: even a privileged watcher gets no event for a node that is gone
   // and had no permissions before (created and removed inside one transaction).
+  const oldPerms = ev.oldPerms;
   if (oldPerms !== undefined && (permForConn(conn, oldPerms) & PermBits.Read) !== 0) return true;
-  const n = node ?? lookup(name);
+  const n = ev.node ?? lookup(ev.name);
   if (n === undefined) return false;
-  if (!conn.unprivileged || readable(core, conn, n)) return true;
-  const p = parent ?? lookup(parentOf(name));
-  return p !== undefined && readable(core, conn, p);
+  if (!conn.unprivileged || readable(state, conn, n)) return true;
+  const p = ev.parent ?? lookup(parentOf(ev.name));
+  return p !== undefined && readable(state, conn, p);
+}
+
+/** Whether a connection may receive events of a special `@` path. */
+export function specialReadable(state: WatchState, name: string, conn: Connection): boolean {
+  const slash = name.indexOf("/");
+  const perms = state.specialPerms.get(slash < 0 ? name : name.slice(0, slash));
+  if (perms === undefined) return false;
+  return (permForConn(conn, perms) & PermBits.Read) !== 0;
 }
 
 /**
- * `fire_watches`: inside a transaction the event is queued for commit; otherwise every
- * matching watch of every permitted connection gets it. `lookup` finds nodes for the
- * permission check (a commit passes one that shows the store as C has it at that moment).
+ * Delivers one event (`fire_watches` outside a transaction): every matching watch of every
+ * permitted connection gets it.
  */
-export function fireWatches(
-  core: XenstoredCore,
-  access: Access | undefined,
-  name: string,
-  node: Rec | undefined,
-  parent: Rec | undefined,
-  exact: boolean,
-  oldPerms: NodePerms | undefined,
-  lookup: (path: string) => Rec | undefined = (path) => core.tree.lookup(path),
-): void {
-  const tx = access?.tx;
-  if (tx !== undefined) {
-    const entry = tx.accessed.get(name);
-    if (entry === undefined) {
-      tx.fail = true;
-    } else if (!entry.fireWatch) {
-      entry.fireWatch = true;
-      entry.watchExact = exact;
-    } else if (!exact) {
-      entry.watchExact = false;
-    }
-    return;
-  }
-  if (core.watchCount === 0) return;
-  const special = name.charCodeAt(0) === 64;
-  for (const conn of core.connections) {
+export function deliver(state: WatchState, ev: WatchEvent): void {
+  if (state.watchCount === 0) return;
+  const name = ev.name;
+  const lookup = ev.lookup ?? ((path: string) => state.tree.lookup(path));
+  const special = name.charCodeAt(0) === AT;
+  const exact = ev.exact;
+  for (const conn of state.connections) {
     if (conn.watches.length === 0) continue;
     if (special) {
-      if (!core.specialReadable(name, conn)) continue;
-    } else if (!permitted(core, conn, name, node, parent, oldPerms, lookup)) {
+      if (!specialReadable(state, name, conn)) continue;
+    } else if (!permitted(state, conn, ev, lookup)) {
       continue;
     }
     for (const watch of conn.watches) {
