@@ -20,6 +20,7 @@ interface InfoModule {
 
 const ALLOWED_SCHEMES = new Set(["file:", "node:", "data:"]);
 const MOD_URL = new URL("../../mod.ts", import.meta.url);
+const LIB_URL = new URL("../", import.meta.url);
 
 let packageModules: Promise<Set<string>> | undefined;
 
@@ -45,19 +46,23 @@ async function denoInfo(file: string, importMap: string): Promise<InfoModule[] |
 /**
  * Throws a {@linkcode ScriptPermissionError} (`import`) naming the first import of `file`'s
  * module graph (static, or dynamic with a literal specifier) that is not a local file,
- * `node:` built-in or `data:` module. dxl's own modules may import their npm dependencies.
+ * `node:` built-in or `data:` module. dxl's own modules (mod.ts's graph, `lib/`) may import
+ * their npm dependencies.
  */
 export async function checkModuleGraph(
   script: string,
   file: string,
   importMap: string,
 ): Promise<void> {
-  packageModules ??= denoInfo(MOD_URL.pathname, importMap).then((modules) =>
-    new Set((modules ?? []).map((m) => m.specifier))
-  );
+  packageModules ??= denoInfo(MOD_URL.pathname, importMap).then((modules) => {
+    if (modules === undefined) packageModules = undefined; // try again next time
+    return new Set((modules ?? []).map((m) => m.specifier));
+  });
   const [own, modules] = await Promise.all([packageModules, denoInfo(file, importMap)]);
+  const isOwn = (specifier: string) =>
+    own.has(specifier) || specifier === MOD_URL.href || specifier.startsWith(LIB_URL.href);
   for (const module of modules ?? []) {
-    if (own.has(module.specifier)) continue;
+    if (isOwn(module.specifier)) continue;
     for (const dependency of module.dependencies ?? []) {
       const resolved = dependency.code?.specifier;
       if (resolved === undefined) continue; // a type-only import, erased before it runs
