@@ -231,6 +231,7 @@ export function register(program: Program): void {
       out(completionScript(program, shell));
     });
   examples(cmd, [
+    "dxl completions bash > ~/.local/share/bash-completion/completions/dxl",
     "source <(dxl completions bash)",
     "dxl completions zsh > ~/.zfunc/_dxl",
     "dxl completions fish > ~/.config/fish/completions/dxl.fish",

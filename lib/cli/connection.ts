@@ -45,7 +45,12 @@ export interface OpenStoreOptions {
    * from. @default {Deno.env}
    */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Skip the standard socket paths (tests on a host that runs xenstored). @default {false} */
+  /**
+   * `--embedded`: use the embedded store even where a xenstored answers (no socket is
+   * tried). @default {false}
+   */
+  embedded?: boolean | undefined;
+  /** Skip the standard socket paths (still try `dxl serve`'s). @default {false} */
   noStandard?: boolean;
   /**
    * `--domain-control`: a fake hypervisor's control socket (`create N` / `destroy N`, as
@@ -132,7 +137,7 @@ function readEnv(): Record<string, string | undefined> {
  * import { openStore } from "./connection.ts";
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
  * {
- *   await using store = await openStore({ env: { XDG_STATE_HOME: dir }, noStandard: true });
+ *   await using store = await openStore({ env: { XDG_STATE_HOME: dir }, embedded: true });
  *   assert.equal(store.source.kind, "embedded");
  *   assert.equal(await store.xs.read("/local/domain/0/name"), "Domain-0");
  * }
@@ -141,6 +146,12 @@ function readEnv(): Record<string, string | undefined> {
  */
 export async function openStore(options: OpenStoreOptions = {}): Promise<OpenStore> {
   const env = options.env ?? readEnv();
+  if (options.embedded) {
+    if (options.xenstore !== undefined) {
+      throw new UsageError("--embedded and --xenstore exclude each other");
+    }
+    return await embeddedStore(stateFiles(stateDir(env)), options.hypervisor);
+  }
   if (options.xenstore !== undefined) {
     const xs = await connect({ path: options.xenstore });
     return socketStore(xs, { kind: "flag", path: options.xenstore }, options);
@@ -245,7 +256,13 @@ async function embeddedStore(
     const xs = await connect({ path: xsd.socket });
     cleanup.push(() => xs.close());
     const backend = await SimulatedBackend.start(xs);
-    cleanup.push(() => backend[Symbol.asyncDispose]());
+    cleanup.push(async () => {
+      // The simulated drivers live only while a dxl process runs: let them finish the
+      // handshakes in flight (libxl waits only for InitWait) before they stop.
+      await settleBackends(xs);
+      await backend[Symbol.asyncDispose]();
+    });
+    await settleBackends(xs);
     // The embedded xenstored keeps its simulated domain table in the state file.
     const hypervisor = new ControlHypervisor(xs);
     const source: StoreSource = { kind: "embedded", state: files.db };
@@ -261,6 +278,33 @@ async function embeddedStore(
   } catch (error) {
     await release();
     throw error;
+  }
+}
+
+/**
+ * Waits (at most `timeoutMs`) until no dom0 backend that is online is still Initialising,
+ * in InitWait or Closing: the simulated drivers' handshakes have finished.
+ */
+async function settleBackends(xs: XenstoreClient, timeoutMs = 3000): Promise<void> {
+  const root = "/local/domain/0/backend";
+  const list = (path: string) => xs.directory(path).catch(() => [] as string[]);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    let busy = false;
+    for (const kind of await list(root)) {
+      for (const domid of await list(`${root}/${kind}`)) {
+        for (const devid of await list(`${root}/${kind}/${domid}`)) {
+          const device = `${root}/${kind}/${domid}/${devid}`;
+          const [state, online] = await Promise.all([
+            xs.tryRead(`${device}/state`).catch(() => undefined),
+            xs.tryRead(`${device}/online`).catch(() => undefined),
+          ]);
+          if (state === "5" || (online === "1" && (state === "1" || state === "2"))) busy = true;
+        }
+      }
+    }
+    if (!busy) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 

@@ -39,6 +39,10 @@ export function createProgram(): Program {
       "--xenstore <path>",
       "xenstored socket to use (else $XENSTORED_PATH, the standard paths, dxl serve, the embedded store)",
     )
+    .option(
+      "--embedded",
+      "use dxl's embedded store ($XDG_STATE_HOME/dxl) even where a xenstored answers",
+    )
     .option("-q, --quiet", "do not say on stderr which xenstore is used")
     .addOption(
       new Option("--hypervisor <kind>", "who creates domains: simulated or xen")
@@ -73,6 +77,8 @@ export type Program = Command<[], ProgramOptions, {}>;
 export type ProgramOptions = {
   /** `--xenstore PATH`. */
   xenstore?: string | undefined;
+  /** `--embedded`. */
+  embedded?: true | undefined;
   /** `--quiet`. */
   quiet?: true | undefined;
   /** `--hypervisor simulated|xen`. */
@@ -85,6 +91,8 @@ export type ProgramOptions = {
 export interface GlobalOptions {
   /** `--xenstore PATH`. */
   xenstore?: string | undefined;
+  /** `--embedded`. */
+  embedded?: boolean | undefined;
   /** `--quiet`. */
   quiet?: boolean | undefined;
   /** `--hypervisor simulated|xen`. */
@@ -156,10 +164,11 @@ export function pendingExitCode(): number {
  * import assert from "node:assert/strict";
  * import { withStore } from "./context.ts";
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
- * const name = await withStore({ quiet: true }, (store) => store.xs.read("/local/domain/0/name"), {
- *   env: { XDG_STATE_HOME: dir },
- *   noStandard: true,
- * });
+ * const name = await withStore(
+ *   { quiet: true, embedded: true },
+ *   (store) => store.xs.read("/local/domain/0/name"),
+ *   { env: { XDG_STATE_HOME: dir } },
+ * );
  * assert.equal(name, "Domain-0");
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -167,12 +176,13 @@ export function pendingExitCode(): number {
 export async function withStore<T>(
   globals: GlobalOptions,
   fn: (store: OpenStore) => Promise<T>,
-  options: { env?: Readonly<Record<string, string | undefined>>; noStandard?: boolean } = {},
+  options: { env?: Readonly<Record<string, string | undefined>> } = {},
 ): Promise<T> {
   await using store = await openStore({
     xenstore: globals.xenstore,
     hypervisor: globals.hypervisor,
     domainControl: globals.domainControl,
+    embedded: globals.embedded,
     ...options,
   });
   if (!globals.quiet) err(store.describe());

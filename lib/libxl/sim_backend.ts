@@ -137,7 +137,7 @@ export class SimulatedBackend implements AsyncDisposable {
       for (const domid of await list(`${this.#root}/${kind}`)) {
         for (const devid of await list(`${this.#root}/${kind}/${domid}`)) {
           const device = this.#devicePath(`${this.#root}/${kind}/${domid}/${devid}`);
-          if (device !== undefined) await this.#step(device);
+          if (device !== undefined) await this.#step(device, true);
         }
       }
     }
@@ -147,7 +147,11 @@ export class SimulatedBackend implements AsyncDisposable {
     if (this.#behaviour === "late") await this.#delay(this.#lateMs, this.#stop.signal);
   }
 
-  async #step(device: string): Promise<void> {
+  /**
+   * Moves a device on. `resume` (a scan when the driver starts): a device left in InitWait by
+   * a driver that stopped mid-handshake (another process) is taken on from there.
+   */
+  async #step(device: string, resume = false): Promise<void> {
     if (this.#behaviour === "silent" || this.#crashed) return;
     try {
       const state = await this.#store.tryRead(`${device}/state`);
@@ -162,10 +166,15 @@ export class SimulatedBackend implements AsyncDisposable {
         await switchXenbusState(this.#store, device, { state: XenbusState.Closed });
         return;
       }
-      if (state !== String(XenbusState.Initialising) || online !== "1") return;
+      if (online !== "1") return;
+      const resumed = resume && state === String(XenbusState.InitWait);
+      if (state !== String(XenbusState.Initialising) && !resumed) return;
       await this.#pause();
       if (this.#stop.signal.aborted) return;
-      if (!(await switchXenbusState(this.#store, device, { state: XenbusState.InitWait }))) return;
+      if (
+        !resumed &&
+        !(await switchXenbusState(this.#store, device, { state: XenbusState.InitWait }))
+      ) return;
       const script = await this.#store.tryRead(`${device}/script`);
       const hotplug = await this.#store.tryRead(`${device}/hotplug-status`);
       if (script !== undefined || hotplug !== undefined) {
