@@ -51,6 +51,8 @@ function userdata(options: HostOptions): UserdataOptions {
 export interface FinishCreateOptions extends HostOptions {
   /** Unpause the domain (`xl create -p` leaves it paused). @default {true} */
   unpause?: boolean;
+  /** vCPUs online at start (`avail_vcpus`), as given to `makeDomain`. @default {request.vcpus} */
+  vcpusOnline?: number;
 }
 
 /**
@@ -75,7 +77,11 @@ export async function finishCreate(
   request: DomainBuildRequest,
   options: FinishCreateOptions = {},
 ): Promise<void> {
-  await writeDomainConfig({ domid, uuid: request.uuid }, domainConfig(request), userdata(options));
+  const config = domainConfig(
+    request,
+    options.vcpusOnline === undefined ? {} : { vcpusOnline: options.vcpusOnline },
+  );
+  await writeDomainConfig({ domid, uuid: request.uuid }, config, userdata(options));
   if (options.unpause ?? true) await options.hypervisor?.unpauseDomain?.(domid);
 }
 
