@@ -63,12 +63,13 @@ export interface DeviceSpecInput extends DeviceAddress {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { makeDeviceSpec } from "./device.ts";
  * const spec = makeDeviceSpec({
  *   domid: 1, kind: "vtpm", devid: 0, backendDomid: 0, backendKind: "vtpm",
  *   back: [["handle", "0"]], front: [["handle", "0"]],
  * });
- * console.log(spec.back.map(([k]) => k).join(",")); // frontend-id,online,state,handle
+ * assert.equal(spec.back.map(([k]) => k).join(","), "frontend-id,online,state,handle");
  * ```
  */
 export function makeDeviceSpec(input: DeviceSpecInput): DeviceSpec {
@@ -98,8 +99,10 @@ export function makeDeviceSpec(input: DeviceSpecInput): DeviceSpec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isLibxlOnly } from "./device.ts";
- * console.log(isLibxlOnly({ backendKind: "none" }), isLibxlOnly({ backendKind: "vbd" })); // true false
+ * assert.equal(isLibxlOnly({ backendKind: "none" }), true);
+ * assert.equal(isLibxlOnly({ backendKind: "vbd" }), false);
  * ```
  */
 export function isLibxlOnly(spec: Pick<DeviceSpec, "backendKind">): boolean {
@@ -111,8 +114,9 @@ export function isLibxlOnly(spec: Pick<DeviceSpec, "backendKind">): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeDevice } from "./device.ts";
- * console.log(describeDevice({ domid: 1, kind: "vbd", devid: 51712 })); // vbd 51712 of domain 1
+ * assert.equal(describeDevice({ domid: 1, kind: "vbd", devid: 51712 }), "vbd 51712 of domain 1");
  * ```
  */
 export function describeDevice(device: Pick<DeviceSpec, "domid" | "kind" | "devid">): string {

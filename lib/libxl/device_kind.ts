@@ -10,8 +10,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEVICE_KINDS } from "./device_kind.ts";
- * console.log(DEVICE_KINDS.indexOf("vbd")); // 2
+ * assert.equal(DEVICE_KINDS.indexOf("vbd"), 2);
  * ```
  */
 export const DEVICE_KINDS = [
@@ -59,9 +60,10 @@ export const QEMU_BACKEND_KINDS: ReadonlySet<DeviceKind> = new Set<DeviceKind>([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDeviceKind } from "./device_kind.ts";
- * console.log(parseDeviceKind("VBD")); // vbd
- * console.log(parseDeviceKind("disk")); // undefined
+ * assert.equal(parseDeviceKind("VBD"), "vbd");
+ * assert.equal(parseDeviceKind("disk"), undefined);
  * ```
  */
 export function parseDeviceKind(text: string): DeviceKind | undefined {
@@ -76,8 +78,9 @@ export function parseDeviceKind(text: string): DeviceKind | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEVICE_TYPES } from "./device_kind.ts";
- * console.log(DEVICE_TYPES.disk.backends.qdisk); // qdisk
+ * assert.equal(DEVICE_TYPES.disk.backends.qdisk, "qdisk");
  * ```
  */
 export const DEVICE_TYPES = {
@@ -113,8 +116,10 @@ const BACKENDS_OF = new Map<DeviceKind, ReadonlySet<DeviceKind>>(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isBackendKindOf } from "./device_kind.ts";
- * console.log(isBackendKindOf("vbd", "qdisk"), isBackendKindOf("vbd", "vif")); // true false
+ * assert.equal(isBackendKindOf("vbd", "qdisk"), true);
+ * assert.equal(isBackendKindOf("vbd", "vif"), false);
  * ```
  */
 export function isBackendKindOf(kind: DeviceKind, backendKind: DeviceKind): boolean {

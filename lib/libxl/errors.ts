@@ -9,9 +9,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DeviceConfigError } from "./errors.ts";
  * const e = new DeviceConfigError("vif", "mac", '"zz" is not six hex bytes');
- * console.log(e.message); // Invalid vif field "mac": "zz" is not six hex bytes
+ * assert.equal(e.message, "Invalid vif field \"mac\": \"zz\" is not six hex bytes");
  * ```
  */
 export class DeviceConfigError extends TypeError {
@@ -35,8 +36,12 @@ export class DeviceConfigError extends TypeError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DeviceExistsError } from "./errors.ts";
- * console.log(new DeviceExistsError("/libxl/1/device/vif/0").message);
+ * assert.equal(
+ *   new DeviceExistsError("/libxl/1/device/vif/0").message,
+ *   "Device already exists: /libxl/1/device/vif/0 is recorded",
+ * );
  * ```
  */
 export class DeviceExistsError extends Error {
@@ -56,8 +61,12 @@ export class DeviceExistsError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DeviceNotFoundError } from "./errors.ts";
- * console.log(new DeviceNotFoundError("/libxl/1/device/vbd/51712").message);
+ * assert.equal(
+ *   new DeviceNotFoundError("/libxl/1/device/vbd/51712").message,
+ *   "No such device: /libxl/1/device/vbd/51712 is not recorded",
+ * );
  * ```
  */
 export class DeviceNotFoundError extends Error {
@@ -94,11 +103,16 @@ export interface XenbusTimeoutErrorOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { XenbusTimeoutError } from "./errors.ts";
  * const e = new XenbusTimeoutError("/local/domain/0/backend/vbd/1/51712/state", {
  *   wanted: 6, reached: "5", waitedMs: 10000, device: "vbd 51712 of domain 1",
  * });
- * console.log(e.message);
+ * assert.equal(
+ *   e.message,
+ *   "vbd 51712 of domain 1: /local/domain/0/backend/vbd/1/51712/state did not reach " +
+ *     'XenbusState 6 (Closed) after 10000 ms: state is "5"',
+ * );
  * ```
  */
 export class XenbusTimeoutError extends Error {
@@ -153,8 +167,12 @@ function stateLabel(state: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DomainNameInUseError } from "./errors.ts";
- * console.log(new DomainNameInUseError("web", 3).message);
+ * assert.equal(
+ *   new DomainNameInUseError("web", 3).message,
+ *   'Domain name "web" is already used by domain 3',
+ * );
  * ```
  */
 export class DomainNameInUseError extends Error {
@@ -177,8 +195,12 @@ export class DomainNameInUseError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DomainRenameConflictError } from "./errors.ts";
- * console.log(new DomainRenameConflictError(3, "a", "b").message);
+ * assert.equal(
+ *   new DomainRenameConflictError(3, "a", "b").message,
+ *   'Cannot rename domain 3: expected its name to be "a", found "b"',
+ * );
  * ```
  */
 export class DomainRenameConflictError extends Error {

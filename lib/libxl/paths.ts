@@ -22,8 +22,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkDomid } from "./paths.ts";
- * console.log(checkDomid(5)); // 5
+ * assert.equal(checkDomid(5), 5);
  * ```
  */
 export function checkDomid(domid: number, what = "domid"): number {
@@ -38,8 +39,9 @@ export function checkDomid(domid: number, what = "domid"): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkDevid } from "./paths.ts";
- * console.log(checkDevid(51712)); // 51712
+ * assert.equal(checkDevid(51712), 51712);
  * ```
  */
 export function checkDevid(devid: number): number {
@@ -74,8 +76,9 @@ export function checkUuid(uuid: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { domainPath } from "./paths.ts";
- * console.log(domainPath(3)); // /local/domain/3
+ * assert.equal(domainPath(3), "/local/domain/3");
  * ```
  */
 export function domainPath(domid: number): string {
@@ -87,8 +90,12 @@ export function domainPath(domid: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { vmPath } from "./paths.ts";
- * console.log(vmPath("6e1a7b52-3c4d-4e5f-8a9b-0c1d2e3f4a5b"));
+ * assert.equal(
+ *   vmPath("6e1a7b52-3c4d-4e5f-8a9b-0c1d2e3f4a5b"),
+ *   "/vm/6e1a7b52-3c4d-4e5f-8a9b-0c1d2e3f4a5b",
+ * );
  * ```
  */
 export function vmPath(uuid: string): string {
@@ -100,8 +107,9 @@ export function vmPath(uuid: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { libxlDomainPath } from "./paths.ts";
- * console.log(libxlDomainPath(3)); // /libxl/3
+ * assert.equal(libxlDomainPath(3), "/libxl/3");
  * ```
  */
 export function libxlDomainPath(domid: number): string {
@@ -128,9 +136,10 @@ export interface DeviceAddress {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { frontendPath } from "./paths.ts";
- * console.log(frontendPath({ domid: 1, kind: "vbd", devid: 51712 })); // /local/domain/1/device/vbd/51712
- * console.log(frontendPath({ domid: 1, kind: "console", devid: 0 })); // /local/domain/1/console
+ * assert.equal(frontendPath({ domid: 1, kind: "vbd", devid: 51712 }), "/local/domain/1/device/vbd/51712");
+ * assert.equal(frontendPath({ domid: 1, kind: "console", devid: 0 }), "/local/domain/1/console");
  * ```
  */
 export function frontendPath(device: Pick<DeviceAddress, "domid" | "kind" | "devid">): string {
@@ -146,8 +155,12 @@ export function frontendPath(device: Pick<DeviceAddress, "domid" | "kind" | "dev
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { backendPath } from "./paths.ts";
- * console.log(backendPath({ domid: 1, devid: 51712, backendDomid: 0, backendKind: "qdisk" }));
+ * assert.equal(
+ *   backendPath({ domid: 1, devid: 51712, backendDomid: 0, backendKind: "qdisk" }),
+ *   "/local/domain/0/backend/qdisk/1/51712",
+ * );
  * // /local/domain/0/backend/qdisk/1/51712
  * ```
  */
@@ -164,8 +177,9 @@ export function backendPath(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { libxlDevicePath } from "./paths.ts";
- * console.log(libxlDevicePath({ domid: 1, kind: "vif", devid: 0 })); // /libxl/1/device/vif/0
+ * assert.equal(libxlDevicePath({ domid: 1, kind: "vif", devid: 0 }), "/libxl/1/device/vif/0");
  * ```
  */
 export function libxlDevicePath(device: Pick<DeviceAddress, "domid" | "kind" | "devid">): string {
@@ -195,9 +209,10 @@ const BACKEND =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseBackendPath } from "./paths.ts";
- * console.log(parseBackendPath("/local/domain/0/backend/vbd/1/51712")?.devid); // 51712
- * console.log(parseBackendPath("/local/domain/0/backend/vbd/1/51712/x")); // undefined
+ * assert.equal(parseBackendPath("/local/domain/0/backend/vbd/1/51712")?.devid, 51712);
+ * assert.equal(parseBackendPath("/local/domain/0/backend/vbd/1/51712/x"), undefined);
  * ```
  */
 export function parseBackendPath(path: string): ParsedBackendPath | undefined {

@@ -12,9 +12,10 @@ import { checkDomid } from "./paths.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPermissions } from "../protocol/perms.ts";
  * import { noperm } from "./perms.ts";
- * console.log(formatPermissions(noperm())); // n0
+ * assert.equal(formatPermissions(noperm()), "n0");
  * ```
  */
 export function noperm(): Permission[] {
@@ -26,9 +27,10 @@ export function noperm(): Permission[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPermissions } from "../protocol/perms.ts";
  * import { roperm } from "./perms.ts";
- * console.log(formatPermissions(roperm(3))); // n0,r3
+ * assert.equal(formatPermissions(roperm(3)), "n0,r3");
  * ```
  */
 export function roperm(domid: number): Permission[] {
@@ -40,9 +42,10 @@ export function roperm(domid: number): Permission[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPermissions } from "../protocol/perms.ts";
  * import { rwperm } from "./perms.ts";
- * console.log(formatPermissions(rwperm(3))); // n3
+ * assert.equal(formatPermissions(rwperm(3)), "n3");
  * ```
  */
 export function rwperm(domid: number): Permission[] {
@@ -54,9 +57,10 @@ export function rwperm(domid: number): Permission[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPermissions } from "../protocol/perms.ts";
  * import { frontendPerms } from "./perms.ts";
- * console.log(formatPermissions(frontendPerms(1, 0))); // n1,r0
+ * assert.equal(formatPermissions(frontendPerms(1, 0)), "n1,r0");
  * ```
  */
 export function frontendPerms(domid: number, backendDomid: number): Permission[] {
@@ -72,9 +76,10 @@ export function frontendPerms(domid: number, backendDomid: number): Permission[]
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPermissions } from "../protocol/perms.ts";
  * import { roFrontendPerms } from "./perms.ts";
- * console.log(formatPermissions(roFrontendPerms(1, 0))); // n0,r1
+ * assert.equal(formatPermissions(roFrontendPerms(1, 0)), "n0,r1");
  * ```
  */
 export function roFrontendPerms(domid: number, backendDomid: number): Permission[] {
@@ -90,9 +95,10 @@ export function roFrontendPerms(domid: number, backendDomid: number): Permission
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPermissions } from "../protocol/perms.ts";
  * import { backendPerms } from "./perms.ts";
- * console.log(formatPermissions(backendPerms(1, 0))); // n0,r1
+ * assert.equal(formatPermissions(backendPerms(1, 0)), "n0,r1");
  * ```
  */
 export function backendPerms(domid: number, backendDomid: number): Permission[] {

@@ -80,9 +80,10 @@ export function inTransaction<T>(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { XenstoreError } from "../protocol/errors.ts";
  * import { isErrno } from "./store.ts";
- * console.log(isErrno(new XenstoreError("ENOENT", "READ"), "ENOENT")); // true
+ * assert.equal(isErrno(new XenstoreError("ENOENT", "READ"), "ENOENT"), true);
  * ```
  */
 export function isErrno(error: unknown, code: string): boolean {

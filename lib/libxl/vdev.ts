@@ -54,9 +54,10 @@ function xvd(disk: number, partition: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDiskName } from "./vdev.ts";
- * console.log(parseDiskName("xvda")?.devid); // 51712
- * console.log(parseDiskName("hdc")?.devid); // 5632
+ * assert.equal(parseDiskName("xvda")?.devid, 51712);
+ * assert.equal(parseDiskName("hdc")?.devid, 5632);
  * ```
  */
 export function parseDiskName(name: string): DiskNumber | undefined {
@@ -101,8 +102,9 @@ export function parseDiskName(name: string): DiskNumber | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { diskNameToDevid } from "./vdev.ts";
- * console.log(diskNameToDevid("xvdb")); // 51728
+ * assert.equal(diskNameToDevid("xvdb"), 51728);
  * ```
  */
 export function diskNameToDevid(name: string): number {
@@ -133,9 +135,10 @@ function diskLetters(disk: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { devidToDiskName } from "./vdev.ts";
- * console.log(devidToDiskName(51712)); // xvda
- * console.log(devidToDiskName(268442625)); // xvdaa1
+ * assert.equal(devidToDiskName(51712), "xvda");
+ * assert.equal(devidToDiskName(268442113), "xvdaa1"); // (1 << 28) | (26 << 8) | 1
  * ```
  */
 export function devidToDiskName(devid: number): string | undefined {

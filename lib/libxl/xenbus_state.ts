@@ -9,8 +9,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { XenbusState } from "./xenbus_state.ts";
- * console.log(XenbusState.Closed); // 6
+ * assert.equal(XenbusState.Closed, 6);
  * ```
  */
 export const XenbusState = {
@@ -33,8 +34,9 @@ export type XenbusState = typeof XenbusState[keyof typeof XenbusState];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { xenbusStateName } from "./xenbus_state.ts";
- * console.log(xenbusStateName(4)); // Connected
+ * assert.equal(xenbusStateName(4), "Connected");
  * ```
  */
 export function xenbusStateName(state: number): string | undefined {
@@ -49,9 +51,10 @@ export function xenbusStateName(state: number): string | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseXenbusState } from "./xenbus_state.ts";
- * console.log(parseXenbusState("6")); // 6
- * console.log(parseXenbusState("6x")); // undefined
+ * assert.equal(parseXenbusState("6"), 6);
+ * assert.equal(parseXenbusState("6x"), undefined);
  * ```
  */
 export function parseXenbusState(text: string | undefined): XenbusState | undefined {

@@ -42,9 +42,10 @@ export interface ConsoleOptions extends DeviceBaseOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pvConsole } from "./console.ts";
  * const c = pvConsole({ domid: 1, port: 2, ringRef: 1052673 });
- * console.log(c.roFront.map(([k]) => k).join(",")); // limit,type,output,tty,port,ring-ref
+ * assert.equal(c.roFront.map(([k]) => k).join(","), "limit,type,output,tty,port,ring-ref");
  * ```
  */
 export function pvConsole(options: ConsoleOptions): DeviceSpec {
@@ -127,8 +128,9 @@ export interface VuartOptions extends DeviceBaseOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { vuart } from "./console.ts";
- * console.log(vuart({ domid: 1, port: 3, ringRef: 99 }).roFront.length); // 4
+ * assert.equal(vuart({ domid: 1, port: 3, ringRef: 99 }).roFront.length, 4);
  * ```
  */
 export function vuart(options: VuartOptions): DeviceSpec {

@@ -35,9 +35,11 @@ export interface P9Options extends DeviceBaseOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { p9 } from "./p9.ts";
  * const share = p9({ domid: 1, devid: 0, tag: "share", path: "/srv/share" });
- * console.log(share.kind, share.backendKind); // 9pfs 9pfs
+ * assert.equal(share.kind, "9pfs");
+ * assert.equal(share.backendKind, "9pfs");
  * ```
  */
 export function p9(options: P9Options): DeviceSpec {

@@ -52,10 +52,13 @@ const BDF = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pci } from "./pci.ts";
  * const bus = pci({ domid: 1, domainName: "guest1", functions: [{ bdf: "0000:03:00.0" }] });
- * console.log(bus.back.find(([k]) => k === "opts-0")?.[1]);
- * // msitranslate=1,power_mgmt=0,permissive=0,rdm_policy=strict
+ * assert.equal(
+ *   bus.back.find(([k]) => k === "opts-0")?.[1],
+ *   "msitranslate=1,power_mgmt=0,permissive=0,rdm_policy=strict",
+ * );
  * ```
  */
 export function pci(options: PciOptions): DeviceSpec {

@@ -66,9 +66,11 @@ const FORMAT_PREFIX: Record<DiskFormat, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { vbd } from "./vbd.ts";
  * const disk = vbd({ domid: 1, vdev: "xvdb", target: "/dev/loop0" });
- * console.log(disk.devid, disk.backendKind); // 51728 vbd
+ * assert.equal(disk.devid, 51728);
+ * assert.equal(disk.backendKind, "vbd");
  * ```
  */
 export function vbd(options: VbdOptions): DeviceSpec {

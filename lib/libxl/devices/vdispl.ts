@@ -35,9 +35,10 @@ export interface VdisplOptions extends DeviceBaseOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { vdispl } from "./vdispl.ts";
  * const d = vdispl({ domid: 1, devid: 0, connectors: [{ width: 1024, height: 768, uniqueId: "c0" }] });
- * console.log(d.roFront); // [ [ "be-alloc", "0" ], [ "0/resolution", "1024x768" ], [ "0/unique-id", "c0" ] ]
+ * assert.deepEqual(d.roFront, [["be-alloc", "0"], ["0/resolution", "1024x768"], ["0/unique-id", "c0"]]);
  * ```
  */
 export function vdispl(options: VdisplOptions): DeviceSpec {

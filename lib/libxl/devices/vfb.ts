@@ -37,9 +37,12 @@ export interface VfbOptions extends DeviceBaseOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { vfb } from "./vfb.ts";
- * console.log(vfb({ domid: 1, devid: 0 }).back.map(([k]) => k).slice(3).join(","));
- * // vnc,vnclisten,vncdisplay,vncunused,sdl,opengl
+ * assert.equal(
+ *   vfb({ domid: 1, devid: 0 }).back.map(([k]) => k).slice(3).join(","),
+ *   "vnc,vnclisten,vncdisplay,vncunused,sdl,opengl",
+ * );
  * ```
  */
 export function vfb(options: VfbOptions): DeviceSpec {

@@ -61,8 +61,9 @@ function defaultRandom(n: number): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { randomMac } from "./vif.ts";
- * console.log(randomMac(() => new Uint8Array([0xff, 0x01, 0x02]))); // 00:16:3e:7f:01:02
+ * assert.equal(randomMac(() => new Uint8Array([0xff, 0x01, 0x02])), "00:16:3e:7f:01:02");
  * ```
  */
 export function randomMac(random: (bytes: number) => Uint8Array = defaultRandom): string {
@@ -79,9 +80,10 @@ export function randomMac(random: (bytes: number) => Uint8Array = defaultRandom)
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { vif } from "./vif.ts";
  * const nic = vif({ domid: 1, devid: 0, mac: "00:16:3e:aa:bb:cc" });
- * console.log(nic.back.find(([k]) => k === "bridge")?.[1]); // xenbr0
+ * assert.equal(nic.back.find(([k]) => k === "bridge")?.[1], "xenbr0");
  * ```
  */
 export function vif(options: VifOptions): DeviceSpec {

@@ -41,9 +41,11 @@ export interface VkbdOptions extends DeviceBaseOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { vkbd } from "./vkbd.ts";
  * const k = vkbd({ domid: 1, devid: 0, backend: "linux", uniqueId: "kbd0" });
- * console.log(k.kind, k.backendKind); // vkbd vinput
+ * assert.equal(k.kind, "vkbd");
+ * assert.equal(k.backendKind, "vinput");
  * ```
  */
 export function vkbd(options: VkbdOptions): DeviceSpec {

@@ -14,8 +14,9 @@ import { base, choice, devidOf, int, nonEmpty, object, optText } from "./_fields
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { VSND_PCM_FORMATS } from "./vsnd.ts";
- * console.log(VSND_PCM_FORMATS.includes("s16_le")); // true
+ * assert.equal(VSND_PCM_FORMATS.includes("s16_le"), true);
  * ```
  */
 export const VSND_PCM_FORMATS = [
@@ -138,9 +139,10 @@ function params(field: string, value: unknown, prefix: string, out: [string, str
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { vsnd } from "./vsnd.ts";
  * const s = vsnd({ domid: 1, devid: 0, shortName: "card", pcms: [{ streams: [{ uniqueId: "s0", type: "p" }] }] });
- * console.log(s.front.map(([k]) => k).slice(2).join(",")); // short-name,0/0/unique-id,0/0/type
+ * assert.equal(s.front.map(([k]) => k).slice(2).join(","), "short-name,0/0/unique-id,0/0/type");
  * ```
  */
 export function vsnd(options: VsndOptions): DeviceSpec {

@@ -23,9 +23,10 @@ export interface VtpmOptions extends DeviceBaseOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { vtpm } from "./vtpm.ts";
  * const t = vtpm({ domid: 1, devid: 0, backendDomid: 2, uuid: "6e1a7b52-3c4d-4e5f-8a9b-0c1d2e3f4a5b" });
- * console.log(t.back.at(-1)); // [ "resume", "False" ]
+ * assert.deepEqual(t.back.at(-1), ["resume", "False"]);
  * ```
  */
 export function vtpm(options: VtpmOptions): DeviceSpec {

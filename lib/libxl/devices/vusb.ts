@@ -34,9 +34,10 @@ export interface VusbOptions extends DeviceBaseOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { vusb } from "./vusb.ts";
  * const c = vusb({ domid: 1, devid: 0, ports: 2 });
- * console.log(c.back.map(([k]) => k).slice(3).join(",")); // type,usb-ver,num-ports,port,port/1,port/2
+ * assert.equal(c.back.map(([k]) => k).slice(3).join(","), "type,usb-ver,num-ports,port,port/1,port/2");
  * ```
  */
 export function vusb(options: VusbOptions): DeviceSpec {
