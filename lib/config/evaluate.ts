@@ -50,6 +50,14 @@ import {
   type ReadPlan,
 } from "./_sandbox_grants.ts";
 import { checkModuleGraph } from "./_sandbox_graph.ts";
+import {
+  forgetOrigin,
+  readAll,
+  readTail,
+  spawnChild,
+  stripAnsi,
+  watchMemory,
+} from "./_sandbox_process.ts";
 
 /** What a script may do, and its limits. */
 export interface EvaluateOptions {
@@ -297,23 +305,6 @@ export async function evaluateScript(
   );
 }
 
-/**
- * Starts `deno` with `args` under a CPU-time limit (`ulimit -t`, through `sh`, which then
- * execs deno in its place): a backstop that ends a busy script even if this process dies
- * before its timer can. Without a usable `sh`, deno is started directly.
- */
-function spawnChild(args: string[], cpuSeconds: number): Deno.ChildProcess {
-  const io = { stdin: "piped", stdout: "piped", stderr: "piped" } as const;
-  try {
-    return new Deno.Command("sh", {
-      args: ["-c", `ulimit -t ${cpuSeconds} && exec "$0" "$@"`, Deno.execPath(), ...args],
-      ...io,
-    }).spawn();
-  } catch {
-    return new Deno.Command(Deno.execPath(), { args, ...io }).spawn();
-  }
-}
-
 function grantList(
   option: string,
   value: boolean | string[] | undefined,
@@ -403,90 +394,5 @@ async function exists(url: URL): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-function stripAnsi(text: string): string {
-  // deno-lint-ignore no-control-regex
-  return text.replace(/\x1b\[[0-9;]*m/g, "");
-}
-
-async function readAll(
-  stream: ReadableStream<Uint8Array>,
-  limit: number,
-  onLimit: () => void,
-): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += chunk.length;
-    if (size > limit) {
-      onLimit();
-      continue;
-    }
-    chunks.push(chunk);
-  }
-  return new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
-}
-
-async function readTail(stream: ReadableStream<Uint8Array>, limit: number): Promise<string> {
-  let text = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of stream) {
-    text += decoder.decode(chunk, { stream: true });
-    if (text.length > 2 * limit) text = text.slice(-limit);
-  }
-  text += decoder.decode();
-  return text.length > limit ? text.slice(-limit) : text;
-}
-
-/** Polls the child's resident memory (Linux `/proc`); calls `onExceeded` past `limitMb`. */
-function watchMemory(
-  pid: number,
-  limitMb: number,
-  onExceeded: () => void,
-): ReturnType<typeof setInterval> {
-  const id = setInterval(() => {
-    let status: string;
-    try {
-      status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    } catch {
-      clearInterval(id); // gone, or no /proc here: the V8 heap limit still holds
-      return;
-    }
-    const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
-    if (kb > limitMb * 1024) {
-      clearInterval(id);
-      onExceeded();
-    }
-  }, 50);
-  return id;
-}
-
-let denoDir: Promise<string | undefined> | undefined;
-
-/** Removes the origin storage a run may have created (each run has its own origin). */
-async function forgetOrigin(origin: string): Promise<void> {
-  denoDir ??= (async () => {
-    try {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["info", "--json"],
-        stdout: "piped",
-        stderr: "null",
-      }).output();
-      return (JSON.parse(new TextDecoder().decode(out.stdout)) as { originStorage?: string })
-        .originStorage;
-    } catch {
-      return undefined;
-    }
-  })();
-  const storage = await denoDir;
-  if (storage === undefined) return;
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(origin)),
-  );
-  const hash = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-  for (const dir of [`${storage}/${hash}`, `${storage}/web_cache/${hash}`]) {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
