@@ -6,14 +6,14 @@
  * @module
  */
 
-import { HEADER_SIZE } from "../protocol/packet.ts";
+import { HEADER_SIZE, PAYLOAD_MAX } from "../protocol/packet.ts";
 
 const utf8 = new TextDecoder();
 
 /** Decodes bytes one character per byte. */
 export function binString(bytes: Uint8Array, start = 0, end = bytes.length): string {
   const n = end - start;
-  if (n > 4096) {
+  if (n > PAYLOAD_MAX) {
     let ascii = true;
     for (let i = start; i < end; i++) {
       if ((bytes[i] as number) >= 0x80) {
@@ -68,7 +68,12 @@ export function atou(text: string): number {
 }
 
 const SLAB_SIZE = 1 << 16;
-const SLAB_TAKE_MAX = 4096;
+// Offsets of the fields of `struct xsd_sockmsg`.
+const HEADER_TYPE = 0;
+const HEADER_REQ_ID = 4;
+const HEADER_TX_ID = 8;
+const HEADER_LEN = 12;
+const SLAB_TAKE_MAX = PAYLOAD_MAX;
 
 /**
  * Small outputs are copied into a slab shared by one server's connections, never reused once
@@ -133,10 +138,10 @@ export class OutBuffer {
     this.#ensure(HEADER_SIZE + len);
     const v = this.#view;
     const at = this.#len;
-    v.setUint32(at, type, true);
-    v.setUint32(at + 4, reqId, true);
-    v.setUint32(at + 8, txId, true);
-    v.setUint32(at + 12, len, true);
+    v.setUint32(at + HEADER_TYPE, type, true);
+    v.setUint32(at + HEADER_REQ_ID, reqId, true);
+    v.setUint32(at + HEADER_TX_ID, txId, true);
+    v.setUint32(at + HEADER_LEN, len, true);
     let o = at + HEADER_SIZE;
     const buf = this.#buf;
     for (const p of parts) {

@@ -10,7 +10,7 @@
 
 import type { Connection } from "./connection.ts";
 import { Errno } from "./errno.ts";
-import { internPerms, type NodePerms, type PermEntry } from "./node_perms.ts";
+import type { NodePerms, PermEntry } from "./node_perms.ts";
 import { ALL_PERMS, permForConn } from "./permissions.ts";
 import { baseName, childPath, isValidNodename, Node, parentOf, type Value } from "./store.ts";
 import { type Accessed, NO_GENERATION, type Transaction, TxNode } from "./transaction.ts";
@@ -199,7 +199,7 @@ export class Access {
       // C writes back the permissions as it read them: entries of domains younger than
       // the node stay ignored from now on.
       const adjusted = this.store.domains.adjust(rec.perms, rec.gen);
-      if (adjusted !== rec.perms) rec.perms = internPerms(adjusted);
+      if (adjusted !== rec.perms) rec.perms = this.store.tree.perms.intern(adjusted);
     }
     rec.gen = ++this.store.tree.generation;
     const tx = this.tx;
@@ -265,9 +265,14 @@ export class Access {
     }
     const conn = this.conn;
     const base = this.store.domains.adjust(parent.perms, parent.gen);
-    let perms: NodePerms = base === parent.perms ? parent.perms : internPerms(base);
+    let perms: NodePerms = base === parent.perms
+      ? parent.perms
+      : this.store.tree.perms.intern(base);
     if (this.#unpriv && conn !== undefined) {
-      perms = internPerms([{ id: conn.id, bits: (perms[0] as PermEntry).bits }, ...perms.slice(1)]);
+      perms = this.store.tree.perms.intern([
+        { id: conn.id, bits: (perms[0] as PermEntry).bits },
+        ...perms.slice(1),
+      ]);
     }
     this.#checkCreate(names, value, perms, parent);
     if (this.tx !== undefined) this.tx.nodeCreated = true;

@@ -23,7 +23,7 @@ import { HANDLERS } from "./ops.ts";
 import { SOFT_MEMORY_DEFAULT } from "./ops_control.ts";
 import { releaseDomain } from "./ops_domains.ts";
 import { type QuotaName, type Quotas, resolveQuotas } from "./quotas.ts";
-import { Tree } from "./store.ts";
+import { INITIAL_PATHS, Tree } from "./store.ts";
 import type { Transaction } from "./transaction.ts";
 import type { Rec, WatchEvent } from "./types.ts";
 import { deliver } from "./watches.ts";
@@ -98,7 +98,7 @@ export class XenstoredCore implements ServerState {
     this.#onDomainChange = options.onDomainChange;
     const dom0 = this.domains.alloc(0, 0);
     this.domains.setIntroduced(dom0, true);
-    dom0.nbentry = 3;
+    dom0.nbentry = INITIAL_PATHS.length;
   }
 
   /** Watches held by all connections (0 skips event matching entirely). */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { DOMID_FIRST_RESERVED } from "../protocol/op.ts";
+import { DOMID_FIRST_RESERVED, Feature } from "../protocol/op.ts";
 import { type NodePerms, PermBits, type PermEntry } from "./node_perms.ts";
 import type { QuotaName } from "./quotas.ts";
 
@@ -44,7 +44,7 @@ export interface DomainInfo {
 }
 
 /** Feature bits this server supports: WATCHDEPTH. */
-export const SERVER_FEATURES = 4;
+export const SERVER_FEATURES: number = Feature.WatchDepth;
 
 /**
  * The domain table.

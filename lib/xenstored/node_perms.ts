@@ -1,8 +1,8 @@
 /**
  * Permission lists as xenstored stores them: entry 0 is the owner and the default, entries
  * naming a domain that did not exist when they were set carry an "ignore" flag (as C
- * xenstored 4.17 does). Lists are interned, so the many nodes that share one list share one
- * object.
+ * xenstored 4.17 does). Lists are interned per server ({@linkcode PermsTable}), so the many
+ * nodes that share one list share one object.
  *
  * @module
  */
@@ -27,30 +27,41 @@ export interface PermEntry {
 /** An interned, immutable permission list (at least one entry). */
 export type NodePerms = readonly PermEntry[];
 
-const interned = new Map<string, NodePerms>();
-
-/**
- * Returns the shared instance of a permission list.
- *
- * @example
- * ```ts
- * import { internPerms } from "./node_perms.ts";
- * const a = internPerms([{ id: 0, bits: 0 }]);
- * console.log(a === internPerms([{ id: 0, bits: 0 }])); // true
- * ```
- */
-export function internPerms(entries: readonly PermEntry[]): NodePerms {
-  let key = "";
-  for (const e of entries) key += `${e.id}:${e.bits},`;
-  const found = interned.get(key);
-  if (found !== undefined) return found;
-  const list = Object.freeze(entries.map((e) => Object.freeze({ id: e.id, bits: e.bits })));
-  interned.set(key, list);
-  return list;
+function freeze(entries: readonly PermEntry[]): NodePerms {
+  return Object.freeze(entries.map((e) => Object.freeze({ id: e.id, bits: e.bits })));
 }
 
 /** The permission list of a fresh store's nodes: `n0`. */
-export const DEFAULT_PERMS: NodePerms = internPerms([{ id: 0, bits: PermBits.None }]);
+export const DEFAULT_PERMS: NodePerms = freeze([{ id: 0, bits: PermBits.None }]);
+
+/**
+ * One server's interned permission lists: the many nodes that share a list share one frozen
+ * object.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_PERMS, PermsTable } from "./node_perms.ts";
+ * const table = new PermsTable();
+ * const a = table.intern([{ id: 5, bits: 0 }, { id: 0, bits: 1 }]);
+ * assert.equal(a, table.intern([{ id: 5, bits: 0 }, { id: 0, bits: 1 }]));
+ * assert.equal(table.intern([{ id: 0, bits: 0 }]), DEFAULT_PERMS);
+ * ```
+ */
+export class PermsTable {
+  readonly #lists = new Map<string, NodePerms>([["0:0,", DEFAULT_PERMS]]);
+
+  /** The shared instance of a permission list. */
+  intern(entries: readonly PermEntry[]): NodePerms {
+    let key = "";
+    for (const e of entries) key += `${e.id}:${e.bits},`;
+    const found = this.#lists.get(key);
+    if (found !== undefined) return found;
+    const list = freeze(entries);
+    this.#lists.set(key, list);
+    return list;
+  }
+}
 
 const LETTERS: Readonly<Record<number, string>> = { 0: "n", 1: "r", 2: "w", 3: "b" };
 
@@ -60,8 +71,9 @@ const LETTERS: Readonly<Record<number, string>> = { 0: "n", 1: "r", 2: "w", 3: "
  *
  * @example
  * ```ts
- * import { formatNodePerms, internPerms } from "./node_perms.ts";
- * console.log(formatNodePerms(internPerms([{ id: 5, bits: 0 }, { id: 0, bits: 1 }]))); // [ "n5", "r0" ]
+ * import assert from "node:assert/strict";
+ * import { formatNodePerms } from "./node_perms.ts";
+ * assert.deepEqual(formatNodePerms([{ id: 5, bits: 0 }, { id: 0, bits: 1 }]), ["n5", "r0"]);
  * ```
  */
 export function formatNodePerms(perms: NodePerms): string[] {

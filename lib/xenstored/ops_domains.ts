@@ -11,7 +11,7 @@ import { atou, getStrings, oneArg } from "./_bytes.ts";
 import { DOMID_MASK, DOMID_SELF, isReservedDomid } from "../protocol/op.ts";
 import type { RequestContext, ServerState } from "./context.ts";
 import { type DomainInfo, SERVER_FEATURES } from "./domains.ts";
-import { internPerms, type NodePerms, type PermEntry } from "./node_perms.ts";
+import type { NodePerms, PermEntry, PermsTable } from "./node_perms.ts";
 import { isQuotaName, QUOTA_DESCRIPTIONS } from "./quotas.ts";
 import { childPath, type Node } from "./store.ts";
 import type { WatchEvent } from "./types.ts";
@@ -179,10 +179,10 @@ function quotaDomain(core: ServerState, domidText: string): DomainInfo {
   return d;
 }
 
-function dropDomid(perms: NodePerms, domid: number): NodePerms {
+function dropDomid(table: PermsTable, perms: NodePerms, domid: number): NodePerms {
   const first = perms[0] as PermEntry;
   const rest = perms.slice(1).filter((e) => e.id !== domid);
-  return internPerms([{ id: first.id === domid ? 0 : first.id, bits: first.bits }, ...rest]);
+  return table.intern([{ id: first.id === domid ? 0 : first.id, bits: first.bits }, ...rest]);
 }
 
 /**
@@ -201,7 +201,7 @@ export function releaseDomain(core: ServerState, d: DomainInfo, events: WatchEve
       }
       // C xenstored 4.17 deletes the whole store, root included, here (E6); we keep the
       // root, give it to dom0 and go on with its children.
-      node.perms = dropDomid(node.perms, d.domid);
+      node.perms = dropDomid(core.tree.perms, node.perms, d.domid);
       d.nbentry--;
     }
     if (node.kids !== undefined) {
@@ -213,7 +213,7 @@ export function releaseDomain(core: ServerState, d: DomainInfo, events: WatchEve
   };
   visit("/", core.tree.root);
   for (const [name, perms] of core.specialPerms) {
-    core.specialPerms.set(name, dropDomid(perms, d.domid));
+    core.specialPerms.set(name, dropDomid(core.tree.perms, perms, d.domid));
   }
   for (const conn of [...core.connections]) {
     if (conn.domain === d) core.disconnect(conn);

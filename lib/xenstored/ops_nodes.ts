@@ -10,13 +10,7 @@ import type { RequestContext } from "./context.ts";
 import type { Rec } from "./types.ts";
 import { atoi, countNuls, getStrings, oneArg } from "./_bytes.ts";
 import { PAYLOAD_MAX } from "../protocol/packet.ts";
-import {
-  formatNodePerms,
-  internPerms,
-  parseNodePerms,
-  PermBits,
-  type PermEntry,
-} from "./node_perms.ts";
+import { formatNodePerms, parseNodePerms, PermBits, type PermEntry } from "./node_perms.ts";
 import { parentOf, toValue } from "./store.ts";
 
 const R = PermBits.Read;
@@ -160,7 +154,7 @@ export function doSetPerms(ctx: RequestContext): void {
   if (parsed === undefined) throw new Errno("EINVAL");
   const entries = core.domains.allocPermRefs(parsed, core.tree.generation);
   if (((entries[0] as PermEntry).bits & PermBits.Ignore) !== 0) throw new Errno("ENOENT");
-  const perms = internPerms(entries);
+  const perms = core.tree.perms.intern(entries);
   const raw = strings[0] as string;
   if (raw.startsWith("@")) {
     const current = core.specialPerms.get(raw);

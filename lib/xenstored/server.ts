@@ -221,15 +221,16 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
     close,
     [Symbol.asyncDispose]: close,
   };
-  cores.set(handle, core);
+  Object.defineProperty(handle, CORE, { value: core });
   return handle;
 }
 
-const cores = new WeakMap<XenstoredHandle, XenstoredCore>();
+/** The key under which a handle keeps its core (no registry shared between servers). */
+const CORE = Symbol("xenstored core");
 
 /** The protocol core behind a handle (for tests that inspect server state). */
 export function coreOf(handle: XenstoredHandle): XenstoredCore {
-  const core = cores.get(handle);
+  const core = (handle as { [CORE]?: XenstoredCore })[CORE];
   if (core === undefined) throw new TypeError("Not a handle returned by startXenstored()");
   return core;
 }

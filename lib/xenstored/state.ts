@@ -13,8 +13,8 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { XenstoredCore } from "./core.ts";
-import { internPerms, type PermEntry } from "./node_perms.ts";
-import { childPath, Node, parentOf, toValue, valueBytes } from "./store.ts";
+import type { PermEntry } from "./node_perms.ts";
+import { childPath, INITIAL_PATHS, Node, parentOf, toValue, valueBytes } from "./store.ts";
 
 /** An open state file. */
 export interface StateStore {
@@ -118,14 +118,14 @@ export function openState(path: string): StateStore {
       const depth = (p: string) => p === "/" ? 0 : p.split("/").length - 1;
       rows.sort((a, b) => depth(a.path) - depth(b.path));
       if (rows.length === 0) {
-        for (const p of ["/", "/tool", "/tool/xenstored"]) dirty.set(p, true);
+        for (const p of INITIAL_PATHS) dirty.set(p, true);
         return;
       }
       const tree = core.tree;
       tree.root.kids = undefined;
       let maxGen = 0;
       for (const row of rows) {
-        const perms = internPerms(
+        const perms = core.tree.perms.intern(
           (JSON.parse(row.perms) as [number, number][]).map(([id, bits]): PermEntry => ({
             id,
             bits,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { DEFAULT_PERMS, type NodePerms } from "./node_perms.ts";
+import { DEFAULT_PERMS, type NodePerms, PermsTable } from "./node_perms.ts";
 
 /**
  * A node value: a string when every byte is 7-bit ASCII (compact in V8), the bytes otherwise.
@@ -99,6 +99,9 @@ export function childPath(parent: string, name: string): string {
   return parent === "/" ? `/${name}` : `${parent}/${name}`;
 }
 
+/** The nodes of a fresh store, as C xenstored's `setup_structure` makes them. */
+export const INITIAL_PATHS: readonly string[] = ["/", "/tool", "/tool/xenstored"];
+
 /**
  * The tree and the global generation counter.
  *
@@ -114,6 +117,8 @@ export class Tree {
   readonly root: Node;
   /** The global generation counter: incremented before every use. */
   generation = 0;
+  /** This tree's interned permission lists. */
+  readonly perms: PermsTable = new PermsTable();
 
   constructor() {
     this.root = new Node("", DEFAULT_PERMS, ++this.generation);
