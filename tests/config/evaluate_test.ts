@@ -681,6 +681,35 @@ Deno.test("evaluateScript() leaves no script running when the caller is killed",
   assert.equal(alive(pid), false, `the sandboxed child ${pid} outlived its caller`);
 });
 
+Deno.test("evaluateScript() says so when dxl itself cannot start in the sandbox", async () => {
+  // A copy of the sandbox whose mod.ts is broken: the script never runs.
+  await using dir = await tempDir();
+  const root = new URL("../../", import.meta.url);
+  await Deno.mkdir(`${dir.path}/lib/config`, { recursive: true });
+  for (const file of ["deno.json", "deno.lock"]) {
+    await Deno.copyFile(new URL(file, root), `${dir.path}/${file}`);
+  }
+  for await (const entry of Deno.readDir(new URL("lib/config/", root))) {
+    if (/^(_sandbox_.*|evaluate|errors)\.ts$/.test(entry.name)) {
+      await Deno.copyFile(
+        new URL(`lib/config/${entry.name}`, root),
+        `${dir.path}/lib/config/${entry.name}`,
+      );
+    }
+  }
+  await Deno.writeTextFile(`${dir.path}/mod.ts`, `throw new Error("this dxl is broken");\n`);
+  const copy = await import(`file://${dir.path}/lib/config/evaluate.ts`);
+  const errors = await import(`file://${dir.path}/lib/config/errors.ts`);
+  const script = fixture("async_function.ts");
+  const error = await rejection(copy.evaluateScript(script, { timeoutMs: 60_000 }));
+  assert.ok(error instanceof errors.ScriptError, `${error.name}: ${error.message}`);
+  assert.ok(!(error instanceof errors.ScriptFailedError), error.message);
+  assert.match(
+    error.message,
+    /async_function\.ts: cannot run: dxl failed to start in the sandbox: .*this dxl is broken/,
+  );
+});
+
 Deno.test("evaluateScript() rejects bad options and a missing script", async () => {
   await assert.rejects(evaluate(fixture("env.ts"), { timeoutMs: 0 }), RangeError);
   await assert.rejects(evaluate(fixture("env.ts"), { memoryMb: 1 }), RangeError);
