@@ -5,9 +5,8 @@
  * @module
  */
 
-import { readDeviceRecord } from "../libxl/device_list.ts";
+import { findDiskByVdev } from "../libxl/lookup.ts";
 import { removeDevice } from "../libxl/device_remove.ts";
-import { diskNameToDevid } from "../libxl/vdev.ts";
 import { examples, type GlobalOptions, type Program, withStore } from "./context.ts";
 import { UsageError } from "./errors.ts";
 import { out, toJson } from "./output.ts";
@@ -32,14 +31,14 @@ export function register(program: Program): void {
       const timeoutMs = parseTimeout(opts.timeout);
       await withStore(globals, async ({ xs }) => {
         const domid = await resolveDomainArg(xs, domain);
-        const devid = /^[0-9]+$/.test(vdev) ? Number(vdev) : diskNameToDevid(vdev);
-        const ref = { domid, kind: "vbd" as const, devid };
-        if ((await readDeviceRecord(xs, ref)) === undefined) {
+        const disk = await findDiskByVdev(xs, domid, { vdev });
+        if (disk === undefined) {
           throw new UsageError(
             `Device ${JSON.stringify(vdev)} is not attached to domain ${domain}`,
           );
         }
-        const result = await removeDevice(xs, ref, {
+        const devid = disk.devid;
+        const result = await removeDevice(xs, disk, {
           force: opts.force ? "always" : "never",
           timeoutMs,
         });

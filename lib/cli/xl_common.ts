@@ -7,18 +7,16 @@
 
 import type { XenstoreOps } from "../client/types.ts";
 import type { DeviceRecord } from "../libxl/device_list.ts";
-import { listDomains } from "../libxl/domain.ts";
+import { resolveDomain } from "../libxl/lookup.ts";
 import type { LibxlStore } from "../libxl/store.ts";
 import { xenbusStateName } from "../libxl/xenbus_state.ts";
 import { UsageError } from "./errors.ts";
 
-const DOMID = /^(0|[1-9][0-9]{0,4})$/;
-
 /**
  * The id of DOMAIN, given as an id or a name as xl accepts it
- * (`libxl_domain_qualifier_to_domid`: all digits is an id, anything else a name). An id must
- * have a home or a `/libxl` record; a name must be a toolstack-made domain's (or dom0's).
- * Throws a {@linkcode UsageError} (exit 2) naming the argument otherwise.
+ * (`libxl_domain_qualifier_to_domid`: all digits is an id, anything else a name): dom0 by
+ * `0` or its name, any other domain through libxl's `resolveDomain` (its `/libxl` record).
+ * Rejects with `DomainNotFoundError` (exit 2) naming the argument otherwise.
  *
  * @example
  * ```ts
@@ -30,26 +28,16 @@ const DOMID = /^(0|[1-9][0-9]{0,4})$/;
  * await using xsd = await startXenstored({ dir, initDom0: true });
  * await using xs = await connect({ path: xsd.socket });
  * assert.equal(await resolveDomainArg(xs, "Domain-0"), 0);
- * await assert.rejects(resolveDomainArg(xs, "web"), /Domain "web" does not exist/);
+ * await assert.rejects(resolveDomainArg(xs, "web"), { name: "DomainNotFoundError" });
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function resolveDomainArg(store: LibxlStore, text: string): Promise<number> {
-  if (DOMID.test(text) && Number(text) < 0x7ff0) {
-    const domid = Number(text);
-    if (
-      (await store.exists(`/local/domain/${domid}`)) || (await store.exists(`/libxl/${domid}`))
-    ) {
-      return domid;
-    }
-    throw new UsageError(
-      `Domain ${JSON.stringify(text)} does not exist (no domain has id ${domid})`,
-    );
+  if (text === "0" || (text !== "" && (await store.tryRead("/local/domain/0/name")) === text)) {
+    if (await store.exists("/local/domain/0")) return 0;
   }
-  if (text !== "" && (await store.tryRead("/local/domain/0/name")) === text) return 0;
-  const found = (await listDomains(store)).filter((d) => d.name === text);
-  if (found.length === 1) return found[0]!.domid;
-  throw new UsageError(`Domain ${JSON.stringify(text)} does not exist (no domain has that name)`);
+  if (text === "") throw new UsageError('A domain is named by its id or name, got ""');
+  return await resolveDomain(store, text);
 }
 
 /** A device as `dxl devices` and the attach commands' `--json` show it. */

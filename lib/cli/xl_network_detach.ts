@@ -6,6 +6,7 @@
  */
 
 import { listDevices } from "../libxl/device_list.ts";
+import { findNicByMac } from "../libxl/lookup.ts";
 import { removeDevice } from "../libxl/device_remove.ts";
 import { examples, type GlobalOptions, type Program, withStore } from "./context.ts";
 import { UsageError } from "./errors.ts";
@@ -29,16 +30,16 @@ export function register(program: Program): void {
       const timeoutMs = parseTimeout(opts.timeout);
       await withStore(globals, async ({ xs }) => {
         const domid = await resolveDomainArg(xs, domain);
-        const nics = await listDevices(xs, domid, { kind: "vif" });
+        // As xl: a ':' makes it a MAC, anything else a devid.
         const byMac = device.includes(":");
         if (!byMac && !/^[0-9]+$/.test(device)) {
           throw new UsageError(
             `Invalid nic ${JSON.stringify(device)}: give a devid or a MAC address`,
           );
         }
-        const nic = nics.find((n) =>
-          byMac ? n.keys["mac"]?.toLowerCase() === device.toLowerCase() : n.devid === Number(device)
-        );
+        const nic = byMac
+          ? await findNicByMac(xs, domid, { mac: device })
+          : (await listDevices(xs, domid, { kind: "vif" })).find((n) => n.devid === Number(device));
         if (nic === undefined) {
           throw new UsageError(
             `Unknown device ${JSON.stringify(device)}: domain ${domain} has no such nic`,

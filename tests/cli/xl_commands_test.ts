@@ -98,8 +98,11 @@ forEachServer("bad input gets one clear line and exit 2", async (t, server) => {
   await using w = await xlWorld(server, home.path);
   await w.domain("web");
   const cases: [string[], RegExp][] = [
-    [["devices", "nosuch"], /^dxl: Domain "nosuch" does not exist \(no domain has that name\)$/],
-    [["block-attach", "77", "phy:/dev/vg0/x,xvdb,w"], /^dxl: Domain "77" does not exist/],
+    [["devices", "nosuch"], /^dxl: No domain "nosuch": no \/libxl record has that name$/],
+    [
+      ["block-attach", "77", "phy:/dev/vg0/x,xvdb,w"],
+      /^dxl: No domain 77: \/libxl\/77 does not exist$/,
+    ],
     [
       ["block-attach", "web", "phy:/dev/vg0/x,xvdb,rw!"],
       /^dxl: Invalid disk spec "phy:\/dev\/vg0\/x,xvdb,rw!": .* near "rw!"$/,

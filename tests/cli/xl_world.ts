@@ -7,7 +7,7 @@
  */
 
 import { connect, type XenstoreClient } from "../../lib/client/mod.ts";
-import { makeDomain } from "../../lib/libxl/domain.ts";
+import { makeDomain, type MakeDomainOptions } from "../../lib/libxl/domain.ts";
 import { SimulatedBackend } from "../../lib/libxl/sim_backend.ts";
 import { formatTree } from "../../lib/libxl/tree.ts";
 import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
@@ -28,8 +28,8 @@ export interface XlWorld extends AsyncDisposable {
   server: TestServer;
   /** Runs `dxl --xenstore <server> --hypervisor simulated ...args`. */
   dxl(...args: string[]): Promise<RunResult>;
-  /** Makes domain `name` (the n-th gets uuid ...000n and 256 MiB, 2 vcpus). */
-  domain(name: string): Promise<number>;
+  /** Makes domain `name` (the n-th gets uuid ...000n and 256 MiB, 2 vcpus; `more` overrides). */
+  domain(name: string, more?: Partial<MakeDomainOptions>): Promise<number>;
   /** Waits until every recorded backend of `domid` with a driver is Connected. */
   settled(domid: number): Promise<void>;
   /** `/local`, `/libxl` and `/vm` as `xenstore-ls -f -p` lines. */
@@ -52,7 +52,7 @@ export async function xlWorld(server: TestServer, home: string): Promise<XlWorld
       runDxl(["--xenstore", server.socket, "--hypervisor", "simulated", ...args], {
         stateHome: home,
       }),
-    async domain(name) {
+    async domain(name, more = {}) {
       made++;
       const { domid } = await makeDomain(xs, {
         hypervisor: hv.hypervisor,
@@ -62,6 +62,7 @@ export async function xlWorld(server: TestServer, home: string): Promise<XlWorld
         uuid: `6e1a7b52-3c4d-4e5f-8a9b-${String(made).padStart(12, "0")}`,
         kernel: "/srv/xen/vmlinuz",
         now: () => 1795611510820,
+        ...more,
       });
       return domid;
     },
