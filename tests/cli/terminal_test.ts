@@ -5,7 +5,9 @@
  */
 
 import assert from "node:assert/strict";
+import { connect } from "../../lib/client/mod.ts";
 import { fromFileUrl, joinPosix } from "../_helpers/paths.ts";
+import { forEachServer, REFXS_DIR, refxsUnavailable } from "../_helpers/servers.ts";
 import { MAIN, runDxl, tempHome } from "./_run.ts";
 
 const WEB = joinPosix(fromFileUrl(new URL("../testdata/cli/scripts/", import.meta.url)), "web.ts");
@@ -41,7 +43,7 @@ class Terminal implements AsyncDisposable {
 
   /** The screen (with `-e`: with its colour escapes). */
   screen(escapes = false): Promise<string> {
-    return this.tmux("capture-pane", "-p", "-t", "t", ...(escapes ? ["-e"] : []));
+    return this.tmux("capture-pane", "-p", "-J", "-t", "t", ...(escapes ? ["-e"] : []));
   }
 
   /** Waits until the screen shows `text` (30 s at most). */
@@ -125,3 +127,43 @@ Deno.test("apply piped never waits on stdin and prints plain lines", async () =>
   assert.ok(!(run.stdout + run.stderr).includes("\x1b"), "no escape codes when piped");
   assert.match(run.stderr, /^dxl: committed the changes in one transaction$/m);
 });
+
+forEachServer("dxl ls on a terminal cuts lines as xenstore-ls does there", async (_t, server) => {
+  if (await tmuxMissing()) {
+    // deno-lint-ignore no-console
+    console.warn("SKIPPED: tmux is not installed (apt-get install tmux to run the terminal tests)");
+    return;
+  }
+  const unavailable = await refxsUnavailable();
+  if (unavailable !== undefined) {
+    // deno-lint-ignore no-console
+    console.warn(`SKIPPED: no real xenstore-ls to compare with: ${unavailable}`);
+    return;
+  }
+  {
+    await using xs = await connect({ path: server.socket });
+    await xs.write("/t/short", "v");
+    await xs.write("/t/long", "w".repeat(150));
+    await xs.write(`/t/${"n".repeat(120)}`, "x\x1by");
+  }
+  await using home = await tempHome();
+  const envSh = `${Deno.env.get("REFXS_HOME") ?? `${REFXS_DIR}/.work`}/env.sh`;
+  const screens: string[] = [];
+  for (
+    const cmd of [
+      `. ${envSh}; XENSTORED_PATH=${server.socket} xenstore-ls -f -p /t; echo EXIT=$?; sleep 60`,
+      `${Deno.execPath()} run -A --quiet ${MAIN} -q --xenstore ${server.socket} ls /t; ` +
+      "echo EXIT=$?; sleep 60",
+      `. ${envSh}; XENSTORED_PATH=${server.socket} xenstore-ls -p /t; echo EXIT=$?; sleep 60`,
+      `${Deno.execPath()} run -A --quiet ${MAIN} -q --xenstore ${server.socket} ls --tree /t; ` +
+      "echo EXIT=$?; sleep 60",
+    ]
+  ) {
+    await using term = new Terminal();
+    await term.start(`env XDG_STATE_HOME=${home.path} bash -c '${cmd}'`);
+    screens.push(await term.waitFor("EXIT="));
+  }
+  assert.match(screens[0]!, /\/t\/long = "w+\\\.\.\."/, screens[0]);
+  assert.equal(screens[1], screens[0]);
+  assert.equal(screens[3], screens[2]);
+}, { kinds: ["c"] });
