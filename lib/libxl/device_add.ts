@@ -55,9 +55,23 @@ export interface DeviceFactory {
  * backend directories are not consulted.
  *
  * @example
- * ```ts ignore
- * import { deviceExists } from "./device_add.ts";
- * console.log(await deviceExists(xs, { domid: 1, kind: "vif", devid: 0 }));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { makeDomain } from "./domain_create.ts";
+ * import { addDevice, deviceExists } from "./device_add.ts";
+ * import { vif } from "./devices/vif.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 });
+ * assert.equal(await deviceExists(xs, { domid, kind: "vif", devid: 0 }), false);
+ * await addDevice(xs, vif({ domid, devid: 0 }));
+ * assert.equal(await deviceExists(xs, { domid, kind: "vif", devid: 0 }), true);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function deviceExists(ops: XenstoreOps, device: DeviceRef): Promise<boolean> {
@@ -70,9 +84,22 @@ export async function deviceExists(ops: XenstoreOps, device: DeviceRef): Promise
  * DIRECTORY entry plus one, which collides after a low devid is removed and re-added.)
  *
  * @example
- * ```ts ignore
- * import { nextDeviceId } from "./device_add.ts";
- * console.log(await nextDeviceId(xs, { domid: 1, kind: "vif" }));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { makeDomain } from "./domain_create.ts";
+ * import { addDevice, nextDeviceId } from "./device_add.ts";
+ * import { vif } from "./devices/vif.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 });
+ * await addDevice(xs, vif({ domid, devid: 3 }));
+ * assert.equal(await nextDeviceId(xs, { domid, kind: "vif" }), 4);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function nextDeviceId(
@@ -122,10 +149,23 @@ function isFactory(value: DeviceSpec | DeviceFactory): value is DeviceFactory {
  * model is not running.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { makeDomain } from "./domain_create.ts";
  * import { addDevice } from "./device_add.ts";
  * import { vif } from "./devices/vif.ts";
- * await addDevice(xs, { domid: 1, kind: "vif", build: (devid) => vif({ domid: 1, devid }) });
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 });
+ * const nic = await addDevice(xs, { domid, kind: "vif", build: (devid) => vif({ domid, devid }) });
+ * assert.equal(nic.devid, 0);
+ * assert.equal(await xs.read(`/libxl/${domid}/device/vif/0/handle`), "0");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function addDevice(
@@ -217,11 +257,26 @@ function writeDevice(tx: Transaction, spec: DeviceSpec): Promise<void> {
  * `XenbusTimeoutError` on timeout or abort.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { makeDomain } from "./domain_create.ts";
  * import { addDevice, waitForBackend } from "./device_add.ts";
  * import { vif } from "./devices/vif.ts";
- * const nic = await addDevice(xs, vif({ domid: 1, devid: 0 }));
- * await waitForBackend(xs, nic, { timeoutMs: 10_000 });
+ * import { SimulatedBackend } from "./sim_backend.ts";
+ * import { XenbusState } from "./xenbus_state.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 });
+ * await using _driver = await SimulatedBackend.start(xs);
+ * const nic = await addDevice(xs, vif({ domid, devid: 0 }));
+ * const state = await waitForBackend(xs, nic, { timeoutMs: 10_000 });
+ * assert.ok(state !== undefined && state >= XenbusState.InitWait);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function waitForBackend(

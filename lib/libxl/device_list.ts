@@ -37,9 +37,25 @@ export interface DeviceRecord extends DeviceRef {
  * device's own frontend path).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { makeDomain } from "./domain_create.ts";
+ * import { addDevice } from "./device_add.ts";
+ * import { vbd } from "./devices/vbd.ts";
  * import { readDeviceRecord } from "./device_list.ts";
- * const rec = await readDeviceRecord(xs, { domid: 1, kind: "vbd", devid: 51712 });
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 });
+ * await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/vg/web" }));
+ * const rec = await readDeviceRecord(xs, { domid, kind: "vbd", devid: 51712 });
+ * assert.equal(rec?.backendPath, `/local/domain/0/backend/vbd/${domid}/51712`);
+ * assert.equal(rec?.keys.params, "/dev/vg/web");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readDeviceRecord(
@@ -97,9 +113,24 @@ export interface ListDevicesOptions extends TransactionalOptions {
  * malformed records, are skipped, as `libxl__devices_destroy` skips them.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { makeDomain } from "./domain_create.ts";
+ * import { addDevice } from "./device_add.ts";
+ * import { vif } from "./devices/vif.ts";
  * import { listDevices } from "./device_list.ts";
- * for (const d of await listDevices(xs, 1)) console.log(d.kind, d.devid, d.backendPath);
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 });
+ * await addDevice(xs, vif({ domid, devid: 0 }));
+ * const kinds = (await listDevices(xs, domid)).map((d) => `${d.kind}/${d.devid}`);
+ * assert.deepEqual(kinds, ["console/0", "vif/0"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function listDevices(

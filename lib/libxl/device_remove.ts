@@ -26,9 +26,19 @@ import { waitForXenbusState } from "./xenbus_wait.ts";
  * in it, so no node anyone else wrote can be removed.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
  * import { pathCleanup } from "./device_remove.ts";
- * await xs.transaction((tx) => pathCleanup(tx, "/libxl/1/device/vif/0"));
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * await xs.write("/tool/dxl/a/b/c", "1");
+ * await xs.transaction((tx) => pathCleanup(tx, "/tool/dxl/a/b/c"));
+ * assert.equal(await xs.exists("/tool/dxl/a"), false, "emptied parents went too");
+ * assert.equal(await xs.exists("/tool"), true, "/tool has a value: kept");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function pathCleanup(ops: XenstoreOps, path: string): Promise<void> {
@@ -50,11 +60,27 @@ export async function pathCleanup(ops: XenstoreOps, path: string): Promise<void>
  * {@linkcode removeDevice} and {@linkcode destroyDevice}.
  *
  * @example
- * ```ts ignore
- * import { cleanupDevice } from "./device_remove.ts";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { makeDomain } from "./domain_create.ts";
+ * import { addDevice } from "./device_add.ts";
+ * import { vif } from "./devices/vif.ts";
  * import { readDeviceRecord } from "./device_list.ts";
- * const rec = await readDeviceRecord(xs, { domid: 1, kind: "vif", devid: 0 });
- * if (rec) await cleanupDevice(xs, rec);
+ * import { cleanupDevice } from "./device_remove.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 });
+ * await addDevice(xs, vif({ domid, devid: 0 }));
+ * const rec = await readDeviceRecord(xs, { domid, kind: "vif", devid: 0 });
+ * assert.ok(rec !== undefined);
+ * await cleanupDevice(xs, rec);
+ * assert.equal(await xs.exists(`/libxl/${domid}/device/vif`), false);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function cleanupDevice(
@@ -141,9 +167,27 @@ async function requestClose(
  * `libxl__devices_destroy` does, whatever `force` says.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { makeDomain } from "./domain_create.ts";
+ * import { addDevice } from "./device_add.ts";
+ * import { vbd } from "./devices/vbd.ts";
  * import { removeDevice } from "./device_remove.ts";
- * await removeDevice(xs, { domid: 1, kind: "vbd", devid: 51712 }, { timeoutMs: 10_000 });
+ * import { SimulatedBackend } from "./sim_backend.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 });
+ * await using _driver = await SimulatedBackend.start(xs);
+ * await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/vg/web" }));
+ * const result = await removeDevice(xs, { domid, kind: "vbd", devid: 51712 }, { timeoutMs: 10_000 });
+ * assert.equal(result.closed, true);
+ * assert.equal(await xs.exists(`/local/domain/0/backend/vbd/${domid}`), false);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function removeDevice(
@@ -200,9 +244,26 @@ export async function removeDevice(
  * `online=0`/`state=5`, waits for Closed up to the timeout, then cleans up regardless.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { makeDomain } from "./domain_create.ts";
+ * import { addDevice } from "./device_add.ts";
+ * import { vif } from "./devices/vif.ts";
  * import { destroyDevice } from "./device_remove.ts";
- * await destroyDevice(xs, { domid: 1, kind: "vif", devid: 0 }, { timeoutMs: 1000 });
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 });
+ * await addDevice(xs, vif({ domid, devid: 0 }));
+ * // No backend driver answers: the wait times out and everything is removed anyway.
+ * const result = await destroyDevice(xs, { domid, kind: "vif", devid: 0 }, { timeoutMs: 10 });
+ * assert.deepEqual([result.closed, result.forced], [false, true]);
+ * assert.equal(await xs.exists(`/libxl/${domid}/device/vif/0`), false);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function destroyDevice(

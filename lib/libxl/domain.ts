@@ -40,9 +40,21 @@ export interface RenameDomainOptions extends TransactionalOptions {
  * is used only when it is exactly `/vm/<uuid>`; a domain without one cannot be renamed.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { makeDomain } from "./domain_create.ts";
  * import { renameDomain } from "./domain.ts";
- * await renameDomain(xs, 3, { name: "db", expectedName: "web" });
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 });
+ * await renameDomain(xs, domid, { name: "db", expectedName: "web" });
+ * assert.equal(await xs.read(`/local/domain/${domid}/name`), "db");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function renameDomain(
@@ -68,9 +80,20 @@ export function renameDomain(
  * The uuid from a domain's `~/vm` pointer when it is exactly `/vm/<uuid>`, else `undefined`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { makeDomain } from "./domain_create.ts";
  * import { readDomainUuid } from "./domain.ts";
- * console.log(await readDomainUuid(xs, 1));
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const dom = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 });
+ * assert.equal(await readDomainUuid(xs, dom.domid), dom.uuid);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readDomainUuid(ops: XenstoreOps, domid: number): Promise<string | undefined> {
@@ -101,9 +124,21 @@ export interface DomainSummary {
  * in id order, read in one transaction.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { makeDomain } from "./domain_create.ts";
  * import { listDomains } from "./domain.ts";
- * for (const d of await listDomains(xs)) console.log(d.domid, d.name);
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 });
+ * const [only] = await listDomains(xs);
+ * assert.deepEqual([only?.domid, only?.name, only?.type], [domid, "web", "pv"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function listDomains(
@@ -130,9 +165,21 @@ export function listDomains(
  * The id of the toolstack-made domain called `name`, or `undefined`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { makeDomain } from "./domain_create.ts";
  * import { findDomain } from "./domain.ts";
- * console.log(await findDomain(xs, "web"));
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 });
+ * assert.equal(await findDomain(xs, "web"), domid);
+ * assert.equal(await findDomain(xs, "db"), undefined);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function findDomain(

@@ -44,9 +44,23 @@ export interface DestroyDomainResult {
  * asked to destroy the domain.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { makeDomain } from "./domain_create.ts";
  * import { destroyDomain } from "./domain_destroy.ts";
- * await destroyDomain(xs, 3, { hypervisor, timeoutMs: 10_000 });
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 65536 });
+ * const { devices } = await destroyDomain(xs, domid, { hypervisor, timeoutMs: 10_000 });
+ * assert.deepEqual(devices.map((r) => r.record.kind), ["console"]);
+ * assert.equal(await xs.exists(`/libxl/${domid}`), false);
+ * assert.deepEqual(hypervisor.domains, []);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function destroyDomain(

@@ -158,12 +158,21 @@ export interface SimulatedHypervisorOptions {
  * `create N` on the control socket of `../shared/refxs`) to make the domain known there.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
  * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
  * const hv = new SimulatedHypervisor(xs, { xenstored: xsd });
  * const dom = await hv.createDomain({ uuid: crypto.randomUUID() });
  * await hv.introduceDomain(dom);
+ * assert.equal(await xs.isDomainIntroduced(dom.domid), true);
  * await hv.destroyDomain(dom.domid);
+ * assert.deepEqual(hv.domains, []);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class SimulatedHypervisor implements Hypervisor {

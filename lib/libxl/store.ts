@@ -32,9 +32,17 @@ export type Target = LibxlStore | Transaction;
  * True when `target` is an open transaction (it has `commit`, `abort` and an `id`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
  * import { isTransaction } from "./store.ts";
- * await xs.transaction(async (tx) => console.log(isTransaction(tx))); // true
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * assert.equal(await xs.transaction((tx) => Promise.resolve(isTransaction(tx))), true);
+ * assert.equal(isTransaction(xs), false);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function isTransaction(target: Target): target is Transaction {
@@ -59,9 +67,18 @@ export interface TransactionalOptions {
  * the store, retried on EAGAIN up to `attempts` times.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
  * import { inTransaction } from "./store.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
  * await inTransaction(xs, (tx) => tx.write("/tool/a", "1"));
+ * await xs.transaction((tx) => inTransaction(tx, (same) => same.write("/tool/b", "2")));
+ * assert.deepEqual([await xs.read("/tool/a"), await xs.read("/tool/b")], ["1", "2"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function inTransaction<T>(
@@ -94,9 +111,19 @@ export function isErrno(error: unknown, code: string): boolean {
  * RM that also accepts a missing parent (ENOENT), as `libxl__xs_rm_checked`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
  * import { rmIfPresent } from "./store.ts";
- * await rmIfPresent(xs, "/libxl/7/device/vif/0");
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * await rmIfPresent(xs, "/libxl/7/device/vif/0"); // no /libxl/7: no error
+ * await xs.write("/tool/a", "1");
+ * await rmIfPresent(xs, "/tool/a");
+ * assert.equal(await xs.exists("/tool/a"), false);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function rmIfPresent(ops: XenstoreOps, path: string): Promise<void> {
@@ -111,9 +138,18 @@ export async function rmIfPresent(ops: XenstoreOps, path: string): Promise<void>
  * DIRECTORY that returns `[]` for a missing node.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
  * import { listIfPresent } from "./store.ts";
- * console.log(await listIfPresent(xs, "/libxl/7/device"));
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * assert.deepEqual(await listIfPresent(xs, "/libxl/7/device"), []);
+ * await xs.write("/tool/dxl/a", "1");
+ * assert.deepEqual(await listIfPresent(xs, "/tool/dxl"), ["a"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function listIfPresent(ops: XenstoreOps, path: string): Promise<string[]> {
@@ -132,14 +168,22 @@ export async function listIfPresent(ops: XenstoreOps, path: string): Promise<str
  * only the waiting is saved. `issue` must call each operation synchronously.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
  * import { pipelined } from "./store.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
  * await xs.transaction((tx) =>
  *   pipelined((send) => {
- *     send(tx.write("/tool/a", "1"));
- *     send(tx.write("/tool/b", "2"));
+ *     send(tx.write("/tool/dxl/a", "1"));
+ *     send(tx.write("/tool/dxl/b", "2"));
  *   })
  * );
+ * assert.deepEqual(await xs.directory("/tool/dxl"), ["a", "b"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function pipelined(

@@ -79,9 +79,19 @@ export interface StateStore {
  * Returns false when the node was gone.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
  * import { switchXenbusState, XenbusState } from "./xenbus_state.ts";
- * await switchXenbusState(xs, "/local/domain/0/backend/vif/1/0", { state: XenbusState.Connected });
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const dev = "/local/domain/0/backend/vif/1/0";
+ * await xs.write(`${dev}/state`, "2");
+ * assert.equal(await switchXenbusState(xs, dev, { state: XenbusState.Connected }), true);
+ * assert.equal(await xs.read(`${dev}/state`), "4");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function switchXenbusState(

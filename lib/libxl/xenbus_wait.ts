@@ -51,10 +51,21 @@ export interface WaitForStateOptions {
  * and the time waited) on timeout or abort.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
  * import { waitForXenbusState } from "./xenbus_wait.ts";
  * import { XenbusState } from "./xenbus_state.ts";
- * await waitForXenbusState(xs, "/local/domain/0/backend/vbd/1/51712/state", { state: XenbusState.Closed });
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const state = "/tool/dxl/state";
+ * await xs.write(state, "5");
+ * const closed = waitForXenbusState(xs, state, { state: XenbusState.Closed, timeoutMs: 10_000 });
+ * await xs.write(state, "6");
+ * assert.equal(await closed, XenbusState.Closed);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function waitForXenbusState(
