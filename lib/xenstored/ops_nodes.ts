@@ -8,7 +8,7 @@
 import { Errno, kidNames } from "./access.ts";
 import type { RequestContext } from "./context.ts";
 import type { Rec } from "./types.ts";
-import { atoi, countNuls, getStrings, oneArg } from "./_bytes.ts";
+import { atoi, binString, countNuls, getStrings, oneArg } from "./_bytes.ts";
 import { PAYLOAD_MAX } from "../protocol/packet.ts";
 import { formatNodePerms, parseNodePerms, PermBits, type PermEntry } from "./node_perms.ts";
 import { parentOf, toValue } from "./store.ts";
@@ -36,7 +36,7 @@ export function doWrite(ctx: RequestContext): void {
   const payload = ctx.req.payload;
   const nul = payload.indexOf(0);
   if (nul < 0) throw new Errno("EINVAL");
-  const name = ctx.server.canonicalize(ctx.conn, oneArg(payload.subarray(0, nul + 1))!);
+  const name = ctx.server.canonicalize(ctx.conn, binString(payload, 0, nul));
   const bytes = payload.subarray(nul + 1);
   let node: Rec;
   let parent: Rec | undefined;

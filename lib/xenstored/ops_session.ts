@@ -193,10 +193,11 @@ function link(core: ServerState, writes: readonly Write[], nodes: Map<string, No
     const path = w.path;
     const node = nodes.get(path) as Node;
     if (sameKids(node, names)) {
-      if (names.length === 0 || nodes.size === 1) continue;
+      const kids = node.kids;
+      if (kids === undefined || nodes.size === 1) continue;
       for (const name of names) {
         const fresh = nodes.get(childPath(path, name));
-        if (fresh !== undefined) node.kids!.set(name, fresh);
+        if (fresh !== undefined) kids.set(name, fresh);
       }
       continue;
     }
