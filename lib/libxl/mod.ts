@@ -7,25 +7,36 @@
  * `Transaction`, so they run in their own transaction or in the caller's.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
  * import {
- *   addDevice, destroyDomain, makeDomain, removeDevice, SimulatedBackend, SimulatedHypervisor,
- *   vbd, vif, waitForBackend,
+ *   destroyDomain, makeDomain, parseDiskSpec, removeDevice, SimulatedBackend,
+ *   SimulatedHypervisor, vbd, vif, waitForBackend,
  * } from "./mod.ts";
  *
- * import { startXenstored } from "../xenstored/mod.ts";
- *
- * await using xsd = await startXenstored({ dir: "/tmp/dxl-demo" });
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
  * await using xs = await connect({ path: xsd.socket });
  * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
  * await using _driver = await SimulatedBackend.start(xs);
- * const { domid } = await makeDomain(xs, { hypervisor, name: "web", maxMemKb: 262144 });
- * const disk = await addDevice(xs, vbd({ domid, vdev: "xvda", target: "/dev/vg/web" }));
- * const nic = await addDevice(xs, { domid, kind: "vif", build: (devid) => vif({ domid, devid }) });
- * await waitForBackend(xs, disk);
- * await removeDevice(xs, nic);
- * await destroyDomain(xs, domid, { hypervisor });
+ * const { domid } = await makeDomain(xs, {
+ *   hypervisor, name: "web", maxMemKb: 262144,
+ *   devices: (d) => [
+ *     vbd({ domid: d, ...parseDiskSpec("phy:/dev/vg/web,xvda,w") }),
+ *     vif({ domid: d, devid: 0, rate: "10Mb/s" }),
+ *   ],
+ * });
+ * const [disk, nic] = [{ kind: "vbd", devid: 51712 }, { kind: "vif", devid: 0 }] as const;
+ * await waitForBackend(xs, vbd({ domid, vdev: "xvda", target: "/dev/vg/web" }));
+ * await removeDevice(xs, { domid, ...nic });
+ * const { devices } = await destroyDomain(xs, domid, { hypervisor });
+ * assert.deepEqual(devices.map((r) => `${r.record.kind}/${r.record.devid}`), [
+ *   `${disk.kind}/${disk.devid}`,
+ *   "console/0",
+ * ]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

@@ -32,9 +32,35 @@ export interface SimulatedFrontendOptions {
  * `state=5`, then `state=6` (Closed). `crash` stops answering at the first Closing.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { vif } from "./devices/vif.ts";
+ * import { makeDomain } from "./domain_create.ts";
+ * import { SimulatedHypervisor } from "./hypervisor.ts";
+ * import { SimulatedBackend } from "./sim_backend.ts";
  * import { SimulatedFrontend } from "./sim_frontend.ts";
- * await using fe = await SimulatedFrontend.start(guestXs, { domid: 5, kind: "vif", devid: 0 });
+ * import { XenbusState } from "./xenbus_state.ts";
+ * import { waitForXenbusState } from "./xenbus_wait.ts";
+ *
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const { domid } = await makeDomain(xs, {
+ *   hypervisor, name: "web", maxMemKb: 65536,
+ *   devices: (d) => [vif({ domid: d, devid: 0 })],
+ * });
+ * await using guest = await connect({ path: xsd.domainSocket(domid) }); // the guest itself
+ * await using _fe = await SimulatedFrontend.start(guest, { domid, kind: "vif", devid: 0 });
+ * await using _be = await SimulatedBackend.start(xs);
+ * const state = await waitForXenbusState(xs, `/local/domain/${domid}/device/vif/0/state`, {
+ *   state: XenbusState.Initialised,
+ *   alsoAccept: [XenbusState.Connected],
+ * });
+ * assert.ok(state >= XenbusState.Initialised);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class SimulatedFrontend implements AsyncDisposable {
