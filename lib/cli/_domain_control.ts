@@ -7,7 +7,28 @@
  * @module
  */
 
-/** Sends one command line on the control socket at `path` and returns the `OK` rest. */
+/**
+ * Sends one command line on the control socket at `path` and returns what follows `OK`;
+ * rejects with the `ERR …` answer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { controlCommand } from "./_domain_control.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * const listener = Deno.listen({ transport: "unix", path: `${dir}/ctl` });
+ * const served = (async () => {
+ *   const conn = await listener.accept();
+ *   await conn.read(new Uint8Array(64));
+ *   await conn.write(new TextEncoder().encode("OK /tmp/x/dom5.sock\n"));
+ *   conn.close();
+ * })();
+ * assert.equal(await controlCommand(`${dir}/ctl`, "create 5"), "/tmp/x/dom5.sock");
+ * await served;
+ * listener.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export async function controlCommand(path: string, line: string): Promise<string> {
   const conn = await Deno.connect({ transport: "unix", path });
   try {

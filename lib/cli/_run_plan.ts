@@ -34,7 +34,18 @@ export interface RunPlanMode {
   verb: "apply" | "destroy";
 }
 
-/** Parses `--timeout` (seconds) to milliseconds. */
+/**
+ * Parses `--timeout` (seconds) to milliseconds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { timeoutMs } from "./_run_plan.ts";
+ * assert.equal(timeoutMs("2.5"), 2500);
+ * assert.equal(timeoutMs(undefined), undefined);
+ * assert.throws(() => timeoutMs("soon"), { name: "UsageError" });
+ * ```
+ */
 export function timeoutMs(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const seconds = Number(text);
@@ -42,7 +53,20 @@ export function timeoutMs(text: string | undefined): number | undefined {
   return seconds * 1000;
 }
 
-/** Runs `dxl apply FILE` or `dxl destroy FILE`. */
+/**
+ * Runs `dxl apply FILE` or `dxl destroy FILE`: loads the script, plans against the store the
+ * global options select, prints the plan, asks unless `--yes` (refusing without a terminal),
+ * applies with one progress display. Without changes it prints the plan's "No changes" line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runPlan } from "./_run_plan.ts";
+ * await assert.rejects(runPlan("site.ts", { json: true }, {}, { verb: "apply" }), {
+ *   message: "--json needs --yes (apply cannot ask)",
+ * });
+ * ```
+ */
 export async function runPlan(
   file: string,
   flags: RunPlanFlags,
@@ -99,7 +123,16 @@ export async function runPlan(
   });
 }
 
-/** The user answered no at the prompt (exit code 1). */
+/**
+ * The user answered no at the prompt (exit code 1).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CancelledError } from "./_run_plan.ts";
+ * assert.equal(new CancelledError("apply cancelled").name, "CancelledError");
+ * ```
+ */
 export class CancelledError extends Error {
   /** Makes the error. */
   constructor(message: string) {

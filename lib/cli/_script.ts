@@ -63,7 +63,21 @@ export interface ScriptFlags {
   scriptTimeout?: string | undefined;
 }
 
-/** The options every script command has. */
+/**
+ * The options every script command has: the three permission flags and `--script-timeout`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scriptOptions } from "./_script.ts";
+ * assert.deepEqual(scriptOptions().map((o) => o.long), [
+ *   "--allow-read",
+ *   "--allow-env",
+ *   "--allow-net",
+ *   "--script-timeout",
+ * ]);
+ * ```
+ */
 export function scriptOptions(): Option[] {
   return [
     new Option(
@@ -84,7 +98,20 @@ export function scriptOptions(): Option[] {
   ];
 }
 
-/** Loads and validates the script at `file` with only the granted permissions. */
+/**
+ * Loads and validates the script at `file` with only the granted permissions. A missing
+ * script is a `UsageError` (exit 2) naming it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadScript } from "./_script.ts";
+ * await assert.rejects(loadScript("/nonexistent/site.ts", {}), {
+ *   name: "UsageError",
+ *   message: 'Script "/nonexistent/site.ts" does not exist',
+ * });
+ * ```
+ */
 export async function loadScript(file: string, flags: ScriptFlags): Promise<NormalizedConfig> {
   try {
     const info = await Deno.stat(file);
@@ -109,7 +136,18 @@ export async function loadScript(file: string, flags: ScriptFlags): Promise<Norm
   return await loadConfig(file, options);
 }
 
-/** Whether applying `plan` needs a hypervisor (domains created, replaced or removed). */
+/**
+ * Whether applying `plan` needs a hypervisor (domains created, replaced or removed).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { plan, validateConfig } from "../config/mod.ts";
+ * import { needsHypervisor } from "./_script.ts";
+ * const config = validateConfig({ domains: [{ name: "web", memory: "512M" }] });
+ * assert.equal(needsHypervisor(plan(config, { domains: [] })), true);
+ * ```
+ */
 export function needsHypervisor(plan: Plan): boolean {
   return plan.actions.some((a) =>
     a.device === undefined && a.kind !== "noop" && a.kind !== "update"
@@ -120,6 +158,19 @@ export function needsHypervisor(plan: Plan): boolean {
  * The hypervisor for `apply`: the store's, or, when it has none, one that is never called
  * (the plan only changes devices of existing domains). A plan that creates, replaces or
  * removes a domain without a hypervisor stops here, before anything is written.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { plan, validateConfig } from "../config/mod.ts";
+ * import type { OpenStore } from "./connection.ts";
+ * import { hypervisorFor } from "./_script.ts";
+ * const config = validateConfig({ domains: [{ name: "web", memory: "512M" }] });
+ * const realHost = { hypervisor: undefined, noHypervisorReason: "no binding" } as OpenStore;
+ * assert.throws(() => hypervisorFor(realHost, plan(config, { domains: [] })), {
+ *   message: "Cannot create web: no binding. Nothing was written.",
+ * });
+ * ```
  */
 export function hypervisorFor(store: OpenStore, plan: Plan): Hypervisor {
   if (store.hypervisor !== undefined) return store.hypervisor;

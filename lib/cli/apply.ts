@@ -9,7 +9,19 @@ import { examples, type GlobalOptions, type Program } from "./context.ts";
 import { runPlan } from "./_run_plan.ts";
 import { scriptOptions } from "./_script.ts";
 
-/** Registers `dxl apply`. */
+/**
+ * Registers `dxl apply` on the program.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProgram } from "./context.ts";
+ * import { register } from "./apply.ts";
+ * const program = createProgram();
+ * register(program);
+ * assert.match(program.commands[0]!.helpInformation(), /^Usage: dxl apply /);
+ * ```
+ */
 export function register(program: Program): void {
   const cmd = program
     .command("apply")

@@ -11,7 +11,19 @@ import type { Transaction } from "../client/mod.ts";
 import { examples, type GlobalOptions, type Program, withStore } from "./context.ts";
 import { UsageError } from "./errors.ts";
 
-/** Registers `dxl chmod`. */
+/**
+ * Registers `dxl chmod` on the program.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProgram } from "./context.ts";
+ * import { register } from "./chmod.ts";
+ * const program = createProgram();
+ * register(program);
+ * assert.match(program.commands[0]!.helpInformation(), /^Usage: dxl chmod /);
+ * ```
+ */
 export function register(program: Program): void {
   const cmd = program
     .command("chmod")

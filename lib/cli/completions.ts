@@ -221,7 +221,19 @@ export function completionScript(program: Program, shell: Shell): string {
   }
 }
 
-/** Registers `dxl completions`. */
+/**
+ * Registers `dxl completions` on the program.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProgram } from "./context.ts";
+ * import { register } from "./completions.ts";
+ * const program = createProgram();
+ * register(program);
+ * assert.match(program.commands[0]!.helpInformation(), /^Usage: dxl completions /);
+ * ```
+ */
 export function register(program: Program): void {
   const cmd = program
     .command("completions")

@@ -11,7 +11,19 @@ import { examples, type GlobalOptions, type Program, withStore } from "./context
 import { out, toJson } from "./output.ts";
 import { valueJson } from "./_value_json.ts";
 
-/** Registers `dxl ls`. */
+/**
+ * Registers `dxl ls` on the program.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProgram } from "./context.ts";
+ * import { register } from "./ls.ts";
+ * const program = createProgram();
+ * register(program);
+ * assert.match(program.commands[0]!.helpInformation(), /^Usage: dxl ls /);
+ * ```
+ */
 export function register(program: Program): void {
   const cmd = program
     .command("ls")

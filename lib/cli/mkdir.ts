@@ -6,7 +6,19 @@
 
 import { examples, type GlobalOptions, type Program, withStore } from "./context.ts";
 
-/** Registers `dxl mkdir`. */
+/**
+ * Registers `dxl mkdir` on the program.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProgram } from "./context.ts";
+ * import { register } from "./mkdir.ts";
+ * const program = createProgram();
+ * register(program);
+ * assert.match(program.commands[0]!.helpInformation(), /^Usage: dxl mkdir /);
+ * ```
+ */
 export function register(program: Program): void {
   const cmd = program
     .command("mkdir")

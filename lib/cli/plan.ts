@@ -12,7 +12,19 @@ import { err, out } from "./output.ts";
 import { renderPlan } from "./_plan_view.ts";
 import { loadScript, scriptOptions } from "./_script.ts";
 
-/** Registers `dxl plan`. */
+/**
+ * Registers `dxl plan` on the program.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProgram } from "./context.ts";
+ * import { register } from "./plan.ts";
+ * const program = createProgram();
+ * register(program);
+ * assert.match(program.commands[0]!.helpInformation(), /^Usage: dxl plan /);
+ * ```
+ */
 export function register(program: Program): void {
   const cmd = program
     .command("plan")

@@ -10,7 +10,19 @@ import { examples, type GlobalOptions, type Program, withStore } from "./context
 import { out, toJson } from "./output.ts";
 import { valueJson } from "./_value_json.ts";
 
-/** Registers `dxl read`. */
+/**
+ * Registers `dxl read` on the program.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProgram } from "./context.ts";
+ * import { register } from "./read.ts";
+ * const program = createProgram();
+ * register(program);
+ * assert.match(program.commands[0]!.helpInformation(), /^Usage: dxl read /);
+ * ```
+ */
 export function register(program: Program): void {
   const cmd = program
     .command("read")

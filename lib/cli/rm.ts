@@ -7,7 +7,19 @@
 
 import { examples, type GlobalOptions, type Program, withStore } from "./context.ts";
 
-/** Registers `dxl rm`. */
+/**
+ * Registers `dxl rm` on the program.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProgram } from "./context.ts";
+ * import { register } from "./rm.ts";
+ * const program = createProgram();
+ * register(program);
+ * assert.match(program.commands[0]!.helpInformation(), /^Usage: dxl rm /);
+ * ```
+ */
 export function register(program: Program): void {
   const cmd = program
     .command("rm")

@@ -16,7 +16,19 @@ import { examples, type GlobalOptions, type Program } from "./context.ts";
 import { UsageError } from "./errors.ts";
 import { err, out } from "./output.ts";
 
-/** Registers `dxl serve`. */
+/**
+ * Registers `dxl serve` on the program.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProgram } from "./context.ts";
+ * import { register } from "./serve.ts";
+ * const program = createProgram();
+ * register(program);
+ * assert.match(program.commands[0]!.helpInformation(), /^Usage: dxl serve /);
+ * ```
+ */
 export function register(program: Program): void {
   const cmd = program
     .command("serve")

@@ -9,7 +9,19 @@ import { examples, type GlobalOptions, type Program, withStore } from "./context
 import { UsageError } from "./errors.ts";
 import { out } from "./output.ts";
 
-/** Registers `dxl watch`. */
+/**
+ * Registers `dxl watch` on the program.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProgram } from "./context.ts";
+ * import { register } from "./watch.ts";
+ * const program = createProgram();
+ * register(program);
+ * assert.match(program.commands[0]!.helpInformation(), /^Usage: dxl watch /);
+ * ```
+ */
 export function register(program: Program): void {
   const cmd = program
     .command("watch")

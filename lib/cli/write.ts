@@ -9,7 +9,19 @@ import { unescapeValue } from "../libxl/tree.ts";
 import { examples, type GlobalOptions, type Program, withStore } from "./context.ts";
 import { UsageError } from "./errors.ts";
 
-/** Registers `dxl write`. */
+/**
+ * Registers `dxl write` on the program.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProgram } from "./context.ts";
+ * import { register } from "./write.ts";
+ * const program = createProgram();
+ * register(program);
+ * assert.match(program.commands[0]!.helpInformation(), /^Usage: dxl write /);
+ * ```
+ */
 export function register(program: Program): void {
   const cmd = program
     .command("write")
