@@ -22,7 +22,31 @@ const ALLOWED_SCHEMES = new Set(["file:", "node:", "data:"]);
 const MOD_URL = new URL("../../mod.ts", import.meta.url);
 const LIB_URL = new URL("../", import.meta.url);
 
-let packageModules: Promise<Set<string>> | undefined;
+/** dxl's own module graph (mod.ts's): its modules, and the npm specifiers they import. */
+export interface PackageGraph {
+  /** Specifiers of mod.ts's modules. */
+  modules: Set<string>;
+  /** The npm specifiers (as the import map resolves them) those modules import. */
+  npm: Set<string>;
+}
+
+let packageGraphPromise: Promise<PackageGraph> | undefined;
+
+/** {@linkcode PackageGraph} of dxl, computed once per process (retried if it failed). */
+export function packageGraph(importMap: string): Promise<PackageGraph> {
+  packageGraphPromise ??= denoInfo(MOD_URL.pathname, importMap).then((modules) => {
+    if (modules === undefined) packageGraphPromise = undefined; // try again next time
+    const npm = new Set<string>();
+    for (const module of modules ?? []) {
+      for (const dependency of module.dependencies ?? []) {
+        const resolved = dependency.code?.specifier;
+        if (resolved?.startsWith("npm:")) npm.add(resolved);
+      }
+    }
+    return { modules: new Set((modules ?? []).map((m) => m.specifier)), npm };
+  });
+  return packageGraphPromise;
+}
 
 async function denoInfo(file: string, importMap: string): Promise<InfoModule[] | undefined> {
   const output = await new Deno.Command(Deno.execPath(), {
@@ -54,13 +78,10 @@ export async function checkModuleGraph(
   file: string,
   importMap: string,
 ): Promise<void> {
-  packageModules ??= denoInfo(MOD_URL.pathname, importMap).then((modules) => {
-    if (modules === undefined) packageModules = undefined; // try again next time
-    return new Set((modules ?? []).map((m) => m.specifier));
-  });
-  const [own, modules] = await Promise.all([packageModules, denoInfo(file, importMap)]);
+  const [own, modules] = await Promise.all([packageGraph(importMap), denoInfo(file, importMap)]);
   const isOwn = (specifier: string) =>
-    own.has(specifier) || specifier === MOD_URL.href || specifier.startsWith(LIB_URL.href);
+    own.modules.has(specifier) || specifier === MOD_URL.href ||
+    specifier.startsWith(LIB_URL.href);
   for (const module of modules ?? []) {
     if (isOwn(module.specifier)) continue;
     for (const dependency of module.dependencies ?? []) {

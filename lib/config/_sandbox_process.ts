@@ -82,24 +82,36 @@ export function watchMemory(
   return id;
 }
 
-let denoDir: Promise<string | undefined> | undefined;
+/** Where this deno keeps things (`deno info --json`), asked once per process. */
+export interface DenoDirs {
+  /** Origin storage (localStorage, and `web_cache/` for caches). */
+  originStorage?: string;
+  /** The npm package cache. */
+  npmCache?: string;
+}
 
-/** Removes the origin storage a run may have created (each run has its own origin). */
-export async function forgetOrigin(origin: string): Promise<void> {
-  denoDir ??= (async () => {
+let dirs: Promise<DenoDirs> | undefined;
+
+/** {@linkcode DenoDirs} of this deno. */
+export function denoDirs(): Promise<DenoDirs> {
+  dirs ??= (async () => {
     try {
       const out = await new Deno.Command(Deno.execPath(), {
         args: ["info", "--json"],
         stdout: "piped",
         stderr: "null",
       }).output();
-      return (JSON.parse(new TextDecoder().decode(out.stdout)) as { originStorage?: string })
-        .originStorage;
+      return JSON.parse(new TextDecoder().decode(out.stdout)) as DenoDirs;
     } catch {
-      return undefined;
+      return {};
     }
   })();
-  const storage = await denoDir;
+  return dirs;
+}
+
+/** Removes the origin storage a run may have created (each run has its own origin). */
+export async function forgetOrigin(origin: string): Promise<void> {
+  const storage = (await denoDirs()).originStorage;
   if (storage === undefined) return;
   const digest = new Uint8Array(
     await crypto.subtle.digest("SHA-256", new TextEncoder().encode(origin)),

@@ -60,6 +60,7 @@ const REMOTE = /A remote specifier was requested: "([^"]*)", but --no-remote is 
 const NOT_CACHED = /npm package not found in cache: "([^"]*)"/;
 const NPM_LOAD = /Failed loading \S+ for package "([^"]*)"/;
 const LOCKFILE = /The lockfile is out of date/;
+const NO_NPM = /npm specifiers were requested; but --no-npm is specified/;
 const LOCK_CHANGE = /\+\s*"((?:npm|jsr):[^"]+)"/;
 
 /**
@@ -79,6 +80,7 @@ export function parseDenied(message: string): DeniedAccess | undefined {
   if (remote) return { permission: "import", target: remote[1] as string };
   const npm = NOT_CACHED.exec(text) ?? NPM_LOAD.exec(text);
   if (npm) return { permission: "import", target: `npm:${npm[1]}` };
+  if (NO_NPM.test(text)) return { permission: "import" };
   if (LOCKFILE.test(text)) {
     return { permission: "import", target: LOCK_CHANGE.exec(text)?.[1] ?? "an npm package" };
   }

@@ -49,7 +49,8 @@ import {
   planReads,
   type ReadPlan,
 } from "./_sandbox_grants.ts";
-import { checkModuleGraph } from "./_sandbox_graph.ts";
+import { checkModuleGraph, packageGraph } from "./_sandbox_graph.ts";
+import { localNpmImports } from "./_sandbox_npm.ts";
 import {
   forgetOrigin,
   readAll,
@@ -183,7 +184,7 @@ export async function evaluateScript(
     });
   }
   const dirs = [...new Set([dirname(real), dirname(given)])];
-  const importMap = importMapUrl();
+  const importMap = importMapUrl(packageImports());
   // The graph check runs while the child starts (loading dxl takes most of its time); the
   // child runs nothing of the script before it is sent the start message.
   const graphChecked = checkModuleGraph(path, real, importMap).then(() => undefined, (e) => e);
@@ -195,6 +196,17 @@ export async function evaluateScript(
     throw error;
   }
 
+  // With dxl's npm packages mapped to files, the child resolves no npm: specifier at all.
+  const local = await localNpmImports(packageImports(), (await packageGraph(importMap)).npm);
+  const resolution = local === undefined
+    ? [
+      `--import-map=${importMap}`,
+      "--cached-only",
+      ...(await exists(LOCK_URL)
+        ? [`--lock=${LOCK_URL.pathname}`, "--frozen-lockfile"]
+        : ["--no-lock"]),
+    ]
+    : [`--import-map=${importMapUrl(local)}`, "--no-npm"];
   const nonce = crypto.randomUUID().replaceAll("-", "");
   // Its own origin, so origin storage (localStorage, caches) cannot outlive the run.
   const origin = `http://${crypto.randomUUID()}.dxl.invalid`;
@@ -202,12 +214,8 @@ export async function evaluateScript(
     "run",
     "--no-prompt",
     "--no-config",
-    `--import-map=${importMap}`,
+    ...resolution,
     "--no-remote",
-    "--cached-only",
-    ...(await exists(LOCK_URL)
-      ? [`--lock=${LOCK_URL.pathname}`, "--frozen-lockfile"]
-      : ["--no-lock"]),
     `--location=${origin}/`,
     "--unstable-worker-options",
     `--v8-flags=--max-old-space-size=${memoryMb}`,
@@ -356,17 +364,22 @@ function fromReport(path: string, report: Report, reads: ReadPlan): unknown {
   }
 }
 
-/** The import map of a run: "dxl" is this package; its own bare imports resolve in it only. */
-function importMapUrl(): string {
-  const scoped: Record<string, string> = {};
-  for (
-    const [key, value] of Object.entries(
-      (denoJson as { imports?: Record<string, string> }).imports ?? {},
-    )
-  ) {
-    // deno.json's relative addresses are relative to it; a data: URL map needs them absolute
-    scoped[key] = /^\.{0,2}\//.test(value) ? new URL(value, PACKAGE_ROOT).href : value;
+/** dxl's bare imports (deno.json `imports`), with relative addresses made absolute. */
+function packageImports(): Record<string, string> {
+  const imports: Record<string, string> = {};
+  const declared = (denoJson as { imports?: Record<string, string> }).imports ?? {};
+  for (const [key, value] of Object.entries(declared)) {
+    // relative to deno.json; a data: URL map needs them absolute
+    imports[key] = /^\.{0,2}\//.test(value) ? new URL(value, PACKAGE_ROOT).href : value;
   }
+  return imports;
+}
+
+/**
+ * The import map of a run: "dxl" is this package; dxl's own bare imports (`scoped`)
+ * resolve inside dxl only.
+ */
+function importMapUrl(scoped: Record<string, string>): string {
   const map = {
     imports: { dxl: MOD_URL.href },
     scopes: {
