@@ -17,7 +17,9 @@ import { domainPath, vmPath } from "../libxl/paths.ts";
 import { rmIfPresent } from "../libxl/store.ts";
 import { XenbusState } from "../libxl/xenbus_state.ts";
 import { writeNewDomain } from "../libxl/domain_create.ts";
-import { libxlDevicePath } from "../libxl/paths.ts";
+import type { InsertCdromOptions } from "../libxl/cdrom.ts";
+import { insertCdrom } from "../libxl/cdrom.ts";
+import { setMemoryTarget, setVcpusOnline } from "../libxl/domain_resources.ts";
 import type { LiveDomain, LiveState } from "./live.ts";
 import { dxlMarkPath } from "./live.ts";
 import type { NormalizedDomain } from "./normalized.ts";
@@ -194,13 +196,12 @@ async function deviceAction(
   }
   const device = want.devices.find((d) => d.kind === ref.kind && d.devid === ref.devid)!;
   if (action.kind === "update") {
-    // Only a cdrom's media changes in place (plan makes nothing else an update): the new
-    // `params` in the backend and in the `/libxl` record, as libxl_cdrom_insert writes them.
-    const record = await readDeviceRecord(tx, ref);
-    const params = action.changes.find((c) => c.path === "params")?.after;
-    if (record?.backendPath !== undefined && typeof params === "string") {
-      await tx.write(`${record.backendPath}/params`, params);
-      await tx.write(`${libxlDevicePath(ref)}/params`, params);
+    // Only an HVM guest's cdrom media changes in place (plan makes nothing else an update).
+    if (device.kind === "vbd") {
+      const { target, format } = device.options;
+      const options: InsertCdromOptions = { vdev: device.label, target };
+      if (format !== undefined && format !== "empty") options.format = format;
+      await insertCdrom(tx, have.domid, options);
     }
     return;
   }
@@ -282,17 +283,13 @@ async function writeAction(
   }
   if (action.kind === "update" && have !== undefined) {
     const want = wantOf(action.domain)!;
-    const home = domainPath(have.domid);
     for (const change of action.changes) {
-      // What libxl_set_memory_target and libxl_set_vcpuonline write to xenstore.
+      // libxl_set_memory_target and libxl_set_vcpuonline, in this transaction.
       if (change.path === "memory") {
-        await tx.write(`${home}/memory/target`, String(want.targetMemKb));
+        await setMemoryTarget(tx, have.domid, { targetKb: want.targetMemKb });
       }
       if (change.path === "vcpus") {
-        for (let i = 0; i < have.vcpus; i++) {
-          const state = i < want.vcpusOnline ? "online" : "offline";
-          await tx.write(`${home}/cpu/${i}/availability`, state);
-        }
+        await setVcpusOnline(tx, have.domid, { vcpus: want.vcpusOnline });
       }
     }
   }

@@ -160,7 +160,10 @@ function wantedKeys(
   return Object.fromEntries(spec.back);
 }
 
-/** Whether a disk difference is only the media of a cdrom (libxl changes that in place). */
+/**
+ * Whether a disk difference is only the media of a cdrom, which libxl changes in place
+ * (`xl cd-insert`, for HVM guests).
+ */
 function mediaOnly(device: NormalizedDevice, changes: FieldChange[]): boolean {
   return device.kind === "vbd" && device.options.cdrom === true &&
     changes.every((c) => c.path === "params");
@@ -207,7 +210,7 @@ function diffDevices(
       }
     }
     if (changes.length === 0) continue;
-    const inPlace = mediaOnly(device, changes);
+    const inPlace = have.type === "hvm" && mediaOnly(device, changes);
     const action: PlanAction = {
       ...base,
       kind: inPlace ? "update" : "replace",
@@ -247,8 +250,8 @@ function createAction(want: NormalizedDomain): PlanAction {
 /**
  * Plans what applying `desired` to `live` does — a pure function. Per declared domain: create
  * it when no domain has its name; leave it (`noop`) when it is as declared; `update` in
- * place what libxl can change on a running domain (the memory target, the vCPUs online, a
- * cdrom's media); `replace` when anything else differs (type, uuid, fixed domid, maxmem,
+ * place what libxl can change on a running domain (the memory target, the vCPUs online, an
+ * HVM guest's cdrom media); `replace` when anything else differs (type, uuid, fixed domid, maxmem,
  * maxvcpus, kernel, ramdisk, cmdline, or a device key libxl cannot change, each listed);
  * create and remove devices. With `prune`, domains dxl created that the config does not
  * declare are removed; a removal an earlier apply left unfinished is always finished.

@@ -304,3 +304,19 @@ forEachServer(
     assert.equal(await xs.tryRead("/libxl/1"), undefined);
   },
 );
+
+forEachServer("apply() changes an HVM guest's cdrom media in place", async (_t, server) => {
+  await using xs = await connect({ path: server.socket });
+  const { hypervisor } = testHypervisor(server, xs);
+  const site = (iso: string) =>
+    validateConfig({
+      domains: [{ name: "win", type: "hvm", disks: [`${iso},raw,hdc,r,devtype=cdrom`] }],
+    });
+  await apply(xs, site("/srv/a.iso"), { hypervisor, wait: false });
+  const p = plan(site("/srv/b.iso"), await readLive(xs));
+  assert.deepEqual(summary(p), ["update hdc of win (params aio:/srv/a.iso -> aio:/srv/b.iso)"]);
+  await apply(xs, p, { hypervisor, wait: false });
+  assert.equal(await xs.read("/local/domain/0/backend/qdisk/1/5632/params"), "aio:/srv/b.iso");
+  assert.equal(await xs.read("/libxl/1/device/vbd/5632/params"), "aio:/srv/b.iso");
+  assert.deepEqual(summary(plan(site("/srv/b.iso"), await readLive(xs))), ["noop domain win"]);
+});

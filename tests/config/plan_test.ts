@@ -91,7 +91,30 @@ const ROWS: Row[] = [
     expect: ["noop domain web"],
   },
   {
-    what: "a cdrom's media changes in place",
+    what: "an HVM guest's cdrom media changes in place",
+    config: [web({
+      type: "hvm",
+      disks: ["phy:/dev/vg0/web,xvda,w", "/srv/b.iso,raw,hdc,r,devtype=cdrom"],
+    })],
+    live: [liveWeb({
+      type: "hvm",
+      devices: (domid) => [
+        vbd({ domid, vdev: "xvda", target: "/dev/vg0/web", protocol: false }),
+        vbd({
+          domid,
+          vdev: "hdc",
+          target: "/srv/a.iso",
+          cdrom: true,
+          backend: "qdisk",
+          protocol: false,
+        }),
+        vif({ domid, devid: 0, mac: MAC }),
+      ],
+    })],
+    expect: ["update hdc of web (params aio:/srv/a.iso -> aio:/srv/b.iso)"],
+  },
+  {
+    what: "a PV guest's cdrom media cannot change in place: replace",
     config: [web({ disks: ["phy:/dev/vg0/web,xvda,w", "/srv/b.iso,raw,hdc,r,devtype=cdrom"] })],
     live: [liveWeb({
       devices: (domid) => [
@@ -100,7 +123,7 @@ const ROWS: Row[] = [
         vif({ domid, devid: 0, mac: MAC }),
       ],
     })],
-    expect: ["update hdc of web (params /srv/a.iso -> /srv/b.iso)"],
+    expect: ["replace hdc of web (params /srv/a.iso -> /srv/b.iso)"],
   },
   {
     what: "domains dxl created but the config no longer declares are kept without prune",
