@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { connect } from "../../lib/client/mod.ts";
 import { formatTree } from "../../lib/libxl/tree.ts";
 import { forEachServer, type TestServer } from "../_helpers/servers.ts";
-import { realTool, runDxl, tempHome } from "./_run.ts";
+import { MAIN, realTool, runDxl, tempHome } from "./_run.ts";
 
 async function dxl(server: TestServer, home: string, ...args: string[]) {
   const run = await runDxl(["-q", "--xenstore", server.socket, ...args], { stateHome: home });
@@ -164,5 +164,44 @@ forEachServer("xenstore-utils commands behave as the real tools", async (t, serv
     await child.stderr.cancel();
     assert.equal(status.code, 0);
     assert.equal(text, "/d/w\n/d/w/x\n/d/w/x\n");
+  });
+  await t.step("watch --json prints one object a line until SIGINT, then exits 0", async () => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        MAIN,
+        "-q",
+        "--xenstore",
+        server.socket,
+        "watch",
+        "--json",
+        "/d/j",
+      ],
+      env: { XDG_STATE_HOME: h },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("\n")) text += (await reader.read()).value ?? "";
+    {
+      await using xs = await connect({ path: server.socket });
+      await xs.write("/d/j/k", "1");
+    }
+    while (text.split("\n").length < 3) text += (await reader.read()).value ?? "";
+    child.kill("SIGINT");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    const status = await child.status;
+    await child.stderr.cancel();
+    assert.equal(status.code, 0);
+    const events = text.trim().split("\n").map((line) => JSON.parse(line));
+    assert.deepEqual(events.map((e) => e.path), ["/d/j", "/d/j/k"]);
+    assert.equal(typeof events[0].token, "string");
   });
 });
