@@ -343,6 +343,15 @@ export function plan(desired: NormalizedConfig, live: LiveState, options: PlanOp
         continue;
       }
       const forced = replaceChanges(want, have);
+      if (forced.length > 0 && want.domid !== undefined && want.domid === have.domid) {
+        throw new PlanConflictError(
+          want.name,
+          `${desired.script}: domain ${JSON.stringify(want.name)} must be replaced (${
+            forced.map((c) => c.path).join(", ")
+          } changed) but keeps its fixed domid ${want.domid}, which the new domain cannot ` +
+            "have while the old one exists: destroy it first, then apply",
+        );
+      }
       if (forced.length > 0) {
         actions.push({
           kind: "replace",

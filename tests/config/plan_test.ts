@@ -228,6 +228,32 @@ Deno.test("plan() refuses a declared name held by a domain dxl did not create", 
   }
 });
 
+Deno.test("plan() refuses to replace a domain that keeps its fixed domid", () => {
+  const config = validateConfig({ domains: [{ name: "web", domid: 3, type: "hvm" }] }, {
+    script: "site.ts",
+  });
+  const live = {
+    domains: [{
+      domid: 3,
+      name: "web",
+      managed: true,
+      removing: false,
+      type: "pv",
+      maxMemKb: 32768,
+      targetMemKb: 32768,
+      vcpus: 1,
+      vcpusOnline: 1,
+      driverDomain: false,
+      devices: [],
+    }],
+  };
+  assert.throws(() => plan(config, live), {
+    name: "PlanConflictError",
+    message: 'site.ts: domain "web" must be replaced (type changed) but keeps its fixed domid 3, ' +
+      "which the new domain cannot have while the old one exists: destroy it first, then apply",
+  });
+});
+
 Deno.test("plan() reports a backend domain that exists nowhere", () => {
   const config = validateConfig({
     domains: [{ name: "web", nics: [{ backend: "ghost" }] }],
