@@ -60,7 +60,7 @@ export function isScriptArgument(arg: string): boolean {
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
  * {
  *   await using store = await openStore({ env: { XDG_STATE_HOME: dir }, noStandard: true });
- *   await assert.rejects(destroyDomainArg(store, "nosuch"), /does not exist/);
+ *   await assert.rejects(destroyDomainArg(store, "nosuch"), { name: "DomainNotFoundError" });
  * }
  * await Deno.remove(dir, { recursive: true });
  * ```

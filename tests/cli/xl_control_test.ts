@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { connect } from "../../lib/client/mod.ts";
+import { ConnectionClosedError } from "../../lib/protocol/errors.ts";
 import { ejectCdrom, insertCdrom } from "../../lib/libxl/cdrom.ts";
 import { vbd } from "../../lib/libxl/devices/vbd.ts";
 import { sendSysrq, shutdownDomain } from "../../lib/libxl/domain_control.ts";
@@ -40,7 +41,8 @@ async function ackingGuest(
         }
       }
     } catch (error) {
-      if (!stop.signal.aborted) throw error;
+      // Stopped, or the domain died and took its connection with it.
+      if (!stop.signal.aborted && !(error instanceof ConnectionClosedError)) throw error;
     }
   })();
   return {
@@ -207,5 +209,26 @@ forEachServer(
         assert.equal(await w.tree(), before, "nothing written");
       });
     }
+  },
+);
+
+forEachServer(
+  "dxl shutdown -w returns once xenstored has released the domain",
+  async (_t, server) => {
+    await using home = await tempHome();
+    await using w = await xlWorld(server, home.path);
+    const web = await w.domain("web");
+    await using ack = await ackingGuest(w, web);
+    const run = w.dxl("shutdown", "-w", "web", "--timeout", "20");
+    // The guest acknowledges; then the hypervisor reports the domain dead.
+    for (let i = 0; i < 2000 && ack.seen.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.deepEqual(ack.seen, ["poweroff"]);
+    assert.equal(await w.xs.isDomainIntroduced(web), true);
+    await w.server.destroyDomain(web);
+    const result = await run;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await w.xs.isDomainIntroduced(web), false);
   },
 );
