@@ -6,6 +6,7 @@
  * @module
  */
 
+import denoJson from "../../deno.json" with { type: "json" };
 import { ScriptPermissionError } from "./errors.ts";
 
 interface InfoDependency {
@@ -21,6 +22,7 @@ interface InfoModule {
 const ALLOWED_SCHEMES = new Set(["file:", "node:", "data:"]);
 const MOD_URL = new URL("../../mod.ts", import.meta.url);
 const LIB_URL = new URL("../", import.meta.url);
+const PACKAGE_ROOT = new URL("../../", import.meta.url);
 
 /** dxl's own module graph (mod.ts's): its modules, and the npm specifiers they import. */
 export interface PackageGraph {
@@ -95,4 +97,30 @@ export async function checkModuleGraph(
       });
     }
   }
+}
+
+/** dxl's bare imports (deno.json `imports`), with relative addresses made absolute. */
+export function packageImports(): Record<string, string> {
+  const imports: Record<string, string> = {};
+  const declared = (denoJson as { imports?: Record<string, string> }).imports ?? {};
+  for (const [key, value] of Object.entries(declared)) {
+    // relative to deno.json; a data: URL map needs them absolute
+    imports[key] = /^\.{0,2}\//.test(value) ? new URL(value, PACKAGE_ROOT).href : value;
+  }
+  return imports;
+}
+
+/**
+ * The import map of a run: "dxl" is this package; dxl's own bare imports (`scoped`)
+ * resolve inside dxl only.
+ */
+export function importMapUrl(scoped: Record<string, string>): string {
+  const map = {
+    imports: { dxl: MOD_URL.href },
+    scopes: {
+      [MOD_URL.href]: scoped,
+      [new URL("lib/", PACKAGE_ROOT).href]: scoped,
+    },
+  };
+  return `data:application/json,${encodeURIComponent(JSON.stringify(map))}`;
 }

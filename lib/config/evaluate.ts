@@ -4,9 +4,12 @@
  * How "not granted" holds by every route:
  * - The script runs in its own `deno run --no-prompt` process with `--allow-read` for its
  *   own folder and `allowRead` only (plus `allowEnv`/`allowNet` when given); write, run,
- *   ffi, sys and import are never granted. `--no-config`, an import map given as a `data:`
- *   URL (`"dxl"` is this package's mod.ts; dxl's own bare imports resolve only inside dxl),
- *   `--no-remote`, `--cached-only` and dxl's `deno.lock` with `--frozen-lockfile`.
+ *   ffi, sys and import are never granted. `--no-config`, `--no-remote`, and an import map
+ *   given as a `data:` URL: `"dxl"` is this package's mod.ts, and dxl's own bare imports
+ *   resolve inside dxl only. The npm package dxl uses (zod) is mapped to its files in
+ *   Deno's npm cache, at the version deno.lock pins, so the child runs with `--no-npm`: no
+ *   `npm:` specifier resolves there at all. (If a package cannot be mapped, npm stays on,
+ *   limited by `--cached-only` and dxl's deno.lock with `--frozen-lockfile`.)
  * - Deno checks a path as written, so every granted folder is walked first: each symlink
  *   that leads out of everything granted (or dangles), and each link into a folder holding
  *   such a link, is passed to `--deny-read` under every name the script could use.
@@ -25,7 +28,6 @@
  * @module
  */
 
-import denoJson from "../../deno.json" with { type: "json" };
 import {
   ScriptError,
   ScriptFailedError,
@@ -49,7 +51,7 @@ import {
   planReads,
   type ReadPlan,
 } from "./_sandbox_grants.ts";
-import { checkModuleGraph, packageGraph } from "./_sandbox_graph.ts";
+import { checkModuleGraph, importMapUrl, packageGraph, packageImports } from "./_sandbox_graph.ts";
 import { localNpmImports } from "./_sandbox_npm.ts";
 import {
   forgetOrigin,
@@ -111,7 +113,6 @@ const MAX_STDERR_CHARS = 64 * 1024;
 const OOM =
   /Fatal JavaScript out of memory|Reached heap limit|JavaScript heap out of memory|Fatal process out of memory/;
 const PACKAGE_ROOT = new URL("../../", import.meta.url);
-const MOD_URL = new URL("../../mod.ts", import.meta.url);
 const CHILD_URL = new URL("./_sandbox_child.ts", import.meta.url);
 const LOCK_URL = new URL("../../deno.lock", import.meta.url);
 
@@ -362,32 +363,6 @@ function fromReport(path: string, report: Report, reads: ReadPlan): unknown {
       });
     }
   }
-}
-
-/** dxl's bare imports (deno.json `imports`), with relative addresses made absolute. */
-function packageImports(): Record<string, string> {
-  const imports: Record<string, string> = {};
-  const declared = (denoJson as { imports?: Record<string, string> }).imports ?? {};
-  for (const [key, value] of Object.entries(declared)) {
-    // relative to deno.json; a data: URL map needs them absolute
-    imports[key] = /^\.{0,2}\//.test(value) ? new URL(value, PACKAGE_ROOT).href : value;
-  }
-  return imports;
-}
-
-/**
- * The import map of a run: "dxl" is this package; dxl's own bare imports (`scoped`)
- * resolve inside dxl only.
- */
-function importMapUrl(scoped: Record<string, string>): string {
-  const map = {
-    imports: { dxl: MOD_URL.href },
-    scopes: {
-      [MOD_URL.href]: scoped,
-      [new URL("lib/", PACKAGE_ROOT).href]: scoped,
-    },
-  };
-  return `data:application/json,${encodeURIComponent(JSON.stringify(map))}`;
 }
 
 function dirname(path: string): string {
