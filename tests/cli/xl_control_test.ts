@@ -13,8 +13,6 @@ import { vbd } from "../../lib/libxl/devices/vbd.ts";
 import { sendSysrq, shutdownDomain } from "../../lib/libxl/domain_control.ts";
 import { destroyDomain } from "../../lib/libxl/domain_destroy.ts";
 import { setMemoryTarget, setVcpusOnline } from "../../lib/libxl/domain_resources.ts";
-import { openStore } from "../../lib/cli/connection.ts";
-import { destroyDomainArg } from "../../lib/cli/xl_destroy.ts";
 import { forEachServer, startServer } from "../_helpers/servers.ts";
 import { tempHome } from "./_run.ts";
 import { XL_GOLDEN, type XlWorld, xlWorld } from "./xl_world.ts";
@@ -110,7 +108,7 @@ const CASES: Case[] = [
 ];
 
 forEachServer(
-  "xl parity: mem-set, vcpu-set, sysrq, reboot, shutdown, cd-insert, cd-eject, destroy",
+  "xl parity: mem-set, vcpu-set, sysrq, reboot, shutdown, cd-insert, cd-eject, destroy DOMAIN",
   async (t, server) => {
     await using home = await tempHome();
     await using twin = await startServer(server.kind);
@@ -139,22 +137,17 @@ forEachServer(
         assert.equal(after, await b.tree());
       });
     }
-    await t.step("xl destroy (destroyDomainArg, which dxl destroy DOMAIN runs)", async () => {
-      {
-        // The simulated hypervisor: dxl's embedded server's domain table, or the reference
-        // daemons' stand-in hypervisor through their control socket.
-        await using store = await openStore({
-          xenstore: server.socket,
-          hypervisor: "simulated",
-          ...(server.kind === "embedded" ? {} : { domainControl: `${server.dir}/ctl` }),
-        });
-        const result = await destroyDomainArg(store, "win");
-        assert.deepEqual(result, { domid: ids.win, devices: 2, hypervisor: true });
-      }
+    await t.step("dxl destroy win (xl destroy: a domain, not a script)", async () => {
+      // The simulated hypervisor: dxl's embedded server's domain table, or the reference
+      // daemons' stand-in hypervisor through their control socket.
+      const control = server.kind === "embedded" ? [] : ["--domain-control", `${server.dir}/ctl`];
+      const run = await a.dxl(...control, "destroy", "win", "--json");
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(JSON.parse(run.stdout), { domid: ids.win, devices: 2, hypervisor: true });
       await destroyDomain(b.xs, ids.win, { hypervisor: b.hv.hypervisor });
       assert.equal(await a.xs.exists(`/libxl/${ids.win}`), false);
-      // With the reference daemons' control socket, the store also runs simulated backend
-      // drivers in this process (as dxl does there), which connect web's console meanwhile.
+      // With the reference daemons' control socket, dxl also runs simulated backend drivers
+      // (as it does there), which connect web's console meanwhile.
       const consoleState = (tree: string) =>
         tree.replace(/(\/backend\/console\/[0-9]+\/0\/state = )"[0-9]"/g, "$1?");
       assert.equal(consoleState(await a.tree()), consoleState(await b.tree()));
