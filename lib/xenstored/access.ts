@@ -49,14 +49,25 @@ export class Access {
   readonly conn: Connection | undefined;
   /** The transaction the request runs in. */
   readonly tx: Transaction | undefined;
-  /** The watch events the changes caused so far, in order (outside a transaction). */
-  readonly events: WatchEvent[] = [];
+  #events: WatchEvent[] | undefined;
 
   /** A view for one request. */
   constructor(store: StoreState, conn: Connection | undefined, tx: Transaction | undefined) {
     this.store = store;
     this.conn = conn;
     this.tx = tx;
+  }
+
+  /** The watch events the changes caused so far, in order (outside a transaction). */
+  get events(): WatchEvent[] {
+    return this.#events ??= [];
+  }
+
+  /** Takes the events recorded so far (`undefined` when none). */
+  takeEvents(): WatchEvent[] | undefined {
+    const events = this.#events;
+    this.#events = undefined;
+    return events;
   }
 
   /**

@@ -19,7 +19,7 @@ import type { Request, RequestContext, ServerState } from "./context.ts";
 import { type DomainInfo, Domains } from "./domains.ts";
 import { Errno } from "./errno.ts";
 import { DEFAULT_PERMS, type NodePerms } from "./node_perms.ts";
-import { HANDLERS } from "./ops.ts";
+import { handlerFor } from "./ops.ts";
 import { SOFT_MEMORY_DEFAULT } from "./ops_control.ts";
 import { releaseDomain } from "./ops_domains.ts";
 import { type QuotaName, type Quotas, resolveQuotas } from "./quotas.ts";
@@ -214,7 +214,7 @@ export class XenstoredCore implements ServerState {
 
   /** Processes one request (`process_message`). */
   process(conn: Connection, req: Request): void {
-    const handler = HANDLERS.get(req.type);
+    const handler = handlerFor(req.type);
     if (handler === undefined) {
       this.#error(conn, req, "ENOSYS");
       return;
@@ -271,20 +271,23 @@ export class XenstoredCore implements ServerState {
   }
 }
 
-/** One request's context: node access, and the reply after the events it caused. */
-class Context implements RequestContext {
+/**
+ * One request's context: its node access (the context is the `Access` itself, one object per
+ * request), and the reply after the events it caused.
+ */
+class Context extends Access implements RequestContext {
   readonly server: XenstoredCore;
-  readonly conn: Connection;
-  readonly tx: Transaction | undefined;
+  declare readonly conn: Connection;
   readonly req: Request;
-  readonly nodes: Access;
 
   constructor(server: XenstoredCore, conn: Connection, tx: Transaction | undefined, req: Request) {
+    super(server, conn, tx);
     this.server = server;
-    this.conn = conn;
-    this.tx = tx;
     this.req = req;
-    this.nodes = new Access(server, conn, tx);
+  }
+
+  get nodes(): Access {
+    return this;
   }
 
   get domain(): DomainInfo | undefined {
@@ -293,10 +296,8 @@ class Context implements RequestContext {
 
   /** Delivers the events recorded so far. */
   flushEvents(): void {
-    const events = this.nodes.events;
-    if (events.length === 0) return;
-    this.server.deliverAll(events);
-    events.length = 0;
+    const events = this.takeEvents();
+    if (events !== undefined) this.server.deliverAll(events);
   }
 
   reply(parts: readonly (string | Uint8Array)[]): void {

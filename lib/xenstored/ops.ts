@@ -56,7 +56,7 @@ const ANY = { priv: false, noTx: false } as const;
 const NO_TX = { priv: false, noTx: true } as const;
 
 /** Handlers by message type. */
-export const HANDLERS: ReadonlyMap<number, Handler> = new Map<Op, Handler>([
+export const HANDLERS: ReadonlyMap<Op, Handler> = new Map<Op, Handler>([
   [Op.Control, { fn: doControl, ...PRIV }],
   [Op.Directory, { fn: doDirectory, ...ANY }],
   [Op.Read, { fn: doRead, ...ANY }],
@@ -82,3 +82,15 @@ export const HANDLERS: ReadonlyMap<number, Handler> = new Map<Op, Handler>([
   [Op.GetQuota, { fn: doGetQuota, ...PRIV }],
   [Op.SetQuota, { fn: doSetQuota, ...PRIV }],
 ]);
+
+/** The same table indexed by type number (the dispatcher's lookup). */
+const BY_TYPE: readonly (Handler | undefined)[] = (() => {
+  const table: (Handler | undefined)[] = [];
+  for (const [op, handler] of HANDLERS) table[op] = handler;
+  return table;
+})();
+
+/** The handler of a message type, or `undefined` (answered `ENOSYS`). */
+export function handlerFor(type: number): Handler | undefined {
+  return BY_TYPE[type];
+}

@@ -59,20 +59,19 @@ function readable(state: WatchState, conn: Connection, rec: Rec): boolean {
   return (permForConn(conn, state.domains.adjust(rec.perms, rec.gen)) & PermBits.Read) !== 0;
 }
 
-function permitted(
-  state: WatchState,
-  conn: Connection,
-  ev: WatchEvent,
-  lookup: (path: string) => Rec | undefined,
-): boolean {
+function find(state: WatchState, ev: WatchEvent, path: string): Rec | undefined {
+  return ev.lookup === undefined ? state.tree.lookup(path) : ev.lookup(path);
+}
+
+function permitted(state: WatchState, conn: Connection, ev: WatchEvent): boolean {
   // As C's watch_permitted: even a privileged watcher gets no event for a node that is gone
   // and had no permissions before (created and removed inside one transaction).
   const oldPerms = ev.oldPerms;
   if (oldPerms !== undefined && (permForConn(conn, oldPerms) & PermBits.Read) !== 0) return true;
-  const n = ev.node ?? lookup(ev.name);
+  const n = ev.node ?? find(state, ev, ev.name);
   if (n === undefined) return false;
   if (!conn.unprivileged || readable(state, conn, n)) return true;
-  const p = ev.parent ?? lookup(parentOf(ev.name));
+  const p = ev.parent ?? find(state, ev, parentOf(ev.name));
   return p !== undefined && readable(state, conn, p);
 }
 
@@ -91,14 +90,13 @@ export function specialReadable(state: WatchState, name: string, conn: Connectio
 export function deliver(state: WatchState, ev: WatchEvent): void {
   if (state.watchCount === 0) return;
   const name = ev.name;
-  const lookup = ev.lookup ?? ((path: string) => state.tree.lookup(path));
   const special = name.charCodeAt(0) === AT;
   const exact = ev.exact;
   for (const conn of state.connections) {
     if (conn.watches.length === 0) continue;
     if (special) {
       if (!specialReadable(state, name, conn)) continue;
-    } else if (!permitted(state, conn, ev, lookup)) {
+    } else if (!permitted(state, conn, ev)) {
       continue;
     }
     for (const watch of conn.watches) {
