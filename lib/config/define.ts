@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Config } from "./schema.ts";
+import type { Config } from "./types.ts";
 
 /** What a script may default-export: a config, or a function (sync or async) returning one. */
 export type ConfigExport = Config | (() => Config | Promise<Config>);

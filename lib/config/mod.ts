@@ -24,6 +24,7 @@ export type {
   DiskConfig,
   DiskObjectConfig,
   DomainConfig,
+  Memory,
   NicConfig,
   P9Config,
   PciConfig,
@@ -31,7 +32,7 @@ export type {
   VkbdConfig,
   VtpmConfig,
   VusbConfig,
-} from "./schema.ts";
+} from "./types.ts";
 export { formatMemory, parseMemory } from "./memory.ts";
 export { DEFAULT_MEMORY_KB, validateConfig } from "./validate.ts";
 export type { ValidateOptions } from "./validate.ts";
@@ -39,6 +40,7 @@ export { buildDevice } from "./normalized.ts";
 export type {
   BuildContext,
   DeviceBase,
+  DeviceOptions,
   NicOptions,
   NormalizedConfig,
   NormalizedDevice,

@@ -27,10 +27,11 @@ import type { VusbOptions } from "../libxl/devices/vusb.ts";
 import { vusb } from "../libxl/devices/vusb.ts";
 import type { DomainType } from "../libxl/hypervisor.ts";
 
-type Opts<T> = Omit<T, "domid" | "backendDomid" | "devid" | "random">;
+/** A builder's options without what apply fills in (the domain, backend and device ids). */
+export type DeviceOptions<T> = Omit<T, "domid" | "backendDomid" | "devid" | "random">;
 
 /** A nic's builder options (the rate in xl's syntax, `"10Mb/s"`). */
-export type NicOptions = Opts<VifOptions>;
+export type NicOptions = DeviceOptions<VifOptions>;
 
 /** What every normalized device has besides its options. */
 export interface DeviceBase {
@@ -46,14 +47,14 @@ export interface DeviceBase {
 
 /** A normalized device: its frontend kind and the options of its libxl builder. */
 export type NormalizedDevice =
-  | DeviceBase & { kind: "vbd"; options: Opts<VbdOptions> }
+  | DeviceBase & { kind: "vbd"; options: DeviceOptions<VbdOptions> }
   | DeviceBase & { kind: "vif"; options: NicOptions }
-  | DeviceBase & { kind: "console"; options: Opts<ConsoleOptions> }
-  | DeviceBase & { kind: "vkbd"; options: Opts<VkbdOptions> }
-  | DeviceBase & { kind: "vfb"; options: Opts<VfbOptions> }
-  | DeviceBase & { kind: "9pfs"; options: Opts<P9Options> }
-  | DeviceBase & { kind: "vtpm"; options: Opts<VtpmOptions> }
-  | DeviceBase & { kind: "vusb"; options: Opts<VusbOptions> }
+  | DeviceBase & { kind: "console"; options: DeviceOptions<ConsoleOptions> }
+  | DeviceBase & { kind: "vkbd"; options: DeviceOptions<VkbdOptions> }
+  | DeviceBase & { kind: "vfb"; options: DeviceOptions<VfbOptions> }
+  | DeviceBase & { kind: "9pfs"; options: DeviceOptions<P9Options> }
+  | DeviceBase & { kind: "vtpm"; options: DeviceOptions<VtpmOptions> }
+  | DeviceBase & { kind: "vusb"; options: DeviceOptions<VusbOptions> }
   | DeviceBase & { kind: "pci"; options: { functions: PciFunction[] } };
 
 /** A domain with every default filled in. */

@@ -8,6 +8,19 @@
  */
 
 import { z } from "zod";
+import type {
+  Config,
+  ConsoleConfig,
+  DiskConfig,
+  DomainConfig,
+  NicConfig,
+  P9Config,
+  PciConfig,
+  VfbConfig,
+  VkbdConfig,
+  VtpmConfig,
+  VusbConfig,
+} from "./types.ts";
 
 /**
  * Memory: a plain number is KiB (as libxl's `*_memkb`); a string takes a unit, `"512M"`,
@@ -168,30 +181,22 @@ export const ConfigSchema = z.strictObject({
   domains: z.array(DomainSchema).describe("the domains this script declares"),
 });
 
-/** A config as a script writes it (what `defineConfig` takes). */
-export type Config = z.input<typeof ConfigSchema>;
-/** One domain as a script writes it. */
-export type DomainConfig = z.input<typeof DomainSchema>;
-/** A disk as a script writes it: an xl disk spec string or an object. */
-export type DiskConfig = z.input<typeof DiskSchema>;
-/** A disk object. */
-export type DiskObjectConfig = z.input<typeof DiskObjectSchema>;
-/** A network interface as a script writes it. */
-export type NicConfig = z.input<typeof NicSchema>;
-/** A secondary console or channel. */
-export type ConsoleConfig = z.input<typeof ConsoleSchema>;
-/** A virtual keyboard. */
-export type VkbdConfig = z.input<typeof VkbdSchema>;
-/** A framebuffer. */
-export type VfbConfig = z.input<typeof VfbSchema>;
-/** A 9pfs share. */
-export type P9Config = z.input<typeof P9Schema>;
-/** A vTPM. */
-export type VtpmConfig = z.input<typeof VtpmSchema>;
-/** A USB controller. */
-export type VusbConfig = z.input<typeof VusbSchema>;
-/** A PCI function. */
-export type PciConfig = z.input<typeof PciSchema>;
+// The schema accepts every value of the declared types (checked at compile time).
+type Accepts<S extends z.ZodType, T> = T extends z.input<S> ? true : never;
+const _accepts: [
+  Accepts<typeof ConfigSchema, Config>,
+  Accepts<typeof DomainSchema, DomainConfig>,
+  Accepts<typeof DiskSchema, DiskConfig>,
+  Accepts<typeof NicSchema, NicConfig>,
+  Accepts<typeof ConsoleSchema, ConsoleConfig>,
+  Accepts<typeof VkbdSchema, VkbdConfig>,
+  Accepts<typeof VfbSchema, VfbConfig>,
+  Accepts<typeof P9Schema, P9Config>,
+  Accepts<typeof VtpmSchema, VtpmConfig>,
+  Accepts<typeof VusbSchema, VusbConfig>,
+  Accepts<typeof PciSchema, PciConfig>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
+void _accepts;
 
 /**
  * The JSON Schema (draft 2020-12) of a config, for editors that do not read TypeScript.
