@@ -16,12 +16,8 @@ import { socketPaths } from "../client/socket_path.ts";
 import { startXenstored, type XenstoredHandle } from "../xenstored/mod.ts";
 import { UsageError } from "./errors.ts";
 import { controlCommand } from "./_domain_control.ts";
-import {
-  ControlHypervisor,
-  type Hypervisor,
-  SimulatedBackend,
-  SimulatedHypervisor,
-} from "../libxl/mod.ts";
+import { SimulatedDrivers } from "./_drivers.ts";
+import { ControlHypervisor, type Hypervisor, SimulatedHypervisor } from "../libxl/mod.ts";
 
 /** Where the connection came from. */
 export type StoreSource =
@@ -191,7 +187,7 @@ async function socketStore(
   const kind = options.hypervisor ??
     (source.kind === "serve" || control !== undefined ? "simulated" : "xen");
   let hypervisor: Hypervisor | undefined;
-  let backend: SimulatedBackend | undefined;
+  let drivers: SimulatedDrivers | undefined;
   let reason: string | undefined;
   if (kind === "xen") {
     reason = "dxl cannot create or destroy domains on a real Xen host yet: create the domain " +
@@ -204,7 +200,7 @@ async function socketStore(
       onDestroy: async (domid) => void await controlCommand(control, `destroy ${domid}`),
       taken: await existingDomains(xs),
     });
-    backend = await SimulatedBackend.start(xs);
+    drivers = await SimulatedDrivers.start(xs);
   } else {
     // dxl's embedded xenstored in another process (dxl serve): its domain table, through the
     // embedded-only CONTROL dxl-domain. Other daemons refuse it before anything is written.
@@ -218,7 +214,8 @@ async function socketStore(
     noHypervisorReason: reason,
     describe: () => describeSource(source),
     async [Symbol.asyncDispose]() {
-      await backend?.[Symbol.asyncDispose]();
+      await drivers?.settle();
+      await drivers?.[Symbol.asyncDispose]();
       await xs.close();
     },
   };
@@ -255,14 +252,14 @@ async function embeddedStore(
     cleanup.push(() => xsd.close());
     const xs = await connect({ path: xsd.socket });
     cleanup.push(() => xs.close());
-    const backend = await SimulatedBackend.start(xs);
+    const drivers = await SimulatedDrivers.start(xs);
     cleanup.push(async () => {
       // The simulated drivers live only while a dxl process runs: let them finish the
       // handshakes in flight (libxl waits only for InitWait) before they stop.
-      await settleBackends(xs);
-      await backend[Symbol.asyncDispose]();
+      await drivers.settle();
+      await drivers[Symbol.asyncDispose]();
     });
-    await settleBackends(xs);
+    await drivers.settle();
     // The embedded xenstored keeps its simulated domain table in the state file.
     const hypervisor = new ControlHypervisor(xs);
     const source: StoreSource = { kind: "embedded", state: files.db };
@@ -278,33 +275,6 @@ async function embeddedStore(
   } catch (error) {
     await release();
     throw error;
-  }
-}
-
-/**
- * Waits (at most `timeoutMs`) until no dom0 backend that is online is still Initialising,
- * in InitWait or Closing: the simulated drivers' handshakes have finished.
- */
-async function settleBackends(xs: XenstoreClient, timeoutMs = 3000): Promise<void> {
-  const root = "/local/domain/0/backend";
-  const list = (path: string) => xs.directory(path).catch(() => [] as string[]);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    let busy = false;
-    for (const kind of await list(root)) {
-      for (const domid of await list(`${root}/${kind}`)) {
-        for (const devid of await list(`${root}/${kind}/${domid}`)) {
-          const device = `${root}/${kind}/${domid}/${devid}`;
-          const [state, online] = await Promise.all([
-            xs.tryRead(`${device}/state`).catch(() => undefined),
-            xs.tryRead(`${device}/online`).catch(() => undefined),
-          ]);
-          if (state === "5" || (online === "1" && (state === "1" || state === "2"))) busy = true;
-        }
-      }
-    }
-    if (!busy) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 

@@ -9,11 +9,11 @@
  */
 
 import { connect } from "../client/mod.ts";
-import { SimulatedBackend } from "../libxl/mod.ts";
 import { DEFAULT_QUOTAS, type Quotas, startXenstored } from "../xenstored/mod.ts";
 import { lockState, stateDir, stateFiles } from "./connection.ts";
 import { examples, type GlobalOptions, type Program } from "./context.ts";
 import { UsageError } from "./errors.ts";
+import { SimulatedDrivers } from "./_drivers.ts";
 import { err, out } from "./output.ts";
 
 /**
@@ -61,7 +61,7 @@ export function register(program: Program): void {
         const dir = opts.dir ?? files.run;
         await using xsd = await startXenstored({ dir, state: statePath, quotas, initDom0: true });
         await using xs = await connect({ path: xsd.socket });
-        await using _backend = opts.backend ? await SimulatedBackend.start(xs) : undefined;
+        await using _drivers = opts.backend ? await SimulatedDrivers.start(xs) : undefined;
         out(xsd.socket + "\n");
         if (!globals.quiet) {
           err(
