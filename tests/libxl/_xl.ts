@@ -28,11 +28,13 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * A runner for real `xl` talking to the xenstored at `socket`, or `undefined` (after one
- * plain line; a failure under `CI=true`) when xl or fakexl is not available here.
+ * A runner for real `xl` (or another Xen 4.17 tool beside it, such as `xen-init-dom0`)
+ * talking to the xenstored at `socket`, or `undefined` (after one plain line; a failure
+ * under `CI=true`) when it or fakexl is not available here.
  */
 export async function realXl(
   socket: string,
+  program = "xl",
 ): Promise<((args: string[]) => Promise<XlRun>) | undefined> {
   const shared = joinPosix(REFXS_DIR, "..");
   const home = Deno.env.get("HOME") ?? "/root";
@@ -41,10 +43,10 @@ export async function realXl(
   for (const candidate of sos) if (await exists(candidate)) so ??= candidate;
   const refxsHome = Deno.env.get("REFXS_HOME") ?? joinPosix(REFXS_DIR, ".work");
   const root = joinPosix(refxsHome, "root");
-  let xl = "/usr/lib/xen-4.17/bin/xl";
+  let xl = `/usr/lib/xen-4.17/bin/${program}`;
   let libs = "";
   if (!(await exists(xl))) {
-    xl = joinPosix(root, "usr/lib/xen-4.17/bin/xl");
+    xl = joinPosix(root, `usr/lib/xen-4.17/bin/${program}`);
     libs = `${joinPosix(root, "usr/lib/x86_64-linux-gnu")}:${
       joinPosix(root, "usr/lib/xen-4.17/lib")
     }`;
