@@ -20,7 +20,10 @@ import { plan } from "../../lib/config/plan.ts";
 import { validateConfig } from "../../lib/config/validate.ts";
 import { forEachServer, refxsUnavailable, startServer } from "../_helpers/servers.ts";
 import type { ServerKind, TestServer } from "../_helpers/servers.ts";
-import { fixture, recording, testHypervisor } from "../libxl/_helpers.ts";
+import { fixture, lastTransaction, recording, testHypervisor } from "../libxl/_helpers.ts";
+import { vbd } from "../../lib/libxl/devices/vbd.ts";
+import { vif } from "../../lib/libxl/devices/vif.ts";
+import { makeDomain } from "../../lib/libxl/domain_create.ts";
 import { summary } from "./_helpers.ts";
 
 const UUID = "6e1a7b52-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
@@ -78,6 +81,45 @@ forEachServer(
       assert.match(line, / = "" {3}\(/, `unexpected: ${line}`);
       assert.ok(paths.some((p) => p.startsWith(`${path}/`)), `unexpected: ${line}`);
     }
+  },
+);
+
+forEachServer(
+  "apply() sends a new domain's writes in makeDomain's order (xl create's)",
+  async (_t, server) => {
+    const changesOf = (lines: string[]) => lines.filter((l) => WRITES.test(l));
+    let applied: string[];
+    {
+      await using xs = await connect({ path: server.socket });
+      const rec = recording(xs);
+      await apply(rec.store, GUEST1, {
+        hypervisor: testHypervisor(server, xs).hypervisor,
+        wait: false,
+        now: NOW,
+      });
+      applied = changesOf(lastTransaction(rec.log));
+    }
+    await using twin = await startServer(server.kind);
+    await using xs = await connect({ path: twin.socket });
+    const rec = recording(xs);
+    await makeDomain(rec.store, {
+      hypervisor: testHypervisor(twin, xs).hypervisor,
+      name: "guest1",
+      uuid: UUID,
+      maxMemKb: 262144,
+      vcpus: 2,
+      kernel: "/srv/xen/vmlinuz",
+      now: NOW,
+      devices: (domid) => [
+        vbd({ domid, vdev: "xvdb", target: "/dev/loop0" }),
+        vif({ domid, devid: 0, mac: "00:16:3e:aa:bb:cc" }),
+      ],
+    });
+    assert.deepEqual(applied, [
+      ...changesOf(lastTransaction(rec.log)),
+      "WRITE | /libxl/1/dxl/managed | 1",
+      "WRITE | /libxl/1/dxl/driver-domain | 0",
+    ]);
   },
 );
 
