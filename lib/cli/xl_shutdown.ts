@@ -2,7 +2,8 @@
  * `dxl shutdown DOMAIN` and `dxl reboot DOMAIN`: xl's `shutdown` / `reboot` — the request in
  * `~/control/shutdown`, then a wait for the guest to acknowledge it (as libxl waits); `-w`
  * also waits until the domain is gone (xenstored releases it when the hypervisor reports it
- * dead).
+ * dead). `reboot -w` is accepted but does not wait for the rebooted domain (xl follows it
+ * through its own daemon; the new incarnation is not visible through xenstore alone).
  *
  * @module
  */
@@ -39,10 +40,16 @@ function registerRequest(program: Program, name: "shutdown" | "reboot"): void {
     .description(
       `ask a domain to ${name === "shutdown" ? "shut down" : "reboot"} as \`xl ${name}\` does: ` +
         `"${request}" in ~/control/shutdown, then wait for the guest to acknowledge it (its ` +
-        "PV drivers clear the node); -w also waits until the domain is gone",
+        "PV drivers clear the node)" +
+        (name === "shutdown" ? "; -w also waits until the domain is gone" : ""),
     )
     .argument("<domain>", "domain name or id")
-    .option("-w, --wait", "wait until the domain is gone (xenstored releases it)")
+    .option(
+      "-w, --wait",
+      name === "shutdown"
+        ? "wait until the domain is gone (xenstored releases it)"
+        : "accepted for xl's sake; the new incarnation cannot be followed through xenstore",
+    )
     .option("--timeout <seconds>", "how long to wait for the guest (libxl: 60)", "60")
     .option("--json", "print {domid, request}")
     .action(async (domain, opts, command) => {
