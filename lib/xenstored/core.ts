@@ -279,19 +279,15 @@ class Context extends Access implements RequestContext {
   readonly server: XenstoredCore;
   declare readonly conn: Connection;
   readonly req: Request;
+  readonly nodes: Access;
+  readonly domain: DomainInfo | undefined;
 
   constructor(server: XenstoredCore, conn: Connection, tx: Transaction | undefined, req: Request) {
     super(server, conn, tx);
     this.server = server;
     this.req = req;
-  }
-
-  get nodes(): Access {
-    return this;
-  }
-
-  get domain(): DomainInfo | undefined {
-    return this.conn.domain;
+    this.nodes = this;
+    this.domain = conn.domain;
   }
 
   /** Delivers the events recorded so far. */
