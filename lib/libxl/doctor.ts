@@ -76,6 +76,9 @@ const SEVERITY_ORDER: Record<DoctorSeverity, number> = { stale: 0, violation: 1,
  * a backend owned or writable by a guest. Everything is read in one transaction; with
  * `fix`, only what is provably stale is removed, in that same transaction (rerun on
  * conflict), and each removed node is returned. Trust-rule violations are only reported.
+ * On C xenstored and dxl's embedded one a change to anything the checks read makes the
+ * commit fail and the checks rerun; oxenstored merges transactions whose changes do not
+ * overlap, so there the re-check covers only the nodes being removed.
  *
  * @example
  * ```ts

@@ -282,3 +282,36 @@ forEachServer(
     assert.deepEqual(kinds(await doctor(w.xs)), []);
   },
 );
+
+forEachServer(
+  "doctor({ fix }) proves staleness at commit: a change between its reads and its commit reruns it",
+  async (_t, server) => {
+    await using w = await world(server);
+    await using other = await connect({ path: server.socket });
+    const uuid = "0badc0de-0000-4000-8000-000000000002";
+    await w.xs.write(`/vm/${uuid}/name`, "claimed meanwhile");
+    let calls = 0;
+    const report = await doctor(w.xs, {
+      fix: true,
+      listDomains: async () => {
+        calls++;
+        // After doctor's reads, before its commit: a toolstack makes domain 42, whose ~/vm
+        // claims the /vm entry doctor has just found unowned.
+        if (calls === 1) await other.write("/local/domain/42/vm", `/vm/${uuid}`);
+        return [...await w.listDomains(), 42];
+      },
+    });
+    if (server.kind === "ocaml") {
+      // real-daemons.md D13: oxenstored merges ("coalesces") transactions whose changes do
+      // not overlap, where C says EAGAIN: the removal commits against the concurrent claim.
+      // On oxenstored doctor's proof holds only against changes to the nodes it removes.
+      assert.equal(calls, 1);
+      assert.equal(await w.xs.exists(`/vm/${uuid}`), false);
+      return;
+    }
+    assert.ok(calls >= 2, `the transaction ran again (${calls} runs)`);
+    assert.equal(await w.xs.exists(`/vm/${uuid}`), true, "the now-owned /vm entry stays");
+    assert.deepEqual(report.changes, []);
+    assert.ok(!report.findings.some((f) => f.kind === "stale-vm"), JSON.stringify(report));
+  },
+);
