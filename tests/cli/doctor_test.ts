@@ -6,7 +6,10 @@
 
 import assert from "node:assert/strict";
 import { forEachServer } from "../_helpers/servers.ts";
-import { tempHome } from "./_run.ts";
+import { runDxl, tempHome } from "./_run.ts";
+import { fromFileUrl, joinPosix } from "../_helpers/paths.ts";
+
+const WEB = joinPosix(fromFileUrl(new URL("../testdata/cli/scripts/", import.meta.url)), "web.ts");
 import { XL_GOLDEN, xlWorld } from "./xl_world.ts";
 
 const UPDATE = Deno.env.get("UPDATE_GOLDEN") === "1";
@@ -100,3 +103,20 @@ forEachServer(
     );
   },
 );
+
+Deno.test("dxl doctor on the embedded store: applied domains of earlier runs are not 'gone'", async () => {
+  await using home = await tempHome();
+  const dxl = (...args: string[]) => runDxl(args, { stateHome: home.path });
+  const apply = await dxl("apply", "--yes", WEB);
+  assert.equal(apply.code, 0, apply.stderr);
+  // A new process: the embedded store's domain table came back from its state file.
+  const json = await dxl("-q", "doctor", "--fix", "--json");
+  assert.equal(json.code, 0, json.stderr);
+  assert.deepEqual(JSON.parse(json.stdout), { findings: [], changes: [], usedDomainList: true });
+  // A record a killed teardown left, next to the live domain: only it goes.
+  assert.equal((await dxl("-q", "write", "/libxl/7/type", "pv")).code, 0);
+  const fixed = await dxl("-q", "doctor", "--fix");
+  assert.equal(fixed.code, 0, fixed.stderr);
+  assert.match(fixed.stdout, /^removed +\/libxl\/7$/m);
+  assert.match((await dxl("-q", "list")).stdout, /^web +1 /m);
+});
