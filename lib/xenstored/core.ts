@@ -88,7 +88,7 @@ export class XenstoredCore implements ServerState {
   readonly #onDomainChange: ((domid: number, introduced: boolean) => void) | undefined;
   readonly #slab = new OutSlab();
   readonly #readers = new WeakMap<Connection, FrameReader>();
-  readonly #request: Request = { type: 0, reqId: 0, txId: 0, payload: new Uint8Array(0) };
+  readonly #request: Request = { type: Op.Invalid, reqId: 0, txId: 0, payload: new Uint8Array(0) };
 
   /** A fresh server: `/`, `/tool`, `/tool/xenstored`, dom0 introduced. */
   constructor(options: XenstoredCoreOptions = {}) {
