@@ -7,35 +7,9 @@
  */
 
 import { doctor, type DoctorReport } from "../libxl/doctor.ts";
-import type { Hypervisor } from "../libxl/hypervisor.ts";
 import { examples, type GlobalOptions, type Program, withStore } from "./context.ts";
 import { err, out, paint, toJson } from "./output.ts";
-
-/**
- * The domain list of a hypervisor that can give one: `listDomains()` (ids), or `list()`
- * (`{ domid }` entries, as the control-socket hypervisor of `dxl serve` answers). A
- * hypervisor that only knows the domains made in this process (`SimulatedHypervisor`) is
- * not asked: its list would call every other domain gone.
- */
-function domainLister(
-  hypervisor: Hypervisor | undefined,
-): (() => Promise<Iterable<number>>) | undefined {
-  const h = hypervisor as
-    | { listDomains?: () => Promise<Iterable<number>>; list?: () => Promise<unknown> }
-    | undefined;
-  if (typeof h?.listDomains === "function") return () => h.listDomains!();
-  if (typeof h?.list === "function") {
-    return async () => {
-      const list = await h.list!();
-      if (!Array.isArray(list)) throw new TypeError("the hypervisor's list is not an array");
-      return list.map((d: { domid?: unknown }) => {
-        if (typeof d?.domid !== "number") throw new TypeError("a listed domain has no domid");
-        return d.domid;
-      });
-    };
-  }
-  return undefined;
-}
+import { domainLister } from "./xl_common.ts";
 
 /**
  * The text `dxl doctor` prints for a report: one line per finding (severity, kind, message),

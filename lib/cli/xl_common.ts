@@ -8,6 +8,7 @@
 import type { XenstoreOps } from "../client/types.ts";
 import type { DeviceRecord } from "../libxl/device_list.ts";
 import { resolveDomain } from "../libxl/lookup.ts";
+import type { Hypervisor } from "../libxl/hypervisor.ts";
 import type { LibxlStore } from "../libxl/store.ts";
 import { xenbusStateName } from "../libxl/xenbus_state.ts";
 import { UsageError } from "./errors.ts";
@@ -134,4 +135,44 @@ export function parseTimeout(text: string): number {
     );
   }
   return Math.round(seconds * 1000);
+}
+
+/**
+ * The domain list of a hypervisor that can give one: `listDomains()` (ids), or `list()`
+ * (`{ domid }` entries, as the control-socket hypervisor of `dxl serve` answers). A
+ * hypervisor that only knows the domains made in this process (`SimulatedHypervisor`) is
+ * not asked: its list would call every other domain gone.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { domainLister } from "./xl_common.ts";
+ * const hv = {
+ *   createDomain: () => Promise.reject(new Error("unused")),
+ *   introduceDomain: () => Promise.resolve(),
+ *   destroyDomain: () => Promise.resolve(),
+ *   list: () => Promise.resolve([{ domid: 0 }, { domid: 3 }]),
+ * };
+ * assert.deepEqual([...await domainLister(hv)!()], [0, 3]);
+ * assert.equal(domainLister(undefined), undefined);
+ * ```
+ */
+export function domainLister(
+  hypervisor: Hypervisor | undefined,
+): (() => Promise<Iterable<number>>) | undefined {
+  const h = hypervisor as
+    | { listDomains?: () => Promise<Iterable<number>>; list?: () => Promise<unknown> }
+    | undefined;
+  if (typeof h?.listDomains === "function") return () => h.listDomains!();
+  if (typeof h?.list === "function") {
+    return async () => {
+      const list = await h.list!();
+      if (!Array.isArray(list)) throw new TypeError("the hypervisor's list is not an array");
+      return list.map((d: { domid?: unknown }) => {
+        if (typeof d?.domid !== "number") throw new TypeError("a listed domain has no domid");
+        return d.domid;
+      });
+    };
+  }
+  return undefined;
 }

@@ -12,7 +12,7 @@
 import { destroyDomain } from "../libxl/domain_destroy.ts";
 import type { OpenStore } from "./connection.ts";
 import { UsageError } from "./errors.ts";
-import { resolveDomainArg } from "./xl_common.ts";
+import { domainLister, resolveDomainArg } from "./xl_common.ts";
 
 /** What {@linkcode destroyDomainArg} did. */
 export interface XlDestroyResult {
@@ -70,7 +70,15 @@ export async function destroyDomainArg(
   domain: string,
   options: { timeoutMs?: number } = {},
 ): Promise<XlDestroyResult> {
-  const domid = await resolveDomainArg(store.xs, domain);
+  const domid = await resolveDomainArg(store.xs, domain).catch(async (error) => {
+    // A domain with no records at all (an apply killed between the hypervisor's create and
+    // its transaction, which doctor reports) is named by its id and known to the hypervisor.
+    const list = domainLister(store.hypervisor);
+    if (/^[1-9][0-9]*$/.test(domain) && list !== undefined) {
+      if ([...await list()].includes(Number(domain))) return Number(domain);
+    }
+    throw error;
+  });
   if (domid === 0) throw new UsageError("Cannot destroy domain 0 (Domain-0)");
   if (store.hypervisor === undefined && store.hypervisorKind === "xen") {
     throw new UsageError(`Cannot destroy domain ${domain}: ${store.noHypervisorReason ?? ""}`);

@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { forEachServer } from "../_helpers/servers.ts";
+import { ControlHypervisor } from "../../lib/libxl/control_hypervisor.ts";
 import { runDxl, tempHome } from "./_run.ts";
 import { fromFileUrl, joinPosix } from "../_helpers/paths.ts";
 
@@ -120,3 +121,35 @@ Deno.test("dxl doctor on the embedded store: applied domains of earlier runs are
   assert.match(fixed.stdout, /^removed +\/libxl\/7$/m);
   assert.match((await dxl("-q", "list")).stdout, /^web +1 /m);
 });
+
+forEachServer(
+  "a domain a killed apply left without records: doctor names it, dxl destroy <id> removes it",
+  async (_t, server) => {
+    await using home = await tempHome();
+    await using w = await xlWorld(server, home.path);
+    // The hypervisor side of an apply that was killed before its transaction committed.
+    const orphan = await new ControlHypervisor(w.xs).createDomain({ uuid: crypto.randomUUID() });
+    const seen = JSON.parse((await w.dxl("doctor", "--json")).stdout) as {
+      findings: { kind: string; domid: number; message: string }[];
+    };
+    assert.deepEqual(seen.findings.map((f) => [f.kind, f.domid]), [
+      ["orphaned-domain", orphan.domid],
+    ]);
+    assert.match(seen.findings[0]!.message, new RegExp(`dxl destroy ${orphan.domid} removes it`));
+    const destroy = await w.dxl("destroy", String(orphan.domid), "--json");
+    assert.equal(destroy.code, 0, destroy.stderr);
+    assert.deepEqual(JSON.parse(destroy.stdout), {
+      domid: orphan.domid,
+      devices: 0,
+      hypervisor: true,
+    });
+    const after = JSON.parse((await w.dxl("doctor", "--json")).stdout);
+    assert.deepEqual(after.findings, []);
+    // Without records and unknown to the hypervisor, an id is still refused.
+    const again = await w.dxl("--quiet", "destroy", String(orphan.domid));
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /^dxl: No domain \d+: \/libxl\/\d+ does not exist\n$/);
+  },
+  // Only dxl's embedded xenstored keeps a domain table a client can list (CONTROL).
+  { kinds: ["embedded"] },
+);
