@@ -46,7 +46,7 @@ Deno.test("bad input: one line on stderr, exit 2", async (t) => {
     },
     {
       args: ["-q", "devices", "nosuch"],
-      stderr: 'dxl: Domain "nosuch" does not exist (no domain has that name)\n',
+      stderr: 'dxl: No domain "nosuch": no /libxl record has that name\n',
     },
     {
       args: ["-q", "write", "/a", "b\\q"],
