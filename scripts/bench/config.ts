@@ -5,7 +5,9 @@
  * ../shared/refxs). dxl's way — read the live state, plan, apply everything in ONE
  * transaction — against libxl's way on the same store: `makeDomain` per domain (its own
  * transactions) and one transaction per device (`addDevice`). Both write the same records;
- * neither waits for backends (xenstore work only). Prints a Markdown table.
+ * neither waits for backends (xenstore work only). Both ways are warmed up first (JIT), then
+ * each size is the median of 3 alternating runs (1 for the long ones), each on a fresh
+ * server. Prints a Markdown table.
  *
  * Run: `deno run -A scripts/bench/config.ts [--max N]`.
  *
@@ -222,24 +224,42 @@ export async function run(max = 1000): Promise<void> {
     "C xenstored 4.17",
     onC,
   ]];
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const [name, on] of servers) {
     // C xenstored 4.17's cost per transaction grows faster than linearly with the nodes it
     // touches (8000 pipelined writes in one transaction take ~6 s, 4000 ~1 s): 1000 domains
     // (~280k requests in one transaction) would take hours there.
     const sizes = name === "embedded" ? [1, 10, 100, 1000] : [1, 10, 100];
+    try {
+      // Warm up both ways (JIT) before measuring anything.
+      const warm = name === "embedded" ? 100 : 10;
+      await on((s) => dxlWay(s, site(warm)));
+      await on((s) => libxlWay(s, warm));
+    } catch (error) {
+      console.warn(`${name} skipped: ${(error as Error).message}`);
+      continue;
+    }
     for (const domains of sizes.filter((n) => n <= max)) {
       try {
         const config = site(domains);
-        const dxl = await on((s) => dxlWay(s, config));
-        const libxl = await on((s) => libxlWay(s, domains));
+        // The median of 3 alternating runs (1 for the long ones).
+        const reps = domains >= 1000 || (name !== "embedded" && domains >= 100) ? 1 : 3;
+        const dxls: Awaited<ReturnType<typeof dxlWay>>[] = [];
+        const libxls: Awaited<ReturnType<typeof libxlWay>>[] = [];
+        for (let r = 0; r < reps; r++) {
+          dxls.push(await on((s) => dxlWay(s, config)));
+          libxls.push(await on((s) => libxlWay(s, domains)));
+        }
+        const dxl = dxls[0]!;
+        const libxl = libxls[0]!;
         const row: Row = {
           server: name,
           domains,
-          planMs: dxl.planMs,
-          applyMs: dxl.applyMs,
+          planMs: median(dxls.map((d) => d.planMs)),
+          applyMs: median(dxls.map((d) => d.applyMs)),
           dxlRequests: dxl.requests,
           dxlTransactions: dxl.transactions,
-          libxlMs: libxl.ms,
+          libxlMs: median(libxls.map((l) => l.ms)),
           libxlRequests: libxl.requests,
           libxlTransactions: libxl.transactions,
         };
