@@ -15,6 +15,7 @@ import { connect, type XenstoreClient } from "../client/mod.ts";
 import { socketPaths } from "../client/socket_path.ts";
 import { startXenstored, type XenstoredHandle } from "../xenstored/mod.ts";
 import { UsageError } from "./errors.ts";
+import { err } from "./output.ts";
 import { controlCommand } from "./_domain_control.ts";
 import { SimulatedDrivers } from "./_drivers.ts";
 import { ControlHypervisor, type Hypervisor, SimulatedHypervisor } from "../libxl/mod.ts";
@@ -301,11 +302,21 @@ async function existingDomains(xs: XenstoreClient): Promise<number[]> {
 export async function lockState(files: StateFiles): Promise<Deno.FsFile> {
   await Deno.mkdir(files.lock.slice(0, files.lock.lastIndexOf("/")), { recursive: true });
   const lock = await Deno.open(files.lock, { create: true, write: true });
+  // Say so when another process has the store open (a long `dxl watch`, a `dxl serve`
+  // starting): the wait is otherwise silent.
+  const waiting = setTimeout(() => {
+    err(
+      `dxl: waiting for another dxl process using ${files.db} (run \`dxl serve\` to share ` +
+        "the store between processes)",
+    );
+  }, 1000);
   try {
     await lock.lock(true);
   } catch (error) {
     lock.close();
     throw error;
+  } finally {
+    clearTimeout(waiting);
   }
   return lock;
 }
