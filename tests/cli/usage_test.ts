@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { buildProgram } from "../../lib/cli/main.ts";
 import { fromFileUrl, joinPosix } from "../_helpers/paths.ts";
-import { type RunResult, runDxl, tempHome } from "./_run.ts";
+import { runDxl, type RunResult, tempHome } from "./_run.ts";
 
 const SCRIPTS = fromFileUrl(new URL("../testdata/cli/scripts/", import.meta.url));
 const denoJson = JSON.parse(
