@@ -1,9 +1,11 @@
 /**
- * apply() is atomic: an applier in a subprocess is SIGKILLed at 60 points spread evenly over
- * its whole run, and at every request around its commit (before, inside and after its transaction: just before its k-th request, for k
- * from the first request to past the last), against a store this test owns. After every kill
- * the store equals the state before the apply or the state its transaction committed (or,
- * killed after the removed nic was cleaned up, the final state) — never anything between.
+ * apply() is atomic: an applier in a subprocess is SIGKILLed just before its k-th request, at
+ * 60 points spread evenly over its whole run (from its first request to past its last:
+ * before, inside and after its transaction) and at every request around its commit, against
+ * a store this test owns (the embedded xenstored, and the real C xenstored when
+ * ../shared/refxs is set up). After every kill the store equals the state before the apply
+ * or the state its transaction committed (or, killed after the removed nic was cleaned up,
+ * the final state) — never anything between.
  */
 
 import assert from "node:assert/strict";
@@ -14,6 +16,7 @@ import { startXenstored } from "../../lib/xenstored/mod.ts";
 import { apply } from "../../lib/config/apply.ts";
 import { validateConfig } from "../../lib/config/validate.ts";
 import { fromFileUrl } from "../_helpers/paths.ts";
+import { REFXS_DIR, refxsUnavailable } from "../_helpers/servers.ts";
 import { KILL_BEFORE, KILL_NOW } from "./_helpers.ts";
 
 const CHILD = fromFileUrl(new URL("./_apply_child.ts", import.meta.url));
@@ -26,54 +29,91 @@ interface Outcome {
   requests: number | undefined;
 }
 
-/** A fresh store in the state before, the child applied to it, and the tree afterwards. */
-async function runOnce(killAt: string): Promise<Outcome> {
-  const dir = await Deno.makeTempDir({ prefix: "dxl-atomic-", dir: "/tmp" });
+/** A store of one kind: its socket, and how a domain is made known to its hypervisor side. */
+interface Store extends AsyncDisposable {
+  socket: string;
+  createDomain(domid: number): Promise<void>;
+}
+
+async function sh(args: string[]): Promise<void> {
+  const out = await new Deno.Command("bash", { args, stdout: "piped", stderr: "piped" }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+}
+
+async function ctl(dir: string, command: string): Promise<void> {
+  const conn = await Deno.connect({ transport: "unix", path: `${dir}/ctl` });
   try {
-    await using xsd = await startXenstored({ dir });
-    await using xs = await connect({ path: xsd.socket });
-    const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
-    await apply(xs, validateConfig(KILL_BEFORE), { hypervisor, wait: false, now: KILL_NOW });
-    for (const domid of [2, 3, 4]) xsd.createDomain(domid); // the child's hypervisor's ids
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--no-check", CHILD, xsd.socket, killAt],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    const m = /requests ([0-9]+)/.exec(text);
-    if (out.signal === null && out.code !== 0) {
-      throw new Error(`applier failed: ${new TextDecoder().decode(out.stderr)}`);
-    }
-    return {
-      tree: await formatTree(xs, "/"),
-      code: out.code,
-      signal: out.signal,
-      requests: m === null ? undefined : Number(m[1]),
-    };
+    await conn.write(new TextEncoder().encode(`${command}\n`));
+    const buf = new Uint8Array(256);
+    const n = await conn.read(buf);
+    const text = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+    if (!text.startsWith("OK")) throw new Error(`ctl ${command}: ${text.trim()}`);
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    conn.close();
   }
 }
 
-Deno.test("apply() killed with SIGKILL at 60 points leaves the store before or after", async () => {
-  const before = await (async () => {
-    const dir = await Deno.makeTempDir({ prefix: "dxl-atomic-", dir: "/tmp" });
-    try {
-      await using xsd = await startXenstored({ dir });
-      await using xs = await connect({ path: xsd.socket });
-      const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
-      await apply(xs, validateConfig(KILL_BEFORE), { hypervisor, wait: false, now: KILL_NOW });
-      return await formatTree(xs, "/");
-    } finally {
+async function startStore(kind: "embedded" | "c"): Promise<Store> {
+  const dir = await Deno.makeTempDir({ prefix: `dxl-atomic-${kind}-`, dir: "/tmp" });
+  if (kind === "embedded") {
+    const xsd = await startXenstored({ dir });
+    return {
+      socket: xsd.socket,
+      createDomain: (domid) => Promise.resolve(xsd.createDomain(domid)),
+      async [Symbol.asyncDispose]() {
+        await xsd.close();
+        await Deno.remove(dir, { recursive: true });
+      },
+    };
+  }
+  await sh([`${REFXS_DIR}/start.sh`, "c", dir]);
+  return {
+    socket: `${dir}/socket`,
+    createDomain: (domid) => ctl(dir, `create ${domid}`),
+    async [Symbol.asyncDispose]() {
+      await sh([`${REFXS_DIR}/stop.sh`, dir]);
       await Deno.remove(dir, { recursive: true });
-    }
-  })();
-  const full = await runOnce("never");
+    },
+  };
+}
+
+/**
+ * A fresh store in the state before; then, unless `killAt` is undefined, the child applies
+ * to it; the tree afterwards.
+ */
+async function runOnce(kind: "embedded" | "c", killAt: string | undefined): Promise<Outcome> {
+  await using store = await startStore(kind);
+  await using xs = await connect({ path: store.socket });
+  const hypervisor = new SimulatedHypervisor(xs, { onCreate: (d) => store.createDomain(d) });
+  await apply(xs, validateConfig(KILL_BEFORE), { hypervisor, wait: false, now: KILL_NOW });
+  if (killAt === undefined) {
+    return { tree: await formatTree(xs, "/"), code: 0, signal: null, requests: undefined };
+  }
+  for (const domid of [2, 3, 4]) await store.createDomain(domid); // the child's hypervisor's ids
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-check", CHILD, store.socket, killAt],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const m = /requests ([0-9]+)/.exec(new TextDecoder().decode(out.stdout));
+  if (out.signal === null && out.code !== 0) {
+    throw new Error(`applier failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return {
+    tree: await formatTree(xs, "/"),
+    code: out.code,
+    signal: out.signal,
+    requests: m === null ? undefined : Number(m[1]),
+  };
+}
+
+async function killEverywhere(kind: "embedded" | "c"): Promise<void> {
+  const before = (await runOnce(kind, undefined)).tree;
+  const full = await runOnce(kind, "never");
   assert.equal(full.code, 0);
   const total = full.requests!;
   assert.ok(total > 100, `the apply sent only ${total} requests`);
-  const committed = await runOnce("commit");
+  const committed = await runOnce(kind, "commit");
   assert.equal(committed.signal, "SIGKILL");
   const states = new Map([[before, "before"], [committed.tree, "committed"], [full.tree, "final"]]);
   assert.equal(states.size, 3, "before, committed and final differ");
@@ -85,7 +125,7 @@ Deno.test("apply() killed with SIGKILL at 60 points leaves the store before or a
   for (let i = 0; i < POINTS; i++) points.add(1 + Math.round((i * (total + 4)) / (POINTS - 1)));
   for (let k = total - 12; k <= total + 2; k++) points.add(k);
   for (const k of points) {
-    const run = await runOnce(String(k));
+    const run = await runOnce(kind, String(k));
     const state = states.get(run.tree);
     assert.ok(
       state !== undefined,
@@ -96,4 +136,16 @@ Deno.test("apply() killed with SIGKILL at 60 points leaves the store before or a
   // The kills landed on both sides of the commit.
   const after = seen.committed!.length + seen.final!.length;
   assert.ok(seen.before!.length >= 50 && after >= 3, JSON.stringify(seen));
+}
+
+Deno.test("apply() killed with SIGKILL at 60+ points leaves the store before or after [embedded]", () =>
+  killEverywhere("embedded"));
+
+Deno.test("apply() killed with SIGKILL at 60+ points leaves the store before or after [c]", async () => {
+  const reason = await refxsUnavailable();
+  if (reason !== undefined) {
+    if (Deno.env.get("CI") === "true") throw new Error(`CI=true and ${reason}`);
+    return; // tests/_helpers/servers.ts reports the missing daemons once for the suite
+  }
+  await killEverywhere("c");
 });
