@@ -74,6 +74,15 @@ Deno.test("apply in a terminal: coloured plan, prompt, spinner lines", async (t)
   }
   await using home = await tempHome();
 
+  await t.step("NO_COLOR: the same plan without colours on the terminal", async () => {
+    await using term = new Terminal();
+    await term.start(`NO_COLOR=1 ${command(home.path, `plan ${WEB}`)}`);
+    await term.waitFor("EXIT=0");
+    const screen = await term.screen(true);
+    assert.ok(screen.includes("\n  + create domain web\n"), screen);
+    assert.ok(!screen.includes("\x1b[32m"), screen);
+  });
+
   await t.step("answering y applies, with the progress display", async () => {
     await using term = new Terminal();
     await term.start(command(home.path, `apply ${WEB}`));
