@@ -5,11 +5,12 @@
  * @module
  */
 
-import type { Transaction } from "../client/types.ts";
+import type { XenstoreOps } from "../client/types.ts";
 import type { Permission } from "../protocol/perms.ts";
 import type { DeviceRecord } from "./device_list.ts";
 import { listDevices } from "./device_list.ts";
 import { DEVICE_KINDS } from "./device_kind.ts";
+import type { Target } from "./store.ts";
 import { isErrno, listIfPresent } from "./store.ts";
 
 /** One node as read in the snapshot. */
@@ -51,7 +52,7 @@ function ids(entries: string[]): number[] {
     .sort((a, b) => a - b);
 }
 
-async function readNode(tx: Transaction, path: string): Promise<ScannedNode | undefined> {
+async function readNode(tx: XenstoreOps, path: string): Promise<ScannedNode | undefined> {
   try {
     const [value, perms, children] = await Promise.all([
       tx.readBytes(path),
@@ -67,7 +68,7 @@ async function readNode(tx: Transaction, path: string): Promise<ScannedNode | un
 
 /** Reads `root` and its whole subtree into `into`, a level at a time (requests pipelined). */
 async function walk(
-  tx: Transaction,
+  tx: XenstoreOps,
   root: string,
   into: Map<string, ScannedNode>,
 ): Promise<void> {
@@ -85,8 +86,11 @@ async function walk(
   }
 }
 
-/** Reads the snapshot inside `tx`. */
-export async function scan(tx: Transaction): Promise<Snapshot> {
+/**
+ * Reads the snapshot through `tx`: a transaction (a consistent snapshot) or the store itself
+ * (cheaper, for a first look: what it finds is then read again in a transaction).
+ */
+export async function scan(tx: Target): Promise<Snapshot> {
   const [libxlIds, homes, vms] = await Promise.all([
     listIfPresent(tx, "/libxl").then(ids),
     listIfPresent(tx, "/local/domain").then(ids),

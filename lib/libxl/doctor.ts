@@ -8,7 +8,7 @@
 
 import type { Transaction, XenstoreOps } from "../client/types.ts";
 import { pathCleanup } from "./device_remove.ts";
-import type { LibxlStore, TransactionalOptions } from "./store.ts";
+import type { LibxlStore, Target, TransactionalOptions } from "./store.ts";
 import { inTransaction } from "./store.ts";
 import type { Snapshot } from "./_doctor_scan.ts";
 import { scan } from "./_doctor_scan.ts";
@@ -73,7 +73,9 @@ const SEVERITY_ORDER: Record<DoctorSeverity, number> = { stale: 0, violation: 1,
  * directories no `/libxl` record names, emptied parents left behind, domains the hypervisor
  * has without records (a killed `dxl apply`; needs `listDomains`), and the trust rules —
  * `/libxl` dom0-only, every recorded frontend's `backend` equal to the record, nothing under
- * a backend owned or writable by a guest. Everything is read in one transaction; with
+ * a backend owned or writable by a guest. A first pass reads outside a transaction and
+ * ends there when it finds nothing; otherwise everything is read again in one transaction;
+ * with
  * `fix`, only what is provably stale is removed, in that same transaction (rerun on
  * conflict), and each removed node is returned. Trust-rule violations are only reported.
  * On C xenstored and dxl's embedded one a change to anything the checks read makes the
@@ -98,15 +100,26 @@ const SEVERITY_ORDER: Record<DoctorSeverity, number> = { stale: 0, violation: 1,
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function doctor(store: DoctorStore, options: DoctorOptions = {}): Promise<DoctorReport> {
-  return inTransaction(store, async (tx) => {
-    const snap = await scan(tx);
+export async function doctor(
+  store: DoctorStore,
+  options: DoctorOptions = {},
+): Promise<DoctorReport> {
+  const check = async (target: Target) => {
+    const snap = await scan(target);
     const table = options.listDomains === undefined
       ? undefined
       : new Set(await options.listDomains());
-    const findings = await analyse(store, snap, table);
+    return { findings: await analyse(store, snap, table), usedDomainList: table !== undefined };
+  };
+  // A first look outside a transaction: on C xenstored a transaction that reads the whole
+  // toolstack tree costs several times the reads themselves. A healthy store ends here; any
+  // finding is read again, consistently, in the transaction that also fixes it.
+  const first = await check(store);
+  if (first.findings.length === 0) return { ...first, changes: [] };
+  return await inTransaction(store, async (tx) => {
+    const { findings, usedDomainList } = await check(tx);
     const changes = options.fix ? await repair(tx, findings) : [];
-    return { findings, changes, usedDomainList: table !== undefined };
+    return { findings, changes, usedDomainList };
   }, options);
 }
 
