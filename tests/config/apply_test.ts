@@ -362,3 +362,39 @@ forEachServer("apply() changes an HVM guest's cdrom media in place", async (_t, 
   assert.equal(await xs.read("/libxl/1/device/vbd/5632/params"), "aio:/srv/b.iso");
   assert.deepEqual(summary(plan(site("/srv/b.iso"), await readLive(xs))), ["noop domain win"]);
 });
+
+forEachServer("apply() replaces a domain libxl cannot change, and prunes", async (_t, server) => {
+  await using xs = await connect({ path: server.socket });
+  const { hypervisor } = testHypervisor(server, xs);
+  await using _backend = await SimulatedBackend.start(xs);
+  const web = (type: string) => ({ name: "web", type, disks: ["phy:/dev/vg0/web,xvda,w"] });
+  await apply(xs, validateConfig({ domains: [web("pv"), { name: "old", nics: [{}] }] }), {
+    hypervisor,
+  });
+  const events: ApplyEvent[] = [];
+  const result = await apply(xs, validateConfig({ domains: [web("pvh")] }), {
+    hypervisor,
+    prune: true,
+    onProgress: (e) => events.push(e),
+  });
+  assert.deepEqual(summary(result.plan), [
+    "replace domain web (type pv -> pvh)",
+    "remove domain old",
+  ]);
+  assert.deepEqual(result.created, [{ domain: "web", domid: 3 }]);
+  assert.deepEqual(
+    events.filter((e) => e.type === "domain-destroyed").map((e) =>
+      e.type === "domain-destroyed" && e.domid
+    ).sort(),
+    [1, 2],
+  );
+  const live = (await readLive(xs)).domains.filter((d) => d.managed);
+  assert.deepEqual(live.map((d) => [d.domid, d.name, d.type]), [[3, "web", "pvh"]]);
+  for (const gone of [1, 2]) {
+    assert.equal(await xs.tryRead(`/libxl/${gone}`), undefined);
+    assert.equal(await xs.tryRead(`/local/domain/${gone}/name`), undefined);
+  }
+  assert.equal(await xs.tryRead("/local/domain/0/backend/vbd/1"), undefined);
+  assert.equal(await xs.read("/local/domain/0/backend/vbd/3/51712/state"), "4");
+  assert.deepEqual(hypervisor.domains, [3]);
+});
