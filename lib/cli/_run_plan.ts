@@ -28,10 +28,14 @@ export interface RunPlanFlags extends ScriptFlags {
   timeout?: string | undefined;
 }
 
-/** What is being done, for the prompt and messages. */
-export interface RunPlanMode {
-  /** `"apply"` or `"destroy"`. */
+/** Options of {@linkcode runPlan}. */
+export interface RunPlanOptions {
+  /** What is being done: `"apply"` or `"destroy"`. */
   verb: "apply" | "destroy";
+  /** The command's own options. */
+  flags: RunPlanFlags;
+  /** The global options (which xenstore, `--quiet`, ...). */
+  globals: GlobalOptions;
 }
 
 /**
@@ -62,26 +66,22 @@ export function timeoutMs(text: string | undefined): number | undefined {
  * ```ts
  * import assert from "node:assert/strict";
  * import { runPlan } from "./_run_plan.ts";
- * await assert.rejects(runPlan("site.ts", { json: true }, {}, { verb: "apply" }), {
+ * await assert.rejects(runPlan("site.ts", { verb: "apply", flags: { json: true }, globals: {} }), {
  *   message: "--json needs --yes (apply cannot ask)",
  * });
  * ```
  */
-export async function runPlan(
-  file: string,
-  flags: RunPlanFlags,
-  globals: GlobalOptions,
-  mode: RunPlanMode,
-): Promise<void> {
+export async function runPlan(file: string, options: RunPlanOptions): Promise<void> {
+  const { flags, globals, verb } = options;
   const wait = timeoutMs(flags.timeout);
   if (flags.json && !flags.yes) {
-    throw new UsageError(`--json needs --yes (${mode.verb} cannot ask)`);
+    throw new UsageError(`--json needs --yes (${verb} cannot ask)`);
   }
   const config = await loadScript(file, flags);
   await withStore(globals, async (store) => {
     const p: Plan = plan(config, await readLive(store.xs), {
       prune: flags.prune ?? false,
-      destroy: mode.verb === "destroy",
+      destroy: verb === "destroy",
     });
     const changes = planChanges(p);
     if (!flags.json) out(renderPlan(p, { subject: file }));
@@ -93,12 +93,12 @@ export async function runPlan(
     if (!flags.yes) {
       if (!Deno.stdin.isTerminal()) {
         throw new UsageError(
-          `stdin is not a terminal: add --yes to ${mode.verb} without being asked`,
+          `stdin is not a terminal: add --yes to ${verb} without being asked`,
         );
       }
-      const verb = mode.verb === "apply" ? "Apply these changes" : "Destroy these domains";
+      const verb = verb === "apply" ? "Apply these changes" : "Destroy these domains";
       if (!confirm(`\n${verb}?`)) {
-        throw new CancelledError(`${mode.verb} cancelled: nothing was written`);
+        throw new CancelledError(`${verb} cancelled: nothing was written`);
       }
     }
     const progress = createProgress();
@@ -108,12 +108,12 @@ export async function runPlan(
     try {
       result = await apply(store.xs, p, options);
     } catch (error) {
-      progress.fail(`${mode.verb} failed`);
+      progress.fail(`${verb} failed`);
       throw error;
     }
     const done = planChanges(result.plan).map(summarizeAction);
     progress.succeed(
-      `${mode.verb === "apply" ? "applied" : "destroyed"}: ${done.length} change${
+      `${verb === "apply" ? "applied" : "destroyed"}: ${done.length} change${
         done.length === 1 ? "" : "s"
       }`,
     );

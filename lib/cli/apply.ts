@@ -37,7 +37,7 @@ export function register(program: Program): void {
   for (const option of scriptOptions()) cmd.addOption(option);
   cmd.action(async (file, opts, command) => {
     const globals: GlobalOptions = command.optsWithGlobals();
-    await runPlan(file, opts, globals, { verb: "apply" });
+    await runPlan(file, { verb: "apply", flags: opts, globals });
   });
   examples(cmd, [
     "dxl apply scripts/examples/web.ts",

@@ -52,7 +52,7 @@ export function register(program: Program): void {
       if (opts.json) out(toJson(result));
       return;
     }
-    await runPlan(file, opts, globals, { verb: "destroy" });
+    await runPlan(file, { verb: "destroy", flags: opts, globals });
   });
   examples(cmd, [
     "dxl destroy scripts/examples/web.ts",

@@ -77,7 +77,7 @@ export function register(program: Program): void {
   examples(cmd, [
     "dxl serve &   # then, in another shell: dxl apply scripts/examples/web.ts --yes",
     "dxl serve --no-state --dir /tmp/xs --quota nodes=10000",
-    "XENSTORED_PATH=$(dxl serve --no-state --dir /tmp/xs | head -1) xenstore-ls",
+    "dxl serve --no-state --dir /tmp/xs &   # then: XENSTORED_PATH=/tmp/xs/socket xenstore-ls",
   ]);
 }
 
