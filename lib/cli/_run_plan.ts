@@ -96,8 +96,8 @@ export async function runPlan(file: string, options: RunPlanOptions): Promise<vo
           `stdin is not a terminal: add --yes to ${verb} without being asked`,
         );
       }
-      const verb = verb === "apply" ? "Apply these changes" : "Destroy these domains";
-      if (!confirm(`\n${verb}?`)) {
+      const question = verb === "apply" ? "Apply these changes" : "Destroy these domains";
+      if (!confirm(`\n${question}?`)) {
         throw new CancelledError(`${verb} cancelled: nothing was written`);
       }
     }
