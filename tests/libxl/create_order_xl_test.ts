@@ -17,7 +17,11 @@ import { vfb } from "../../lib/libxl/devices/vfb.ts";
 import { vkbd } from "../../lib/libxl/devices/vkbd.ts";
 import { parseDiskSpec } from "../../lib/libxl/disk_spec.ts";
 import { makeDomain } from "../../lib/libxl/domain_create.ts";
-import { forEachServer } from "../_helpers/servers.ts";
+import { forEachServer, REFXS_DIR } from "../_helpers/servers.ts";
+import { vif } from "../../lib/libxl/devices/vif.ts";
+import { SimulatedBackend } from "../../lib/libxl/sim_backend.ts";
+import { formatTree } from "../../lib/libxl/tree.ts";
+import { parseBackendPath } from "../../lib/libxl/paths.ts";
 import { recording, testHypervisor } from "./_helpers.ts";
 import { realXl } from "./_xl.ts";
 
@@ -113,6 +117,107 @@ forEachServer(
         "the same backends (qdisk for the qcow2 images), in the same order",
       );
     } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+  { kinds: ["c"] },
+);
+
+forEachServer(
+  "makeDomain() leaves the /libxl registry real xl create leaves (phy disks, nics, console)",
+  async (_t, server) => {
+    const xl = await realXl(server.socket);
+    const initDom0 = await realXl(server.socket, "xen-init-dom0");
+    if (xl === undefined || initDom0 === undefined) return;
+    assert.equal((await initDom0([])).code, 0);
+    const scripts = `${REFXS_DIR}/../fakexl/scripts`; // stand-ins with the real scripts' contract
+    const dir = await Deno.makeTempDir({ prefix: "dxl-xl-create-", dir: "/tmp" });
+    await using xs = await connect({ path: server.socket });
+    // The kernel backends (state 1 -> 2, then 4 once libxl's hotplug script has said
+    // "connected"; 5 -> 6) and xenconsoled's console/tty.
+    await using _backend = await SimulatedBackend.start(xs, {
+      kinds: ["vbd", "vif"],
+      hotplug: async (store, be) => {
+        // Only xl's devices (domids below 50) have a toolstack running their scripts.
+        if ((parseBackendPath(be)?.domid ?? 50) >= 50) return;
+        const watch = store.watch(`${be}/hotplug-status`);
+        const giveUp = setTimeout(() => watch.close(), 20_000);
+        for await (const _ of watch) {
+          if ((await store.tryRead(`${be}/hotplug-status`)) === "connected") break;
+        }
+        clearTimeout(giveUp);
+        await watch.close();
+      },
+    });
+    const consoled = xs.watch("/local/domain");
+    await consoled.ready;
+    const playing = (async () => {
+      for await (const event of consoled) {
+        if (!("path" in event) || !/^\/local\/domain\/\d+\/console\/tty$/.test(event.path)) {
+          continue;
+        }
+        if ((await xs.tryRead(event.path)) === "") await xs.write(event.path, "/dev/pts/9");
+      }
+    })();
+    try {
+      const disks = [
+        `${dir}/a.img,raw,xvda,w,script=${scripts}/block`,
+        `phy:${dir}/b.img,xvdb,r,script=${scripts}/block`,
+      ];
+      const nics = [
+        { mac: "00:16:3e:00:00:0a", rate: "10Mb/s" },
+        { mac: "00:16:3e:00:00:0b", rate: "1MB/s@20ms" },
+      ];
+      for (const f of ["vmlinuz", "a.img", "b.img"]) await Deno.writeTextFile(`${dir}/${f}`, "");
+      await Deno.writeTextFile(
+        `${dir}/guest.cfg`,
+        [
+          'name = "xlguest"',
+          'type = "pv"',
+          `kernel = "${dir}/vmlinuz"`,
+          "memory = 256",
+          `disk = [ ${disks.map((d) => `"${d}"`).join(", ")} ]`,
+          `vif = [ ${
+            nics.map((n) => `"mac=${n.mac},rate=${n.rate},script=${scripts}/vif-bridge"`).join(
+              ", ",
+            )
+          } ]`,
+        ].join("\n") + "\n",
+      );
+      const created = await xl(["create", "-e", `${dir}/guest.cfg`]);
+      assert.equal(created.code, 0, created.stderr);
+      const theirDomid = Number((await xl(["domid", "xlguest"])).stdout.trim());
+
+      const { hypervisor } = testHypervisor(server, xs, 50);
+      const rec = recording(xs);
+      const { domid } = await makeDomain(rec.store, {
+        hypervisor,
+        name: "dxlguest",
+        maxMemKb: 262144,
+        kernel: `${dir}/vmlinuz`,
+        devices: (d) => [
+          ...nics.map((n, devid) =>
+            vif({ domid: d, devid, ...n, script: `${scripts}/vif-bridge` })
+          ),
+          ...disks.map((spec) => vbd({ domid: d, ...parseDiskSpec(spec) })),
+        ],
+      });
+      const registry = async (of: number) =>
+        (await formatTree(xs, `/libxl/${of}/device`))
+          .replaceAll(`/libxl/${of}/`, "/libxl/D/")
+          .replaceAll(`/local/domain/${of}/`, "/local/domain/D/")
+          .replace(new RegExp(`(/backend/[^/]+/)${of}/`, "g"), "$1D/")
+          .replaceAll(`frontend-id = "${of}"`, 'frontend-id = "D"');
+      assert.equal(await registry(domid), await registry(theirDomid));
+      assert.deepEqual(
+        await xs.directory(`/libxl/${domid}/device`),
+        await xs.directory(`/libxl/${theirDomid}/device`),
+      );
+      assert.deepEqual(await xs.directory(`/libxl/${domid}/device`), ["vbd", "console", "vif"]);
+      await xl(["destroy", "xlguest"]);
+    } finally {
+      await consoled.close();
+      await playing;
       await Deno.remove(dir, { recursive: true });
     }
   },
