@@ -9,7 +9,7 @@
  * each size is the median of 3 alternating runs (1 for the long ones), each on a fresh
  * server. Prints a Markdown table.
  *
- * Run: `deno run -A scripts/bench/config.ts [--max N]`.
+ * Run: `deno run -A scripts/bench/config.ts [--max N] [--only <server name prefix>]`.
  *
  * @module
  */
@@ -174,6 +174,37 @@ async function onEmbedded<T>(fn: (server: Server) => Promise<T>): Promise<T> {
   }
 }
 
+/** Runs `fn` on a fresh embedded xenstored in a process of its own (`config_server.ts`). */
+async function onEmbeddedProcess<T>(fn: (server: Server) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "dxl-bench-config-p-", dir: "/tmp" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./config_server.ts", import.meta.url).pathname, dir],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  try {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("the xenstored process exited");
+      text += value;
+    }
+    reader.releaseLock();
+    const socket = text.trim();
+    await using control = await connect({ path: socket });
+    return await fn({
+      socket,
+      onCreate: async (d) => void await control.control(["dxl-domain", "create", String(d)]),
+    });
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await child.stdout.cancel().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Runs `fn` on a fresh real C xenstored. */
 async function onC<T>(fn: (server: Server) => Promise<T>): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: "dxl-bench-config-c-", dir: "/tmp" });
@@ -209,8 +240,9 @@ function table(rows: Row[]): string {
 }
 
 /**
- * Runs the benchmark for 1, 10, 100 and 1000 domains (up to `max`) on the embedded and the
- * real C xenstored, and prints the table.
+ * Runs the benchmark for 1, 10, 100 and 1000 domains (up to `max`) on the embedded xenstored
+ * (in this process and in its own) and the real C xenstored (or only the servers whose name
+ * starts with `only`), and prints the table.
  *
  * @example
  * ```ts ignore
@@ -218,21 +250,23 @@ function table(rows: Row[]): string {
  * await run(100);
  * ```
  */
-export async function run(max = 1000): Promise<void> {
+export async function run(max = 1000, only?: string): Promise<void> {
   const rows: Row[] = [];
-  const servers: [string, typeof onEmbedded][] = [["embedded", onEmbedded], [
-    "C xenstored 4.17",
-    onC,
-  ]];
+  const servers: [string, typeof onEmbedded][] = [
+    ["embedded", onEmbedded],
+    ["embedded, own process", onEmbeddedProcess],
+    ["C xenstored 4.17", onC],
+  ];
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const [name, on] of servers) {
+    if (only !== undefined && !name.startsWith(only)) continue;
     // C xenstored 4.17's cost per transaction grows faster than linearly with the nodes it
     // touches (8000 pipelined writes in one transaction take ~6 s, 4000 ~1 s): 1000 domains
     // (~280k requests in one transaction) would take hours there.
-    const sizes = name === "embedded" ? [1, 10, 100, 1000] : [1, 10, 100];
+    const sizes = name.startsWith("embedded") ? [1, 10, 100, 1000] : [1, 10, 100];
     try {
       // Warm up both ways (JIT) before measuring anything.
-      const warm = name === "embedded" ? 100 : 10;
+      const warm = name.startsWith("embedded") ? 100 : 10;
       await on((s) => dxlWay(s, site(warm)));
       await on((s) => libxlWay(s, warm));
     } catch (error) {
@@ -243,7 +277,7 @@ export async function run(max = 1000): Promise<void> {
       try {
         const config = site(domains);
         // The median of 3 alternating runs (1 for the long ones).
-        const reps = domains >= 1000 || (name !== "embedded" && domains >= 100) ? 1 : 3;
+        const reps = domains >= 1000 || (name.startsWith("C") && domains >= 100) ? 1 : 3;
         const dxls: Awaited<ReturnType<typeof dxlWay>>[] = [];
         const libxls: Awaited<ReturnType<typeof libxlWay>>[] = [];
         for (let r = 0; r < reps; r++) {
@@ -275,5 +309,6 @@ export async function run(max = 1000): Promise<void> {
 
 if (import.meta.main) {
   const i = Deno.args.indexOf("--max");
-  await run(i >= 0 ? Number(Deno.args[i + 1]) : 1000);
+  const j = Deno.args.indexOf("--only");
+  await run(i >= 0 ? Number(Deno.args[i + 1]) : 1000, j >= 0 ? Deno.args[j + 1] : undefined);
 }
