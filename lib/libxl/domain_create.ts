@@ -307,7 +307,9 @@ async function removeNewDomain(store: LibxlStore, domid: number, uuid: string): 
  * the hypervisor destroys the domain again. Driver domains get `~/libxl` and
  * `~/device-model`, `xsdata` and `platformdata` are written where libxl writes them, and an
  * HVM guest gets `~/hvmloader`, `feature-s3`/`-s4`, libxl's `platform/*` defaults and
- * `/vm/<uuid>/rtc/timeoffset`. `devices` may be a function of the new domid.
+ * `/vm/<uuid>/rtc/timeoffset`. `devices` may be a function of the new domid. Unlike libxl,
+ * it does not wait for each device's backend (libxl waits for the disks before adding the
+ * console): call `waitForBackend` on the specs for that.
  *
  * Not done (nothing in dxl needs them yet): stub domains (`<name>-dm` and its records),
  * HVM's `hvmloader/generation-id-address` (it comes from the domain build), and the
