@@ -14,9 +14,13 @@ import type { LibxlStore } from "../../lib/libxl/store.ts";
 import { formatTree } from "../../lib/libxl/tree.ts";
 import { apply, destroy } from "../../lib/config/apply.ts";
 import type { ApplyEvent } from "../../lib/config/apply.ts";
-import { ApplyConflictError, DeviceWaitTimeoutError } from "../../lib/config/errors.ts";
+import {
+  ApplyConflictError,
+  DeviceWaitTimeoutError,
+  StalePlanError,
+} from "../../lib/config/errors.ts";
 import { readLive } from "../../lib/config/live.ts";
-import { plan } from "../../lib/config/plan.ts";
+import { plan, planJson } from "../../lib/config/plan.ts";
 import { validateConfig } from "../../lib/config/validate.ts";
 import { forEachServer, refxsUnavailable, startServer } from "../_helpers/servers.ts";
 import type { ServerKind, TestServer } from "../_helpers/servers.ts";
@@ -398,3 +402,29 @@ forEachServer("apply() replaces a domain libxl cannot change, and prunes", async
   assert.equal(await xs.read("/local/domain/0/backend/vbd/3/51712/state"), "4");
   assert.deepEqual(hypervisor.domains, [3]);
 });
+
+forEachServer(
+  "apply() takes a saved plan, and refuses one the store has moved past",
+  async (_t, server) => {
+    await using xs = await connect({ path: server.socket });
+    const { hypervisor } = testHypervisor(server, xs);
+    const config = validateConfig({ domains: [{ name: "web", memory: "256M", maxmem: "1G" }] });
+    // A plan saved as JSON (what `dxl plan --json` prints) applies as the value it was.
+    const saved = JSON.parse(planJson(plan(config, await readLive(xs))));
+    assert.deepEqual((await apply(xs, saved, { hypervisor, wait: false })).created, [
+      { domain: "web", domid: 1 },
+    ]);
+    // Planned, then someone changes the memory target: the plan is stale, nothing is written.
+    const grow = validateConfig({ domains: [{ name: "web", memory: "512M", maxmem: "1G" }] });
+    const stale = plan(grow, await readLive(xs));
+    await xs.write("/local/domain/1/memory/target", "524288");
+    const rec = recording(xs);
+    await assert.rejects(apply(rec.store, stale, { hypervisor }), (e: unknown) => {
+      assert.ok(e instanceof StalePlanError);
+      assert.deepEqual(e.actions, []);
+      assert.match(e.message, /a fresh plan would: nothing/);
+      return true;
+    });
+    assert.deepEqual(rec.log.filter((e) => WRITES.test(e.line)), []);
+  },
+);
