@@ -5,121 +5,30 @@
  * @module
  */
 
-import type { DeviceKind } from "../libxl/device_kind.ts";
 import { ConfigValidationError, PlanConflictError } from "./errors.ts";
 import type { ConfigIssue } from "./errors.ts";
-import type { LiveDevice, LiveDomain, LiveState } from "./live.ts";
+import type { LiveDomain, LiveState } from "./live.ts";
 import { formatMemory } from "./memory.ts";
-import type { NormalizedConfig, NormalizedDevice, NormalizedDomain } from "./normalized.ts";
-import { buildDevice } from "./normalized.ts";
+import type { NormalizedConfig, NormalizedDomain } from "./normalized.ts";
+import type { FieldChange, Plan, PlanAction, PlanOptions, PlanValue } from "./plan_types.ts";
+import {
+  diffDevices,
+  liveLabel,
+  managedDevices,
+  planDevice,
+  resolveLive,
+  val,
+} from "./_plan_devices.ts";
 
-/** What an action does. */
-export type ActionKind = "create" | "update" | "replace" | "remove" | "noop";
-
-/** A JSON value as plans show them. */
-export type PlanValue = string | number | boolean | null;
-
-/** One field that changes: where, and its value before and after (`null`: none). */
-export interface FieldChange {
-  /** The config field (`memory`, `vcpus`) or the device's `/libxl` key (`params`, `mac`). */
-  path: string;
-  /** The live value. */
-  before: PlanValue;
-  /** The value after apply. */
-  after: PlanValue;
-}
-
-/** A device as a plan names it. */
-export interface PlanDevice {
-  /** The frontend kind. */
-  kind: DeviceKind;
-  /** The device id. */
-  devid: number;
-  /** `xvda` for a disk, else `<kind> <devid>`. */
-  label: string;
-  /** The backend domain's name, absent for dom0. */
-  backend?: string;
-}
-
-/**
- * One step of a plan. A domain action (`device` absent) that creates, replaces or removes a
- * domain lists its devices in `devices`; device actions belong to a domain that stays.
- */
-export interface PlanAction {
-  /** What happens. */
-  kind: ActionKind;
-  /** The domain's name. */
-  domain: string;
-  /** Its live id (absent for a domain still to be created). */
-  domid?: number;
-  /** The device, for a device action. */
-  device?: PlanDevice;
-  /** For create/replace/remove of a domain: its devices (after; before for remove). */
-  devices?: PlanDevice[];
-  /** What changes (update, replace). */
-  changes: FieldChange[];
-  /** Why a replace cannot be done in place, or why a remove happens. */
-  reason?: string;
-}
-
-/** A plan: the actions, in the order apply takes them, and the config they came from. */
-export interface Plan {
-  /** The config the plan was made for (apply needs it). */
-  config: NormalizedConfig;
-  /** Whether domains dxl created that the config does not declare are removed. */
-  prune: boolean;
-  /** Whether the declared domains are removed (a `destroy` plan). */
-  destroy: boolean;
-  /** The actions; `noop` ones say a domain is already as declared. */
-  actions: PlanAction[];
-}
-
-/** Options of {@linkcode plan}. */
-export interface PlanOptions {
-  /**
-   * Also remove the domains dxl created that the config does not declare.
-   * @default {false}
-   */
-  prune?: boolean;
-  /**
-   * Remove the declared domains instead of creating or updating them (what `destroy` does).
-   * @default {false}
-   */
-  destroy?: boolean;
-}
-
-/** The domain id of a backend named `name`, among live domains (dom0 when undefined). */
-function resolveLive(live: LiveState, name: string | undefined): number | undefined {
-  if (name === undefined) return 0;
-  const hit = live.domains.filter((d) => d.name === name && !d.removing);
-  if (hit.length === 1) return hit[0]!.domid;
-  if (name === "Domain-0") return 0;
-  return undefined;
-}
-
-function planDevice(device: NormalizedDevice): PlanDevice {
-  const out: PlanDevice = { kind: device.kind, devid: device.devid, label: device.label };
-  if (device.backend !== undefined) out.backend = device.backend;
-  return out;
-}
-
-function liveLabel(device: LiveDevice): PlanDevice {
-  const disk = device.kind === "vbd" ? device.keys.dev : undefined;
-  return {
-    kind: device.kind,
-    devid: device.devid,
-    label: disk ?? `${device.kind} ${device.devid}`,
-  };
-}
-
-/** Live devices the config manages (console 0 comes with the domain, not the config). */
-function managedDevices(domain: LiveDomain): LiveDevice[] {
-  return domain.devices.filter((d) => !(d.kind === "console" && d.devid === 0));
-}
-
-function val(v: string | number | boolean | undefined): PlanValue {
-  return v === undefined ? null : v;
-}
+export type {
+  ActionKind,
+  FieldChange,
+  Plan,
+  PlanAction,
+  PlanDevice,
+  PlanOptions,
+  PlanValue,
+} from "./plan_types.ts";
 
 /** Fields libxl cannot change on a running domain: each differing one forces a replace. */
 function replaceChanges(want: NormalizedDomain, have: LiveDomain): FieldChange[] {
@@ -143,87 +52,6 @@ function replaceChanges(want: NormalizedDomain, have: LiveDomain): FieldChange[]
   cmp("cmdline", val(have.cmdline), val(want.cmdline));
   cmp("driverDomain", have.driverDomain, want.driverDomain);
   return out;
-}
-
-/** The device the config wants, with a kept random MAC, as a map of its `/libxl` keys. */
-function wantedKeys(
-  device: NormalizedDevice,
-  domain: LiveDomain,
-  backendDomid: number,
-  have: LiveDevice | undefined,
-): Record<string, string> {
-  let d = device;
-  if (d.kind === "vif" && d.options.mac === undefined && have?.keys.mac !== undefined) {
-    d = { ...d, options: { ...d.options, mac: have.keys.mac } };
-  }
-  const spec = buildDevice(d, { domid: domain.domid, backendDomid, domainName: domain.name! });
-  return Object.fromEntries(spec.back);
-}
-
-/**
- * Whether a disk difference is only the media of a cdrom, which libxl changes in place
- * (`xl cd-insert`, for HVM guests).
- */
-function mediaOnly(device: NormalizedDevice, changes: FieldChange[]): boolean {
-  return device.kind === "vbd" && device.options.cdrom === true &&
-    changes.every((c) => c.path === "params");
-}
-
-function diffDevices(
-  want: NormalizedDomain,
-  have: LiveDomain,
-  live: LiveState,
-  recreated: ReadonlySet<string>,
-): PlanAction[] {
-  const actions: PlanAction[] = [];
-  const base = { domain: want.name, domid: have.domid };
-  const left = new Map(managedDevices(have).map((d) => [`${d.kind}/${d.devid}`, d]));
-  for (const device of want.devices) {
-    const key = `${device.kind}/${device.devid}`;
-    const current = left.get(key);
-    left.delete(key);
-    if (current === undefined) {
-      actions.push({ ...base, kind: "create", device: planDevice(device), changes: [] });
-      continue;
-    }
-    const backendDomid = device.backend !== undefined && recreated.has(device.backend)
-      ? undefined
-      : resolveLive(live, device.backend);
-    if (backendDomid === undefined) {
-      actions.push({
-        ...base,
-        kind: "replace",
-        device: planDevice(device),
-        changes: [{ path: "backend", before: current.backendDomid, after: device.backend! }],
-        reason: `its backend domain ${JSON.stringify(device.backend)} is being created`,
-      });
-      continue;
-    }
-    const after = wantedKeys(device, have, backendDomid, current);
-    const changes: FieldChange[] = [];
-    if (current.backendDomid !== backendDomid) {
-      changes.push({ path: "backend", before: current.backendDomid, after: backendDomid });
-    }
-    for (const k of new Set([...Object.keys(current.keys), ...Object.keys(after)])) {
-      if (current.keys[k] !== after[k]) {
-        changes.push({ path: k, before: val(current.keys[k]), after: val(after[k]) });
-      }
-    }
-    if (changes.length === 0) continue;
-    const inPlace = have.type === "hvm" && mediaOnly(device, changes);
-    const action: PlanAction = {
-      ...base,
-      kind: inPlace ? "update" : "replace",
-      device: planDevice(device),
-      changes,
-    };
-    if (!inPlace) action.reason = "libxl cannot change these keys of a connected device";
-    actions.push(action);
-  }
-  for (const gone of left.values()) {
-    actions.push({ ...base, kind: "remove", device: liveLabel(gone), changes: [] });
-  }
-  return actions;
 }
 
 function removeAction(domain: LiveDomain, reason: string): PlanAction {
