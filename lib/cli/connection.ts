@@ -167,7 +167,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<OpenSto
   }
   candidates.push({ kind: "serve", path: `${files.run}/socket` });
   for (const source of candidates) {
-    if (source.kind === "embedded") continue;
+    if (source.kind !== "standard" && source.kind !== "serve") continue;
     let xs: XenstoreClient;
     try {
       xs = await connect({ path: source.path });
@@ -196,12 +196,17 @@ async function socketStore(
   } else if (control !== undefined) {
     // A simulated world on a real daemon (the tests' reference daemons): this process also
     // plays the backend drivers, as the embedded store does.
-    hypervisor = new SimulatedHypervisor(xs, {
-      onCreate: async (domid) => void await controlCommand(control, `create ${domid}`),
-      onDestroy: async (domid) => void await controlCommand(control, `destroy ${domid}`),
-      taken: await existingDomains(xs),
-    });
-    drivers = await SimulatedDrivers.start(xs);
+    try {
+      hypervisor = new SimulatedHypervisor(xs, {
+        onCreate: async (domid) => void await controlCommand(control, `create ${domid}`),
+        onDestroy: async (domid) => void await controlCommand(control, `destroy ${domid}`),
+        taken: await existingDomains(xs),
+      });
+      drivers = await SimulatedDrivers.start(xs);
+    } catch (error) {
+      await xs.close();
+      throw error;
+    }
   } else {
     // dxl's embedded xenstored in another process (dxl serve): its domain table, through the
     // embedded-only CONTROL dxl-domain. Other daemons refuse it before anything is written.
