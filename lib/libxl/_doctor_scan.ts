@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { XenstoreOps } from "../client/types.ts";
+import type { Transaction, XenstoreOps } from "../client/types.ts";
+import { XenstoreError } from "../protocol/errors.ts";
 import type { Permission } from "../protocol/perms.ts";
 import type { DeviceRecord } from "./device_list.ts";
 import { listDevices } from "./device_list.ts";
@@ -15,8 +16,10 @@ import { isErrno, listIfPresent } from "./store.ts";
 
 /** One node as read in the snapshot. */
 export interface ScannedNode {
-  /** Its value's length in bytes. */
+  /** Its value's length in bytes (-1 where the value was not read). */
   size: number;
+  /** Its value, where the checks need it (`/libxl`). */
+  value: Uint8Array | undefined;
   /** Its permissions (entry 0 is the owner). */
   perms: Permission[];
   /** Its children's names. */
@@ -52,29 +55,37 @@ function ids(entries: string[]): number[] {
     .sort((a, b) => a - b);
 }
 
-async function readNode(tx: XenstoreOps, path: string): Promise<ScannedNode | undefined> {
+async function readNode(
+  tx: XenstoreOps,
+  path: string,
+  withValue = true,
+): Promise<ScannedNode | undefined> {
   try {
     const [value, perms, children] = await Promise.all([
-      tx.readBytes(path),
+      withValue ? tx.readBytes(path) : undefined,
       tx.getPerms(path),
       listIfPresent(tx, path),
     ]);
-    return { size: value.length, perms, children };
+    return { size: value?.length ?? -1, value, perms, children };
   } catch (error) {
     if (isErrno(error, "ENOENT")) return undefined; // removed meanwhile: the commit conflicts
     throw error;
   }
 }
 
-/** Reads `root` and its whole subtree into `into`, a level at a time (requests pipelined). */
+/**
+ * Reads `root` and its whole subtree into `into`, a level at a time (requests pipelined);
+ * values only down to `valueDepth` levels below `root`.
+ */
 async function walk(
   tx: XenstoreOps,
   root: string,
   into: Map<string, ScannedNode>,
+  valueDepth = Infinity,
 ): Promise<void> {
   let level = [root];
-  while (level.length > 0) {
-    const nodes = await Promise.all(level.map((path) => readNode(tx, path)));
+  for (let depth = 0; level.length > 0; depth++) {
+    const nodes = await Promise.all(level.map((path) => readNode(tx, path, depth <= valueDepth)));
     const next: string[] = [];
     for (const [i, node] of nodes.entries()) {
       if (node === undefined) continue;
@@ -84,6 +95,40 @@ async function walk(
     }
     level = next;
   }
+}
+
+/**
+ * The snapshot of `/libxl` as a read-only transaction, so that `listDevices` (and its
+ * record checks) run on what was read instead of reading it all again.
+ */
+function snapshotTransaction(nodes: Map<string, ScannedNode>): Transaction {
+  const node = (op: string, path: string) => {
+    const found = nodes.get(path);
+    if (found === undefined) throw new XenstoreError("ENOENT", op, { path });
+    return found;
+  };
+  const bytes = (path: string) => {
+    const value = node("READ", path).value;
+    if (value === undefined) throw new XenstoreError("ENOENT", "READ", { path });
+    return value;
+  };
+  const readOnly = (op: string) => () => Promise.reject(new TypeError(`${op} on a snapshot`));
+  return {
+    id: -1,
+    read: (path) => Promise.resolve().then(() => new TextDecoder().decode(bytes(path))),
+    readBytes: (path) => Promise.resolve().then(() => bytes(path)),
+    tryRead: (path) =>
+      Promise.resolve(nodes.has(path) ? new TextDecoder().decode(bytes(path)) : undefined),
+    exists: (path) => Promise.resolve(nodes.has(path)),
+    directory: (path) => Promise.resolve().then(() => [...node("DIRECTORY", path).children]),
+    getPerms: (path) => Promise.resolve().then(() => [...node("GET_PERMS", path).perms]),
+    write: readOnly("WRITE"),
+    mkdir: readOnly("MKDIR"),
+    rm: readOnly("RM"),
+    setPerms: readOnly("SET_PERMS"),
+    commit: () => Promise.resolve(),
+    abort: () => Promise.resolve(),
+  };
 }
 
 /**
@@ -101,14 +146,14 @@ export async function scan(tx: Target): Promise<Snapshot> {
   const frontendKindDirs = new Map<string, ScannedNode>();
   const vmPointers = new Map<number, string>();
   const kinds = new Set<string>(DEVICE_KINDS);
-  const [recordLists] = await Promise.all([
-    Promise.all(libxlIds.map((domid) => listDevices(tx, domid))),
+  await Promise.all([
     walk(tx, "/libxl", libxlNodes),
     ...homes.map(async (domid) => {
       const home = `/local/domain/${domid}`;
       const vm = await tx.tryRead(`${home}/vm`);
       if (vm !== undefined) vmPointers.set(domid, vm);
-      await walk(tx, `${home}/backend`, backendNodes);
+      // Values only where the empty-parent check needs them (backend, kind, frontend domid).
+      await walk(tx, `${home}/backend`, backendNodes, 2);
       const present = (await listIfPresent(tx, `${home}/device`)).filter((k) => kinds.has(k));
       await Promise.all(present.map(async (kind) => {
         const node = await readNode(tx, `${home}/device/${kind}`);
@@ -116,7 +161,8 @@ export async function scan(tx: Target): Promise<Snapshot> {
       }));
     }),
   ]);
-  const records = recordLists.flat();
+  const memory = snapshotTransaction(libxlNodes);
+  const records = (await Promise.all(libxlIds.map((domid) => listDevices(memory, domid)))).flat();
   const frontendPointers = new Map<string, string>();
   await Promise.all(records.map(async (record) => {
     if (record.frontendPath === undefined) return;
