@@ -1,7 +1,7 @@
 /**
  * Testing domain scripts with `deno test`: each example script planned and applied on a
  * throwaway host (`dxl/testing`), its devices and tree checked. Copy this next to your own
- * scripts (in your project, import `testEnv` from "dxl/testing").
+ * scripts.
  *
  * Run: deno test -A scripts/examples/
  *
@@ -9,8 +9,8 @@
  */
 
 import assert from "node:assert/strict";
-import { testEnv } from "../../testing.ts";
-import { ScriptPermissionError } from "../../mod.ts";
+import { testEnv } from "dxl/testing";
+import { ScriptPermissionError } from "dxl";
 
 const here = (name: string) => new URL(`./${name}`, import.meta.url);
 
