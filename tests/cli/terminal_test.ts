@@ -12,11 +12,15 @@ import { MAIN, runDxl, tempHome } from "./_run.ts";
 
 const WEB = joinPosix(fromFileUrl(new URL("../testdata/cli/scripts/", import.meta.url)), "web.ts");
 
+/** True when tmux is missing here (then the terminal tests skip; under CI=true they fail). */
 async function tmuxMissing(): Promise<boolean> {
   try {
     await new Deno.Command("tmux", { args: ["-V"], stdout: "null" }).output();
     return false;
   } catch {
+    if (Deno.env.get("CI") === "true") {
+      throw new Error("CI=true and tmux is missing: apt-get install -y tmux");
+    }
     return true;
   }
 }
