@@ -29,7 +29,7 @@ for (const example of EXAMPLES) {
     await using home = await tempHome();
     const dxl = async (...args: string[]) => {
       const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--quiet", `${ROOT}lib/cli/main.ts`, "-q", ...args],
+        args: ["run", "-A", "--quiet", `${ROOT}lib/cli/main.ts`, "--embedded", "-q", ...args],
         cwd: ROOT,
         env: { XDG_STATE_HOME: home.path },
         stdin: "null",

@@ -123,7 +123,8 @@ async function scenario(
 
 Deno.test("plan/apply/destroy on the embedded store started in-process", async (t) => {
   await using home = await tempHome();
-  await scenario(t, (...args) => runDxl(args, { stateHome: home.path }));
+  // --embedded: never a real xenstored that answers on this machine's standard socket.
+  await scenario(t, (...args) => runDxl(["--embedded", ...args], { stateHome: home.path }));
 });
 
 forEachServer("plan/apply/destroy on a real xenstored", async (t, server) => {

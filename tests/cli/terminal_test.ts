@@ -66,7 +66,7 @@ class Terminal implements AsyncDisposable {
 }
 
 function command(home: string, args: string): string {
-  return `env XDG_STATE_HOME=${home} ${Deno.execPath()} run -A --quiet ${MAIN} ${args}; ` +
+  return `env XDG_STATE_HOME=${home} ${Deno.execPath()} run -A --quiet ${MAIN} --embedded ${args}; ` +
     "echo EXIT=$?; sleep 120";
 }
 
