@@ -1,17 +1,18 @@
 /**
  * `dxl doctor`: what interrupted runs left behind in xenstore, and what breaks XSA-175's
- * trust rules, found in one consistent snapshot; with `fix`, the provably stale part removed
- * in the same transaction.
+ * trust rules; each stale finding proved again inside one transaction, in which `fix` also
+ * removes it.
  *
  * @module
  */
 
 import type { Transaction, XenstoreOps } from "../client/types.ts";
 import { pathCleanup } from "./device_remove.ts";
-import type { LibxlStore, Target, TransactionalOptions } from "./store.ts";
+import type { LibxlStore, TransactionalOptions } from "./store.ts";
 import { inTransaction } from "./store.ts";
 import type { Snapshot } from "./_doctor_scan.ts";
 import { scan } from "./_doctor_scan.ts";
+import { verify } from "./_doctor_verify.ts";
 import type {
   DoctorFinding,
   DoctorFindingKind,
@@ -51,13 +52,14 @@ export interface DoctorStore extends LibxlStore {
 /** Options of {@linkcode doctor}. */
 export interface DoctorOptions extends TransactionalOptions {
   /**
-   * Remove what is provably stale, in the same transaction as the checks.
+   * Remove what is provably stale, in the transaction that proves it.
    * @default {false}
    */
   fix?: boolean;
   /**
    * The ids of the domains the hypervisor has (from a `Hypervisor` that can list them).
-   * Called inside the transaction after the reads, so a domain created meanwhile is in it.
+   * Called after the first look's reads and again inside the transaction after its reads,
+   * so a domain created meanwhile is in the answer the removals rest on.
    * Without it a domain counts as gone only when its `/libxl` record outlived its home (a
    * teardown that stopped halfway): xenstored cannot tell a dead domain from one not yet
    * introduced.
@@ -73,13 +75,13 @@ const SEVERITY_ORDER: Record<DoctorSeverity, number> = { stale: 0, violation: 1,
  * directories no `/libxl` record names, emptied parents left behind, domains the hypervisor
  * has without records (a killed `dxl apply`; needs `listDomains`), and the trust rules —
  * `/libxl` dom0-only, every recorded frontend's `backend` equal to the record, nothing under
- * a backend owned or writable by a guest. A first pass reads outside a transaction and
- * ends there when it finds nothing; otherwise everything is read again in one transaction;
- * with
+ * a backend owned or writable by a guest. The checks read outside a transaction (a store
+ * without findings costs no transaction); then, in one transaction, each stale finding is
+ * proved again from the nodes its proof rests on (dropped if it no longer holds); with
  * `fix`, only what is provably stale is removed, in that same transaction (rerun on
  * conflict), and each removed node is returned. Trust-rule violations are only reported.
- * On C xenstored and dxl's embedded one a change to anything the checks read makes the
- * commit fail and the checks rerun; oxenstored merges transactions whose changes do not
+ * On C xenstored and dxl's embedded one a change to anything a proof read makes the commit
+ * fail and the proofs rerun; oxenstored merges transactions whose changes do not
  * overlap, so there the re-check covers only the nodes being removed.
  *
  * @example
@@ -104,20 +106,18 @@ export async function doctor(
   store: DoctorStore,
   options: DoctorOptions = {},
 ): Promise<DoctorReport> {
-  const check = async (target: Target) => {
-    const snap = await scan(target);
-    const table = options.listDomains === undefined
-      ? undefined
-      : new Set(await options.listDomains());
-    return { findings: await analyse(store, snap, table), usedDomainList: table !== undefined };
-  };
   // A first look outside a transaction: on C xenstored a transaction that reads the whole
-  // toolstack tree costs several times the reads themselves. A healthy store ends here; any
-  // finding is read again, consistently, in the transaction that also fixes it.
-  const first = await check(store);
-  if (first.findings.length === 0) return { ...first, changes: [] };
+  // toolstack tree costs several times the reads themselves. A healthy store ends here.
+  const snap = await scan(store);
+  const table = options.listDomains === undefined
+    ? undefined
+    : new Set(await options.listDomains());
+  const first = await analyse(store, snap, table);
+  const usedDomainList = table !== undefined;
+  if (first.length === 0) return { findings: [], changes: [], usedDomainList };
+  // Each stale finding proved again in the transaction that removes it.
   return await inTransaction(store, async (tx) => {
-    const { findings, usedDomainList } = await check(tx);
+    const findings = await verify(tx, first, options.listDomains);
     const changes = options.fix ? await repair(tx, findings) : [];
     return { findings, changes, usedDomainList };
   }, options);
