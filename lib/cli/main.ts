@@ -100,5 +100,8 @@ export async function main(args: readonly string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  // `deno task dxl` runs in the project's folder; paths on the command line are the user's.
+  const initCwd = Deno.env.get("INIT_CWD");
+  if (initCwd) Deno.chdir(initCwd);
   Deno.exit(await main(Deno.args));
 }

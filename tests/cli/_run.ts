@@ -41,6 +41,7 @@ function baseEnv(stateHome: string): Record<string, string> {
   delete env["XENSTORED_PATH"];
   delete env["XENSTORED_RUNDIR"];
   delete env["NO_COLOR"];
+  delete env["INIT_CWD"]; // set by `deno task`; dxl would run from there
   env["XDG_STATE_HOME"] = stateHome;
   return env;
 }

@@ -31,7 +31,7 @@ for (const example of EXAMPLES) {
       const child = new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", "--quiet", `${ROOT}lib/cli/main.ts`, "--embedded", "-q", ...args],
         cwd: ROOT,
-        env: { XDG_STATE_HOME: home.path },
+        env: { XDG_STATE_HOME: home.path, INIT_CWD: ROOT },
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
