@@ -11,19 +11,12 @@ import type { DeviceKind } from "./device_kind.ts";
 import type { DeviceSpec } from "./device.ts";
 import { describeDevice, isLibxlOnly } from "./device.ts";
 import { DeviceExistsError } from "./errors.ts";
-import {
-  backendPath,
-  checkDevid,
-  checkDomid,
-  frontendPath,
-  libxlDevicePath,
-  libxlDomainPath,
-} from "./paths.ts";
-import { backendPerms, frontendPerms, roFrontendPerms } from "./perms.ts";
+import { backendPath, checkDevid, checkDomid, libxlDevicePath, libxlDomainPath } from "./paths.ts";
 import type { LibxlStore, Target, TransactionalOptions } from "./store.ts";
-import { inTransaction, listIfPresent, pipelined, rmIfPresent } from "./store.ts";
+import { inTransaction, listIfPresent, pipelined } from "./store.ts";
 import { XenbusState } from "./xenbus_state.ts";
 import { checkUsbController } from "./_usb_check.ts";
+import { sendDeviceWrites } from "./_device_writes.ts";
 import type { WaitForStateOptions } from "./xenbus_wait.ts";
 import { waitForXenbusState } from "./xenbus_wait.ts";
 
@@ -201,53 +194,9 @@ export function addDevice(
   }, options);
 }
 
-/**
- * Sends every request of the generic add without waiting for each reply: they go out (and
- * xenstored answers them) in exactly this order, and any failure fails the whole add.
- */
+/** The generic add's requests, pipelined (see `sendDeviceWrites`). */
 function writeDevice(tx: Transaction, spec: DeviceSpec): Promise<void> {
-  const libxlOnly = isLibxlOnly(spec);
-  const record = libxlDevicePath(spec);
-  const fe = frontendPath(spec);
-  const be = backendPath(spec);
-  if (libxlOnly && (spec.front.length > 0 || spec.roFront.length > 0)) {
-    throw new TypeError(`a ${spec.kind} device with backend kind "none" has no frontend keys`);
-  }
-  return pipelined((send) => {
-    send(rmIfPresent(tx, record));
-    if (!libxlOnly) {
-      send(tx.write(`${record}/frontend`, fe));
-      send(tx.write(`${record}/backend`, be));
-    }
-    if (spec.front.length > 0 || spec.roFront.length > 0) {
-      const fePerms = frontendPerms(spec.domid, spec.backendDomid);
-      const roPerms = roFrontendPerms(spec.domid, spec.backendDomid);
-      const ownedByBackend = (spec.kind === "console" && spec.devid === 0) ||
-        spec.kind === "vuart";
-      send(rmIfPresent(tx, fe));
-      send(tx.mkdir(fe));
-      send(tx.setPerms(fe, ownedByBackend ? roPerms : fePerms));
-      send(tx.write(`${fe}/backend`, be));
-      for (const [key, value] of spec.front) {
-        send(tx.write(`${fe}/${key}`, value));
-        send(tx.setPerms(`${fe}/${key}`, fePerms));
-      }
-      for (const [key, value] of spec.roFront) {
-        send(tx.write(`${fe}/${key}`, value));
-        send(tx.setPerms(`${fe}/${key}`, roPerms));
-      }
-    }
-    if (spec.back.length > 0) {
-      if (!libxlOnly) {
-        send(rmIfPresent(tx, be));
-        send(tx.mkdir(be));
-        send(tx.setPerms(be, backendPerms(spec.domid, spec.backendDomid)));
-        send(tx.write(`${be}/frontend`, fe));
-        for (const [key, value] of spec.back) send(tx.write(`${be}/${key}`, value));
-      }
-      for (const [key, value] of spec.back) send(tx.write(`${record}/${key}`, value));
-    }
-  });
+  return pipelined((send) => sendDeviceWrites(tx, spec, send));
 }
 
 /**

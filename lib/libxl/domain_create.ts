@@ -9,18 +9,19 @@
 
 import type { Transaction } from "../client/types.ts";
 import type { Permission } from "../protocol/perms.ts";
-import { addDevice } from "./device_add.ts";
 import type { DeviceSpec } from "./device.ts";
 import { describeDevice } from "./device.ts";
 import { listDevices } from "./device_list.ts";
 import { pathCleanup } from "./device_remove.ts";
 import { pvConsole } from "./devices/console.ts";
-import { DomainNameInUseError } from "./errors.ts";
+import { DeviceExistsError, DomainNameInUseError } from "./errors.ts";
+import { sendDeviceWrites } from "./_device_writes.ts";
+import { checkUsbController } from "./_usb_check.ts";
 import type { CreatedDomain, DomainBuildRequest, DomainType } from "./hypervisor.ts";
 import type { DomainPlan, MakeDomainOptions, NewDomainOptions } from "./_domain_options.ts";
 import { checkDomainOptions } from "./_domain_options.ts";
 import { nameHolder } from "./_domain_names.ts";
-import { checkDomid, domainPath, libxlDomainPath, vmPath } from "./paths.ts";
+import { checkDomid, domainPath, libxlDevicePath, libxlDomainPath, vmPath } from "./paths.ts";
 import { noperm, roperm, rwperm } from "./perms.ts";
 import type { LibxlStore, TransactionalOptions } from "./store.ts";
 import { inTransaction, pipelined, rmIfPresent } from "./store.ts";
@@ -224,7 +225,10 @@ function devicesFor(options: NewDomainOptions, domid: number, console: boolean):
  * `libxl__build_post`'s records (memory, store ring, vCPUs, then `/vm/<uuid>/image/*` with
  * `start_time` before `image/ramdisk` and `image/cmdline`), `dm-version` again
  * (`store_libxl_entry`), then the devices in {@linkcode creationOrder} with the primary
- * console in its place (xenconsoled's, with the console ring of `created`). Mirrors
+ * console in its place (xenconsoled's, with the console ring of `created`). All of it is
+ * sent in one pipelined batch (one round trip); a device given twice is a
+ * `DeviceExistsError` before anything is sent, and a USB controller that needs a device
+ * model is refused as `addDevice` refuses it. Mirrors
  * `libxl_domain_create` (`initiate_domain_create`, `libxl__domain_build`, `domcreate_*`).
  * A failure rejects with nothing committed only if the caller then aborts (as
  * `transaction(fn)` does when `fn` throws). Returns the domain's id, name and uuid.
@@ -272,6 +276,16 @@ export async function writeNewDomain(
     const holder = await nameHolder(tx, o.name, domid);
     if (holder !== undefined) throw new DomainNameInUseError(o.name, holder);
   }
+  // libxl's adds read each device's /libxl record first (libxl__device_exists); in a new
+  // domain's transaction, which has just removed /libxl/<domid>, only an earlier device of
+  // this same call can be there: found here, without a round trip per device.
+  const seen = new Set<string>();
+  for (const spec of ordered) {
+    const record = libxlDevicePath(spec);
+    if (seen.has(record)) throw new DeviceExistsError(record);
+    seen.add(record);
+    await checkUsbController(tx, spec);
+  }
   const libxl = libxlDomainPath(domid);
   const now = (options.now ?? Date.now)();
   await pipelined((send) => {
@@ -279,11 +293,8 @@ export async function writeNewDomain(
     send(tx.write(`${libxl}/dm-version`, "qemu_xen"));
     writeBuild(tx, created, o, now, send);
     send(tx.write(`${libxl}/dm-version`, "qemu_xen"));
+    for (const spec of ordered) sendDeviceWrites(tx, spec, send);
   });
-  for (const spec of ordered) {
-    // libxl's synchronous console add skips the "already exists" read; every other add does it.
-    await addDevice(tx, spec, { checkExists: spec !== primary });
-  }
   return { domid, name: o.name, uuid: o.uuid };
 }
 
