@@ -104,6 +104,7 @@ export async function runPlan(file: string, options: RunPlanOptions): Promise<vo
     const progress = createProgress();
     const options: ApplyOptions = { hypervisor, onProgress: (e) => progress.event(e) };
     if (wait !== undefined) options.timeoutMs = wait;
+    if (store.host !== undefined) options.host = store.host;
     let result;
     try {
       result = await apply(store.xs, p, options);

@@ -19,6 +19,10 @@ import { err } from "./output.ts";
 import { controlCommand } from "./_domain_control.ts";
 import { SimulatedDrivers } from "./_drivers.ts";
 import { ControlHypervisor, type Hypervisor, SimulatedHypervisor } from "../libxl/mod.ts";
+import type { HostOptions } from "../xen/host.ts";
+import { PRIVCMD_PATH, xenHostDetected } from "../xen/select.ts";
+import { XenHypervisor } from "../xen/xen_hypervisor.ts";
+import { XenUnavailableError } from "../xen/errors.ts";
 
 /** Where the connection came from. */
 export type StoreSource =
@@ -72,6 +76,12 @@ export interface OpenStore extends AsyncDisposable {
   readonly hypervisor: Hypervisor | undefined;
   /** Why {@linkcode OpenStore.hypervisor} is `undefined`. */
   readonly noHypervisorReason: string | undefined;
+  /**
+   * Set when the hypervisor is the real one (Xen through libxenctrl): the options of the
+   * steps `xl` takes besides xenstore (lib/xen/host.ts: hotplug scripts, libxl's config
+   * file, unpause). `undefined` for the simulated worlds.
+   */
+  readonly host?: HostOptions | undefined;
   /** One line naming the xenstore in use (printed on stderr). */
   describe(): string;
 }
@@ -190,9 +200,27 @@ async function socketStore(
   let hypervisor: Hypervisor | undefined;
   let drivers: SimulatedDrivers | undefined;
   let reason: string | undefined;
+  let xen: XenHypervisor | undefined;
   if (kind === "xen") {
-    reason = "dxl cannot create or destroy domains on a real Xen host yet: create the domain " +
-      "with `xl create`, then let dxl manage its devices";
+    // `--hypervisor xen`, or a Xen dom0 (/dev/xen/privcmd): Xen through libxenctrl. An
+    // explicit request that cannot be met is the one error; found by detection, the reason
+    // is given when a command needs the hypervisor (reading xenstore needs none).
+    try {
+      if (options.hypervisor === "xen" || xenHostDetected()) {
+        xen = new XenHypervisor(xs);
+        hypervisor = xen;
+      } else {
+        reason = `this is not a Xen dom0 (no ${PRIVCMD_PATH}) and this xenstored has no ` +
+          "simulated domain table: run dxl on the Xen host, or use the embedded store, " +
+          "`dxl serve` or --domain-control";
+      }
+    } catch (error) {
+      if (!(error instanceof XenUnavailableError) || options.hypervisor === "xen") {
+        await xs.close();
+        throw error;
+      }
+      reason = error.message;
+    }
   } else if (control !== undefined) {
     // A simulated world on a real daemon (the tests' reference daemons): this process also
     // plays the backend drivers, as the embedded store does.
@@ -218,10 +246,12 @@ async function socketStore(
     hypervisorKind: kind,
     hypervisor,
     noHypervisorReason: reason,
+    host: xen === undefined ? undefined : { hypervisor: xen },
     describe: () => describeSource(source),
     async [Symbol.asyncDispose]() {
       await drivers?.settle();
       await drivers?.[Symbol.asyncDispose]();
+      xen?.close();
       await xs.close();
     },
   };

@@ -7,6 +7,7 @@
 
 import type { XenstoreClient } from "../client/mod.ts";
 import { listDomains } from "../libxl/domain.ts";
+import type { Hypervisor } from "../libxl/hypervisor.ts";
 import { examples, type GlobalOptions, type Program, withStore } from "./context.ts";
 import { formatTable, out, toJson } from "./output.ts";
 import { resolveDomainArg } from "./xl_common.ts";
@@ -31,6 +32,29 @@ export interface ListedDomain {
   uuid: string | null;
   /** `/libxl/<domid>/type` (`pv`, `pvh`, `hvm`), `null` for dom0 or when missing. */
   type: string | null;
+  /**
+   * The hypervisor's view (a real one: `xl list`'s columns), `null` when it has none of this
+   * domain or gives no view (the simulated ones); absent without a hypervisor.
+   */
+  hypervisor?: HypervisorView | null;
+}
+
+/** What the hypervisor says of a domain, as `xl list` shows it. */
+export interface HypervisorView {
+  /** `xl list`'s six state letters (`r-----`, `--p---`, `---sc-`). */
+  state: string;
+  /** Memory it has now, MiB (rounded down). */
+  memMb: number;
+  /** vCPUs online. */
+  vcpus: number;
+  /** CPU time used, seconds. */
+  cpuTimeS: number;
+}
+
+/** Options of {@linkcode readDomainList}. */
+export interface ReadDomainListOptions {
+  /** Joined by domid when it gives a view (`listInfo`). @default {none} */
+  hypervisor?: Hypervisor | undefined;
 }
 
 /**
@@ -52,7 +76,12 @@ export interface ListedDomain {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function readDomainList(xs: XenstoreClient): Promise<ListedDomain[]> {
+export async function readDomainList(
+  xs: XenstoreClient,
+  options: ReadDomainListOptions = {},
+): Promise<ListedDomain[]> {
+  const infos = await options.hypervisor?.listInfo?.();
+  const byDomid = new Map(infos?.map((i) => [i.domid, i]));
   const summaries = (await listDomains(xs)).filter((d) => d.domid !== 0);
   const rows: { domid: number; name: string | undefined; uuid?: string; type?: string }[] = [];
   if (await xs.exists("/local/domain/0")) {
@@ -88,8 +117,21 @@ export async function readDomainList(xs: XenstoreClient): Promise<ListedDomain[]
       state: shutdown ? `shutdown:${shutdown}` : introduced ? "active" : "inactive",
       uuid: row.uuid ?? null,
       type: row.type ?? null,
+      ...(infos === undefined ? {} : { hypervisor: hypervisorView(byDomid.get(row.domid)) }),
     };
   }));
+}
+
+function hypervisorView(
+  info: { state: string; memKb: number; vcpus: number; cpuTimeNs: number } | undefined,
+): HypervisorView | null {
+  if (info === undefined) return null;
+  return {
+    state: info.state,
+    memMb: Math.floor(info.memKb / 1024),
+    vcpus: info.vcpus,
+    cpuTimeS: Math.round(info.cpuTimeNs / 1e8) / 10,
+  };
 }
 
 /** Registers `dxl list`. */
@@ -99,14 +141,19 @@ export function register(program: Program): void {
     .description(
       "list domains as `xl list` does (Name ID Mem VCPUs State), from xenstore: dom0 and the " +
         "domains with a /libxl record; State is what xenstore shows (active = introduced to " +
-        "xenstored, inactive, shutdown:<request> while a shutdown request is pending)",
+        "xenstored, inactive, shutdown:<request> while a shutdown request is pending); on a " +
+        "Xen host Mem, VCPUs, State and Time(s) are the hypervisor's, as in `xl list`",
     )
     .argument("[domain...]", "only these domains (names or ids)")
-    .option("--json", "an array of {name, domid, memMb, vcpus, state, uuid, type}")
+    .option(
+      "--json",
+      "an array of {name, domid, memMb, vcpus, state, uuid, type}, plus on a Xen host " +
+        "hypervisor: {state, memMb, vcpus, cpuTimeS} or null",
+    )
     .action(async (domains, opts, command) => {
       const globals: GlobalOptions = command.optsWithGlobals();
-      await withStore(globals, async ({ xs }) => {
-        let list = await readDomainList(xs);
+      await withStore(globals, async ({ xs, hypervisor }) => {
+        let list = await readDomainList(xs, { hypervisor });
         if (domains.length > 0) {
           const wanted = new Set<number>();
           for (const d of domains) wanted.add(await resolveDomainArg(xs, d));
@@ -116,17 +163,24 @@ export function register(program: Program): void {
           out(toJson(list));
           return;
         }
-        const rows = [["Name", "ID", "Mem", "VCPUs", "State"]];
+        const viewed = list.some((d) => d.hypervisor !== undefined);
+        const rows = [["Name", "ID", "Mem", "VCPUs", "State", ...(viewed ? ["Time(s)"] : [])]];
         for (const d of list) {
+          const hv = d.hypervisor ?? undefined;
+          const mem = hv?.memMb ?? d.memMb;
+          const vcpus = hv?.vcpus ?? d.vcpus;
           rows.push([
             d.name,
             String(d.domid),
-            d.memMb === null ? "-" : String(d.memMb),
-            d.vcpus === null ? "-" : String(d.vcpus),
-            d.state,
+            mem === null ? "-" : String(mem),
+            vcpus === null ? "-" : String(vcpus),
+            // a domain xenstore has and the hypervisor does not: its records outlived it
+            viewed ? (hv?.state ?? `(none) ${d.state}`) : d.state,
+            ...(viewed ? [hv === undefined ? "-" : hv.cpuTimeS.toFixed(1)] : []),
           ]);
         }
-        out(formatTable(rows, { align: ["left", "right", "right", "right"] }).join("\n") + "\n");
+        const align = ["left", "right", "right", "right", "left", "right"] as const;
+        out(formatTable(rows, { align: [...align] }).join("\n") + "\n");
       });
     });
   examples(cmd, ["dxl list", "dxl list web 3", "dxl list --json"]);

@@ -7,13 +7,15 @@
 import { backoff, delay } from "../client/retry.ts";
 import { TransactionConflictError } from "../protocol/errors.ts";
 import { cleanupDevice } from "../libxl/device_remove.ts";
-import type { Hypervisor } from "../libxl/hypervisor.ts";
+import type { DomainBuildRequest, Hypervisor } from "../libxl/hypervisor.ts";
 import { libxlDomainPath } from "../libxl/paths.ts";
 import type { LibxlStore } from "../libxl/store.ts";
 import { isErrno, rmIfPresent } from "../libxl/store.ts";
 import { waitForBackend } from "../libxl/device_add.ts";
 import { XenbusState, xenbusStateName } from "../libxl/xenbus_state.ts";
 import { waitForXenbusState } from "../libxl/xenbus_wait.ts";
+import type { HostOptions } from "../xen/host.ts";
+import { connectDevice, finishCreate, forgetDomain, removalHook } from "../xen/host.ts";
 import { ApplyConflictError, DeviceWaitTimeoutError, StalePlanError } from "./errors.ts";
 import type { UnsettledDevice } from "./errors.ts";
 import { readLive } from "./live.ts";
@@ -57,7 +59,21 @@ export interface ApplyOptions {
   now?: () => number;
   /** Stops retrying and waiting. @default {none} */
   signal?: AbortSignal;
+  /**
+   * What `xl` does on a real Xen host besides xenstore (lib/xen/host.ts), for a real
+   * hypervisor: libxl's domain config file written for each new domain and updated for its
+   * disks and nics, their hotplug scripts run (`add` once the backend is in InitWait,
+   * `remove` once it closed; a failing script fails the apply after the cleanup), new
+   * domains unpaused once every device connected, config files removed for destroyed
+   * domains. `userdataDir` and `hotplug` as in `HostOptions`. With `host`, the backends are
+   * waited for even when `wait` is false (a script needs its backend's InitWait).
+   * @default {none: xenstore only (simulated backends play the scripts' part)}
+   */
+  host?: Pick<HostOptions, "userdataDir" | "hotplug">;
 }
+
+/** A domain made for this attempt, with what it was built from. */
+type FreshDomain = NewDomain & { request: DomainBuildRequest };
 
 /** What {@linkcode apply} did. */
 export interface ApplyResult {
@@ -197,14 +213,14 @@ async function run(
       emit({ type: "done", changes: 0 });
       return { plan: first, attempts: 0, created: [] };
     }
-    const fresh = new Map<string, NewDomain>();
-    let committed: { p: Plan; after: AfterCommit };
+    const fresh = new Map<string, FreshDomain>();
+    let committed: { p: Plan; after: AfterCommit; uuids: Map<number, string | undefined> };
     try {
       for (const a of first.actions) {
         if (a.device !== undefined || (a.kind !== "create" && a.kind !== "replace")) continue;
         const want = desired.domains.find((d) => d.name === a.domain)!;
         const uuid = want.uuid ?? crypto.randomUUID();
-        const request: Parameters<Hypervisor["createDomain"]>[0] = {
+        const request: DomainBuildRequest = {
           uuid,
           name: want.name,
           type: want.type,
@@ -217,7 +233,7 @@ async function run(
         if (want.ramdisk !== undefined) request.ramdisk = want.ramdisk;
         if (want.cmdline !== undefined) request.cmdline = want.cmdline;
         const created = await hv.createDomain(request);
-        fresh.set(want.name, { want, uuid, created });
+        fresh.set(want.name, { want, uuid, created, request });
         emit({ type: "domain-created", domain: want.name, domid: created.domid });
       }
       committed = await store.transaction(async (tx) => {
@@ -225,7 +241,9 @@ async function run(
         const p = plan(desired, live, planOptions);
         if (signature(p) !== signature(first)) throw new Replan();
         const writeOptions = options.now === undefined ? {} : { now: options.now };
-        return { p, after: await writePlan(tx, p, live, fresh, writeOptions) };
+        // removed domains lose ~/vm in the transaction: their uuids name libxl's config files
+        const uuids = new Map(live.domains.map((d) => [d.domid, d.uuid]));
+        return { p, after: await writePlan(tx, p, live, fresh, writeOptions), uuids };
       }, { attempts: 1 });
     } catch (error) {
       for (const { created } of fresh.values()) {
@@ -244,7 +262,7 @@ async function run(
       continue;
     }
     emit({ type: "committed", attempt });
-    await afterCommit(store, committed.after, fresh, options);
+    await afterCommit(store, committed, fresh, options);
     emit({ type: "done", changes });
     return {
       plan: committed.p,
@@ -256,18 +274,31 @@ async function run(
 
 async function afterCommit(
   store: LibxlStore,
-  after: AfterCommit,
-  fresh: ReadonlyMap<string, NewDomain>,
+  committed: { after: AfterCommit; uuids: ReadonlyMap<number, string | undefined> },
+  fresh: ReadonlyMap<string, FreshDomain>,
   options: ApplyOptions,
 ): Promise<void> {
+  const { after, uuids } = committed;
   const emit = options.onProgress ?? (() => {});
-  for (const { want, created } of fresh.values()) {
-    await options.hypervisor.introduceDomain(created);
+  const hv = options.hypervisor;
+  const host: HostOptions | undefined = options.host === undefined
+    ? undefined
+    : { ...options.host, hypervisor: hv };
+  for (const { want, created, request } of fresh.values()) {
+    await hv.introduceDomain(created);
+    if (host !== undefined) {
+      // xl create: libxl's config file; the domain stays paused until its devices connected
+      await finishCreate(created.domid, request, {
+        ...host,
+        unpause: false,
+        vcpusOnline: want.vcpusOnline,
+      });
+    }
     emit({ type: "introduced", domain: want.name, domid: created.domid });
   }
   for (const { name, domid } of after.removedDomains) {
     try {
-      await options.hypervisor.destroyDomain(domid);
+      await hv.destroyDomain(domid);
       emit({ type: "domain-destroyed", domain: name, domid });
     } catch (error) {
       emit({ type: "domain-destroyed", domain: name, domid, error: String(error) });
@@ -275,12 +306,15 @@ async function afterCommit(
   }
   const timeoutMs = options.timeoutMs ?? 10_000;
   const unsettled: UnsettledDevice[] = [];
-  if (options.wait ?? true) {
+  const scriptErrors: Error[] = [];
+  const failed = new Set<string>();
+  if ((options.wait ?? true) || host !== undefined) {
     const signal = options.signal === undefined
       ? AbortSignal.timeout(timeoutMs)
       : AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]);
     const wait = { timeoutMs, signal };
     const miss = async (p: Pending, wanted: "connected" | "closed", path: string) => {
+      failed.add(p.domain);
       const state = await store.tryRead(path).catch(() => undefined);
       unsettled.push({
         domain: p.domain,
@@ -293,9 +327,21 @@ async function afterCommit(
     await Promise.all([
       ...after.connect.map(async (p) => {
         try {
-          await waitForBackend(store, p.spec!, wait);
+          if (host === undefined) await waitForBackend(store, p.spec!, wait);
+          else {
+            await connectDevice(store, p.spec!, {
+              ...host,
+              timeoutMs,
+              hotplug: { ...host.hotplug, signal },
+            });
+          }
           emit({ type: "device-connected", domain: p.domain, device: p.device });
-        } catch {
+        } catch (error) {
+          if (error instanceof Error && error.name === "HotplugError") {
+            failed.add(p.domain);
+            scriptErrors.push(error);
+            return;
+          }
           const be = `/local/domain/${p.spec!.backendDomid}/backend/${p.spec!.backendKind}/` +
             `${p.spec!.domid}/${p.spec!.devid}/state`;
           await miss(p, "connected", be);
@@ -316,7 +362,29 @@ async function afterCommit(
       }),
     ]);
   }
-  for (const p of [...after.close, ...after.cleanup]) await cleanupDevice(store, p.record!);
-  for (const { domid } of after.removedDomains) await rmIfPresent(store, libxlDomainPath(domid));
+  // xl create unpauses once the devices are connected; a domain whose devices did not
+  // connect stays paused (`dxl list` shows it), as the error below names them
+  for (const { want, created } of fresh.values()) {
+    if (!failed.has(want.name)) await hv.unpauseDomain?.(created.domid);
+  }
+  const removal = host === undefined
+    ? undefined
+    : removalHook(store, { ...host, onScriptError: (e) => scriptErrors.push(e) });
+  for (const p of [...after.close, ...after.cleanup]) {
+    await removal?.(p.record!);
+    await cleanupDevice(store, p.record!);
+  }
+  for (const { domid } of after.removedDomains) {
+    await rmIfPresent(store, libxlDomainPath(domid));
+    if (host !== undefined) await forgetDomain({ domid, uuid: uuids.get(domid) }, host);
+  }
   if (unsettled.length > 0) throw new DeviceWaitTimeoutError(unsettled, timeoutMs);
+  if (scriptErrors.length === 1) throw scriptErrors[0];
+  if (scriptErrors.length > 1) {
+    throw new AggregateError(
+      scriptErrors,
+      `${scriptErrors.length} hotplug scripts failed: ` +
+        scriptErrors.map((e) => e.message).join(" | "),
+    );
+  }
 }

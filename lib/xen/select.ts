@@ -16,10 +16,26 @@ export const PRIVCMD_PATH = "/dev/xen/privcmd";
 /** Which hypervisor to use: `auto` picks `xen` when {@linkcode PRIVCMD_PATH} exists. */
 export type HypervisorKind = "auto" | "xen" | "simulated";
 
+/** `access(path, F_OK) == 0` through libc (FFI is not bound by Deno's guard on /dev). */
+function accessByLibc(path: string): boolean {
+  const libc = Deno.dlopen(
+    "libc.so.6",
+    {
+      access: { parameters: ["buffer", "i32"], result: "i32" },
+    } as const,
+  );
+  try {
+    return libc.symbols.access(new TextEncoder().encode(`${path}\0`), 0) === 0;
+  } finally {
+    libc.close();
+  }
+}
+
 /**
  * Whether this machine is a Xen dom0: `/dev/xen/privcmd` (or `path`) exists. Deno lets a
- * process look at device files only with `--allow-all`; without it this throws
- * `XenUnavailableError` (missing `privilege`).
+ * process look at device files only with `--allow-all`; without it the check goes through
+ * libc's `access()` when `--allow-ffi` is granted (which the real hypervisor needs anyway),
+ * and with neither this throws `XenUnavailableError` (missing `privilege`).
  *
  * @example
  * ```ts
@@ -37,8 +53,11 @@ export function xenHostDetected(path: string = PRIVCMD_PATH): boolean {
       return false;
     }
     if (error instanceof Deno.errors.NotCapable) {
+      if (Deno.permissions.querySync({ name: "ffi" }).state === "granted") {
+        return accessByLibc(path);
+      }
       throw new XenUnavailableError(
-        `checking ${path} needs Deno's --allow-all (Deno guards device files)`,
+        `checking ${path} needs Deno's --allow-ffi or --allow-all (Deno guards device files)`,
         { missing: "privilege", cause: error },
       );
     }

@@ -143,8 +143,9 @@ forEachServer("apply of a new domain on a real host stops before writing", async
   });
   assert.equal(run.code, 2);
   assert.deepEqual(events(run), [
-    "dxl: Cannot create web: dxl cannot create or destroy domains on a real Xen host yet: " +
-    "create the domain with `xl create`, then let dxl manage its devices. Nothing was written.",
+    "dxl: Cannot create web: this is not a Xen dom0 (no /dev/xen/privcmd) and this xenstored " +
+    "has no simulated domain table: run dxl on the Xen host, or use the embedded store, " +
+    "`dxl serve` or --domain-control. Nothing was written.",
   ]);
   const after = await runDxl(["-q", "--xenstore", server.socket, "ls", "/"], {
     stateHome: home.path,
