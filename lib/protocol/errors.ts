@@ -10,8 +10,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ERRNO_NAMES } from "./errors.ts";
- * console.log(ERRNO_NAMES.includes("EAGAIN")); // true
+ * assert.ok(ERRNO_NAMES.includes("EAGAIN"));
+ * assert.ok(ERRNO_NAMES.includes("ENOENT"));
  * ```
  */
 export const ERRNO_NAMES = [
@@ -49,9 +51,12 @@ export interface XenstoreErrorOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { XenstoreError } from "./errors.ts";
  * const e = new XenstoreError("ENOENT", "READ", { path: "/local/domain/7/name" });
- * console.log(e.message); // Cannot READ "/local/domain/7/name": ENOENT
+ * assert.equal(e.message, 'Cannot READ "/local/domain/7/name": ENOENT');
+ * assert.equal(e.code, "ENOENT");
+ * assert.equal(e.path, "/local/domain/7/name");
  * ```
  */
 export class XenstoreError extends Error {
@@ -78,9 +83,11 @@ export class XenstoreError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProtocolError } from "./errors.ts";
  * const e = new ProtocolError("Frame announces a payload of 9999 bytes");
- * console.log(e.name); // ProtocolError
+ * assert.equal(e.name, "ProtocolError");
+ * assert.equal(e.message, "Frame announces a payload of 9999 bytes");
  * ```
  */
 export class ProtocolError extends Error {
@@ -96,8 +103,11 @@ export class ProtocolError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectionClosedError } from "./errors.ts";
- * console.log(new ConnectionClosedError().message); // The xenstore connection is closed
+ * const e = new ConnectionClosedError();
+ * assert.equal(e.message, "The xenstore connection is closed");
+ * assert.equal(e.name, "ConnectionClosedError");
  * ```
  */
 export class ConnectionClosedError extends Error {
@@ -113,8 +123,11 @@ export class ConnectionClosedError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TransactionConflictError } from "./errors.ts";
- * console.log(new TransactionConflictError(16).attempts); // 16
+ * const e = new TransactionConflictError(16);
+ * assert.equal(e.attempts, 16);
+ * assert.equal(e.message, "Transaction still conflicted (EAGAIN) after 16 attempts");
  * ```
  */
 export class TransactionConflictError extends Error {
@@ -134,9 +147,12 @@ export class TransactionConflictError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { InvalidPathError } from "./errors.ts";
  * const e = new InvalidPathError("/a/", 'it ends with "/"');
- * console.log(e instanceof TypeError, e.path); // true /a/
+ * assert.ok(e instanceof TypeError);
+ * assert.equal(e.path, "/a/");
+ * assert.equal(e.message, 'Invalid xenstore path "/a/": it ends with "/"');
  * ```
  */
 export class InvalidPathError extends TypeError {
@@ -156,8 +172,12 @@ export class InvalidPathError extends TypeError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { InvalidPermissionError } from "./errors.ts";
- * console.log(new InvalidPermissionError("x5", "bad letter").text); // x5
+ * const e = new InvalidPermissionError("x5", "bad letter");
+ * assert.ok(e instanceof TypeError);
+ * assert.equal(e.text, "x5");
+ * assert.equal(e.message, 'Invalid xenstore permission "x5": bad letter');
  * ```
  */
 export class InvalidPermissionError extends TypeError {
@@ -177,9 +197,15 @@ export class InvalidPermissionError extends TypeError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PayloadTooLargeError } from "./errors.ts";
  * const e = new PayloadTooLargeError("WRITE", 5000, "/big");
- * console.log(e.size, e instanceof RangeError); // 5000 true
+ * assert.ok(e instanceof RangeError);
+ * assert.equal(e.size, 5000);
+ * assert.equal(
+ *   e.message,
+ *   'Cannot WRITE "/big": payload of 5000 bytes exceeds the 4096-byte limit',
+ * );
  * ```
  */
 export class PayloadTooLargeError extends RangeError {

@@ -9,8 +9,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Op } from "./op.ts";
- * console.log(Op.Read); // 2
+ * assert.equal(Op.Read, 2); // XS_READ in xs_wire.h
+ * assert.equal(Op.TransactionStart, 6);
  * ```
  */
 export const Op = {
@@ -82,9 +84,10 @@ const WIRE_NAMES: ReadonlyMap<number, string> = new Map([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Op, opName } from "./op.ts";
- * console.log(opName(Op.DirectoryPart)); // "DIRECTORY_PART"
- * console.log(opName(20)); // "OP_20"
+ * assert.equal(opName(Op.DirectoryPart), "DIRECTORY_PART");
+ * assert.equal(opName(20), "OP_20"); // a number the protocol does not define
  * ```
  */
 export function opName(type: number): string {
@@ -95,8 +98,10 @@ export function opName(type: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isKnownOp, Op } from "./op.ts";
- * console.log(isKnownOp(Op.Read), isKnownOp(999)); // true false
+ * assert.equal(isKnownOp(Op.Read), true);
+ * assert.equal(isKnownOp(999), false);
  * ```
  */
 export function isKnownOp(type: number): type is Op {
@@ -108,9 +113,12 @@ export function isKnownOp(type: number): type is Op {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Feature } from "./op.ts";
- * const features = 12;
- * console.log((features & Feature.WatchDepth) !== 0); // true
+ * const features = Feature.WatchDepth | Feature.DomidAny; // a GET_FEATURE reply of 12
+ * assert.equal(features, 12);
+ * assert.notEqual(features & Feature.WatchDepth, 0);
+ * assert.equal(features & Feature.Reconnection, 0);
  * ```
  */
 export const Feature = {
@@ -125,8 +133,9 @@ export const Feature = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DOMID_ANY } from "./op.ts";
- * console.log(`r${DOMID_ANY}`); // r32757
+ * assert.equal(`r${DOMID_ANY}`, "r32757");
  * ```
  */
 export const DOMID_ANY = 0x7ff5;

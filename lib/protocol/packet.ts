@@ -27,9 +27,13 @@ export interface Packet {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodePacket } from "./packet.ts";
  * const bytes = encodePacket({ type: 2, reqId: 1, txId: 0, payload: new TextEncoder().encode("/a\0") });
- * console.log(bytes.length); // 19
+ * assert.equal(bytes.length, 19); // 16-byte header + 3-byte payload
+ * const header = new DataView(bytes.buffer, bytes.byteOffset, 16);
+ * assert.equal(header.getUint32(0, true), 2); // type, little-endian
+ * assert.equal(header.getUint32(12, true), 3); // payload length
  * ```
  */
 export function encodePacket(packet: Packet): Uint8Array {

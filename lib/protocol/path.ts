@@ -37,8 +37,10 @@ export interface ValidatePathOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isSpecialPath } from "./path.ts";
- * console.log(isSpecialPath("@releaseDomain/5"), isSpecialPath("@other")); // true false
+ * assert.equal(isSpecialPath("@releaseDomain/5"), true);
+ * assert.equal(isSpecialPath("@other"), false);
  * ```
  */
 export function isSpecialPath(path: string): boolean {
@@ -51,13 +53,15 @@ export function isSpecialPath(path: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidPathError } from "./errors.ts";
  * import { validatePath } from "./path.ts";
- * validatePath("/local/domain/0/name");
- * try {
- *   validatePath("/local//domain");
- * } catch (e) {
- *   console.log((e as Error).message); // Invalid xenstore path "/local//domain": it contains "//"
- * }
+ * assert.equal(validatePath("/local/domain/0/name"), "/local/domain/0/name");
+ * assert.throws(() => validatePath("/local//domain"), {
+ *   name: "InvalidPathError",
+ *   message: 'Invalid xenstore path "/local//domain": it contains "//"',
+ * });
+ * assert.throws(() => validatePath("/a/"), InvalidPathError);
  * ```
  */
 export function validatePath(path: string, options: ValidatePathOptions = {}): string {
@@ -107,8 +111,9 @@ export function validatePath(path: string, options: ValidatePathOptions = {}): s
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { joinPath } from "./path.ts";
- * console.log(joinPath("/local/domain/3", "device", "vif", 0)); // /local/domain/3/device/vif/0
+ * assert.equal(joinPath("/local/domain/3", "device", "vif", 0), "/local/domain/3/device/vif/0");
  * ```
  */
 export function joinPath(base: string, ...parts: (string | number)[]): string {
@@ -126,8 +131,11 @@ export function joinPath(base: string, ...parts: (string | number)[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parentPath } from "./path.ts";
- * console.log(parentPath("/local/domain")); // /local
+ * assert.equal(parentPath("/local/domain"), "/local");
+ * assert.equal(parentPath("/local"), "/");
+ * assert.equal(parentPath("/"), undefined);
  * ```
  */
 export function parentPath(path: string): string | undefined {

@@ -14,8 +14,9 @@ const decoder = new TextDecoder("utf-8", { fatal: false });
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { utf8 } from "./payload.ts";
- * console.log(utf8("é")); // Uint8Array [195, 169]
+ * assert.deepEqual(utf8("é"), new Uint8Array([195, 169]));
  * ```
  */
 export function utf8(text: string): Uint8Array {
@@ -26,8 +27,9 @@ export function utf8(text: string): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromUtf8 } from "./payload.ts";
- * console.log(fromUtf8(new Uint8Array([104, 105, 0xff]))); // "hi\uFFFD"
+ * assert.equal(fromUtf8(new Uint8Array([104, 105, 0xff])), "hi\uFFFD"); // bad byte: U+FFFD
  * ```
  */
 export function fromUtf8(bytes: Uint8Array): string {
@@ -40,8 +42,9 @@ export function fromUtf8(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeArgs } from "./payload.ts";
- * console.log(encodeArgs(["/a", "tok"]).length); // 7
+ * assert.deepEqual(encodeArgs(["/a", "tok"]), new TextEncoder().encode("/a\0tok\0"));
  * ```
  */
 export function encodeArgs(args: readonly (string | Uint8Array)[]): Uint8Array {
@@ -62,8 +65,9 @@ export function encodeArgs(args: readonly (string | Uint8Array)[]): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeWrite } from "./payload.ts";
- * console.log(encodeWrite("/a", "xy").length); // 5
+ * assert.deepEqual(encodeWrite("/a", "xy"), new TextEncoder().encode("/a\0xy")); // no final NUL
  * ```
  */
 export function encodeWrite(path: string, value: string | Uint8Array): Uint8Array {
@@ -81,8 +85,9 @@ export function encodeWrite(path: string, value: string | Uint8Array): Uint8Arra
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitStrings } from "./payload.ts";
- * console.log(splitStrings(new TextEncoder().encode("a\0b\0"))); // [ "a", "b" ]
+ * assert.deepEqual(splitStrings(new TextEncoder().encode("a\0b\0")), ["a", "b"]);
  * ```
  */
 export function splitStrings(payload: Uint8Array): string[] {
@@ -102,8 +107,9 @@ export function splitStrings(payload: Uint8Array): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeString } from "./payload.ts";
- * console.log(decodeString(new TextEncoder().encode("OK\0"))); // "OK"
+ * assert.equal(decodeString(new TextEncoder().encode("OK\0")), "OK");
  * ```
  */
 export function decodeString(payload: Uint8Array): string {
@@ -126,8 +132,10 @@ export interface WatchEventPayload {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeWatchEvent } from "./payload.ts";
- * console.log(decodeWatchEvent(new TextEncoder().encode("/a/b\0t1\0")).token); // t1
+ * const event = decodeWatchEvent(new TextEncoder().encode("/a/b\0t1\0"));
+ * assert.deepEqual(event, { path: "/a/b", token: "t1" });
  * ```
  */
 export function decodeWatchEvent(payload: Uint8Array): WatchEventPayload {
@@ -159,9 +167,12 @@ export interface DirectoryPartChunk {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeDirectoryPart } from "./payload.ts";
  * const chunk = decodeDirectoryPart(new TextEncoder().encode("3\0a\0bb\0\0"));
- * console.log(chunk.children, chunk.done); // [ "a", "bb" ] true
+ * assert.equal(chunk.generation, "3");
+ * assert.deepEqual(chunk.children, ["a", "bb"]);
+ * assert.equal(chunk.done, true); // the empty name ends the list
  * ```
  */
 export function decodeDirectoryPart(payload: Uint8Array): DirectoryPartChunk {

@@ -41,8 +41,11 @@ export const DOMID_MAX = 0xffff;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidPermissionError } from "./errors.ts";
  * import { parsePermission } from "./perms.ts";
- * console.log(parsePermission("r5")); // { domid: 5, access: "read" }
+ * assert.deepEqual(parsePermission("r5"), { domid: 5, access: "read" });
+ * assert.throws(() => parsePermission("x5"), InvalidPermissionError);
  * ```
  */
 export function parsePermission(text: string): Permission {
@@ -67,8 +70,10 @@ export function parsePermission(text: string): Permission {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPermission } from "./perms.ts";
- * console.log(formatPermission({ domid: 0, access: "none" })); // n0
+ * assert.equal(formatPermission({ domid: 0, access: "none" }), "n0");
+ * assert.equal(formatPermission({ domid: 7, access: "both" }), "b7");
  * ```
  */
 export function formatPermission(perm: Permission): string {
@@ -94,8 +99,11 @@ export function formatPermission(perm: Permission): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePermissions } from "./perms.ts";
- * console.log(parsePermissions("n1,r0").length); // 2
+ * const expected = [{ domid: 1, access: "none" }, { domid: 0, access: "read" }];
+ * assert.deepEqual(parsePermissions("n1,r0"), expected);
+ * assert.deepEqual(parsePermissions(["n1", "r0"]), expected);
  * ```
  */
 export function parsePermissions(list: string | readonly string[]): Permission[] {
@@ -109,8 +117,12 @@ export function parsePermissions(list: string | readonly string[]): Permission[]
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPermissions } from "./perms.ts";
- * console.log(formatPermissions([{ domid: 1, access: "none" }, { domid: 0, access: "read" }])); // n1,r0
+ * assert.equal(
+ *   formatPermissions([{ domid: 1, access: "none" }, { domid: 0, access: "read" }]),
+ *   "n1,r0",
+ * );
  * ```
  */
 export function formatPermissions(perms: readonly Permission[]): string {
@@ -121,8 +133,9 @@ export function formatPermissions(perms: readonly Permission[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { perm } from "./perms.ts";
- * console.log(perm("r", 5)); // { domid: 5, access: "read" }
+ * assert.deepEqual(perm("r", 5), { domid: 5, access: "read" });
  * ```
  */
 export function perm(letter: "n" | "r" | "w" | "b", domid: number): Permission {

@@ -51,10 +51,14 @@ export const SERVER_FEATURES: number = Feature.WatchDepth;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Domains } from "./domains.ts";
  * const domains = new Domains();
  * domains.create(5);
- * console.log(domains.exists(5), domains.find(5)); // true undefined
+ * assert.equal(domains.exists(5), true);
+ * assert.equal(domains.find(5), undefined); // no record until INTRODUCE allocates one
+ * assert.deepEqual(domains.existing(), [0, 5]);
+ * assert.throws(() => domains.create(32752), RangeError); // DOMID_FIRST_RESERVED
  * ```
  */
 export class Domains {

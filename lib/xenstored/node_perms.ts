@@ -86,8 +86,11 @@ export function formatNodePerms(perms: NodePerms): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { strtol } from "./node_perms.ts";
- * console.log(strtol("0x1f!")); // { value: 31, used: 4 }
+ * assert.deepEqual(strtol("0x1f!"), { value: 31, used: 4 });
+ * assert.deepEqual(strtol("010"), { value: 8, used: 3 }); // a leading 0 means octal
+ * assert.deepEqual(strtol("x"), { value: 0, used: 0 });
  * ```
  */
 export function strtol(text: string): { value: number; used: number } {
@@ -132,8 +135,10 @@ const LETTER_BITS: Readonly<Record<string, number>> = { n: 0, r: 1, w: 2, b: 3 }
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseNodePerms } from "./node_perms.ts";
- * console.log(parseNodePerms(["n5", "r0x10"])); // [ { id: 5, bits: 0 }, { id: 16, bits: 1 } ]
+ * assert.deepEqual(parseNodePerms(["n5", "r0x10"]), [{ id: 5, bits: 0 }, { id: 16, bits: 1 }]);
+ * assert.equal(parseNodePerms(["n5", "r1x"]), undefined); // trailing junk
  * ```
  */
 export function parseNodePerms(texts: readonly string[]): PermEntry[] | undefined {

@@ -35,8 +35,10 @@ export type QuotaName = keyof Quotas;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_QUOTAS } from "./quotas.ts";
- * console.log(DEFAULT_QUOTAS.nodes); // 1000
+ * assert.equal(DEFAULT_QUOTAS.nodes, 1000);
+ * assert.equal(DEFAULT_QUOTAS["node-size"], 2048);
  * ```
  */
 export const DEFAULT_QUOTAS: Readonly<Quotas> = Object.freeze({
@@ -78,8 +80,12 @@ const QUOTA_MAX = 2 ** 31 - 1;
  *
  * @example
  * ```ts
- * import { resolveQuotas } from "./quotas.ts";
- * console.log(resolveQuotas({ nodes: 50 }).nodes); // 50
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_QUOTAS, resolveQuotas } from "./quotas.ts";
+ * const quotas = resolveQuotas({ nodes: 50 });
+ * assert.equal(quotas.nodes, 50);
+ * assert.equal(quotas.permissions, DEFAULT_QUOTAS.permissions); // the rest keep their defaults
+ * assert.throws(() => resolveQuotas({ nodes: -1 }), RangeError);
  * ```
  */
 export function resolveQuotas(overrides: Partial<Quotas> = {}): Quotas {

@@ -67,10 +67,18 @@ const DROP_BYTES = 64 << 20;
  * Starts the embedded xenstored.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { startXenstored } from "./server.ts";
- * await using xs = await startXenstored({ dir: await Deno.makeTempDir() });
- * console.log(xs.socket.endsWith("/socket")); // true
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * {
+ *   await using xs = await startXenstored({ dir });
+ *   assert.equal(xs.socket, `${dir}/socket`);
+ *   assert.ok((await Deno.stat(xs.socket)).isSocket);
+ *   assert.equal(await xs.guest(5), `${dir}/domains/5.sock`);
+ * }
+ * await assert.rejects(Deno.stat(`${dir}/socket`), Deno.errors.NotFound); // removed on dispose
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function startXenstored(options: StartXenstoredOptions): Promise<XenstoredHandle> {

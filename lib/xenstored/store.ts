@@ -37,8 +37,11 @@ export class Node {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toValue } from "./store.ts";
- * console.log(toValue(new Uint8Array([104, 105]))); // hi
+ * assert.equal(toValue(new Uint8Array([104, 105])), "hi");
+ * const utf8 = new TextEncoder().encode("é");
+ * assert.deepEqual(toValue(utf8), utf8); // not ASCII: stays bytes
  * ```
  */
 export function toValue(bytes: Uint8Array): Value {
@@ -69,8 +72,11 @@ const LOCAL_PREFIX = /^\/local\/domain\/(?:-[0-9]{1,4}|[0-9]{1,5})\//;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isValidNodename } from "./store.ts";
- * console.log(isValidNodename("/local/domain/1/x", 2048), isValidNodename("/a/", 2048)); // true false
+ * assert.equal(isValidNodename("/local/domain/1/x", 2048), true);
+ * assert.equal(isValidNodename("/a/", 2048), false); // trailing slash
+ * assert.equal(isValidNodename("/a b", 2048), false); // space is not allowed
  * ```
  */
 export function isValidNodename(path: string, pathMax: number): boolean {
@@ -107,9 +113,11 @@ export const INITIAL_PATHS: readonly string[] = ["/", "/tool", "/tool/xenstored"
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Tree } from "./store.ts";
  * const tree = new Tree();
- * console.log(tree.lookup("/tool/xenstored") !== undefined); // true
+ * assert.equal(tree.lookup("/tool/xenstored")?.value, ""); // made as C's setup_structure does
+ * assert.equal(tree.lookup("/local"), undefined);
  * ```
  */
 export class Tree {
