@@ -7,7 +7,7 @@
  */
 
 import type { LibxlStore } from "./store.ts";
-import { sleep } from "./_sleep.ts";
+import { delay } from "../client/retry.ts";
 
 /** How a wait is bounded. */
 export interface NodeWaitOptions {
@@ -59,7 +59,7 @@ export async function waitForNode<T>(
   const onAbort = () => ended.resolve({ end: "abort", cause: options.signal?.reason });
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
-  (options.delay ?? sleep)(timeoutMs, stop.signal).then(
+  (options.delay ?? delay)(timeoutMs, stop.signal).then(
     () => ended.resolve({ end: "timeout", cause: new Error(`timed out after ${timeoutMs} ms`) }),
     (cause: unknown) => ended.resolve({ end: "abort", cause }),
   );

@@ -6,12 +6,12 @@
  * @module
  */
 
+import { delay } from "../client/retry.ts";
 import type { Watch } from "../client/types.ts";
 import type { DeviceKind } from "./device_kind.ts";
 import { checkDomid, parseBackendPath } from "./paths.ts";
 import type { LibxlStore } from "./store.ts";
 import { switchXenbusState, XenbusState } from "./xenbus_state.ts";
-import { sleep } from "./_sleep.ts";
 
 /**
  * How the driver behaves: `normal`; `silent` (never answers anything); `late` (answers after
@@ -73,7 +73,7 @@ export class SimulatedBackend implements AsyncDisposable {
     this.#kinds = options.kinds === undefined ? undefined : new Set(options.kinds);
     this.#behaviour = options.behaviour ?? "normal";
     this.#lateMs = options.lateMs ?? 100;
-    this.#delay = options.delay ?? sleep;
+    this.#delay = options.delay ?? delay;
     this.#hotplug = options.hotplug;
   }
 

@@ -5,12 +5,12 @@
  * @module
  */
 
+import { delay } from "../client/retry.ts";
 import type { Watch } from "../client/types.ts";
 import type { DeviceRef } from "./device_add.ts";
 import { frontendPath, parseBackendPath } from "./paths.ts";
 import type { LibxlStore } from "./store.ts";
 import { parseXenbusState, switchXenbusState, XenbusState } from "./xenbus_state.ts";
-import { sleep } from "./_sleep.ts";
 
 /** How the frontend behaves: the same modes as the simulated backend driver. */
 export type FrontendBehaviour = "normal" | "silent" | "late" | "crash";
@@ -80,7 +80,7 @@ export class SimulatedFrontend implements AsyncDisposable {
     this.#dir = frontendPath(device);
     this.#behaviour = options.behaviour ?? "normal";
     this.#lateMs = options.lateMs ?? 100;
-    this.#delay = options.delay ?? sleep;
+    this.#delay = options.delay ?? delay;
   }
 
   /**
