@@ -4,8 +4,18 @@ const DEMO = new URL("../../scripts/demo.ts", import.meta.url).pathname;
 
 async function demo(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-net", "--allow-env", DEMO, ...args],
-    env: { XENSTORED_PATH: "/nonexistent/xenstored/socket" },
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-net",
+      "--allow-env",
+      "--allow-run",
+      "--allow-sys",
+      DEMO,
+      ...args,
+    ],
+    env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -13,26 +23,31 @@ async function demo(...args: string[]): Promise<{ code: number; out: string; err
   return { code, out: text.decode(stdout), err: text.decode(stderr) };
 }
 
-Deno.test("demo lays out a connected guest on the embedded xenstored when none answers", async () => {
-  const { code, out, err } = await demo("/local/domain");
+Deno.test("demo: plan, apply, list, devices, re-apply without changes, destroy", async () => {
+  const { code, out, err } = await demo();
   assert.equal(code, 0, err);
-  assert.match(err, /no xenstored here: using the embedded one/);
-  const lines = out.split("\n").map((l) => l.trim());
-  assert.ok(lines.some((l) => l.startsWith('name = "demo"')), out);
-  assert.ok(lines.some((l) => l.startsWith('51712 = ""') && l.endsWith("(n1,r0)")), out);
-  const states = lines.filter((l) => l.startsWith('state = "4"'));
-  assert.equal(states.length, 3, "console, vbd and vif backends reach Connected");
+  const steps = [...out.matchAll(/^\$ dxl (.*)$/gm)].map((m) => m[1]);
+  assert.deepEqual(steps, [
+    "plan scripts/examples/web.ts",
+    "apply --yes scripts/examples/web.ts",
+    "list",
+    "devices web",
+    "apply --yes scripts/examples/web.ts",
+    "destroy --yes scripts/examples/web.ts",
+    "list",
+  ]);
+  assert.match(out, /Plan: 1 to create, 0 to update, 0 to replace, 0 to remove\./);
+  assert.match(out, /^web +1 +512 +2 +active$/m);
+  assert.match(out, /^vif +0 +0 +4 \(Connected\)/m);
+  assert.match(out, /No changes: the live domains match scripts\/examples\/web\.ts\./);
+  assert.match(out, /Plan: 0 to create, 0 to update, 0 to replace, 1 to remove\./);
+  const lists = out.split("$ dxl list").slice(1);
+  assert.doesNotMatch(lists[1]!, /^web /m, "the last list no longer shows web");
+  assert.match(err, /embedded xenstore, state in \/tmp\/dxl-demo-/, "a throwaway store");
 });
 
-Deno.test("demo with an explicit --socket that does not answer fails naming it", async () => {
-  const { code, err } = await demo("--socket", "/nonexistent/dxl.sock");
-  assert.equal(code, 1);
-  assert.match(err, /\/nonexistent\/dxl\.sock/);
-});
-
-Deno.test("demo --no-perms prints values without permission lists", async () => {
-  const { code, out, err } = await demo("--embedded", "--no-perms", "/local/domain/1");
-  assert.equal(code, 0, err);
-  assert.match(out, /name = "demo"/);
-  assert.doesNotMatch(out, /\(n\d/);
+Deno.test("demo with a script that does not exist fails naming it", async () => {
+  const { code, err } = await demo("scripts/examples/nosuch.ts");
+  assert.notEqual(code, 0);
+  assert.match(err, /nosuch\.ts/);
 });
