@@ -6,7 +6,7 @@
  * @module
  */
 
-import { addDevice, waitForBackend } from "../libxl/device_add.ts";
+import { addDevice } from "../libxl/device_add.ts";
 import { parseDiskSpec, statDiskTarget } from "../libxl/disk_spec.ts";
 import { vbd } from "../libxl/devices/vbd.ts";
 import type { DomainType } from "../libxl/hypervisor.ts";
@@ -14,6 +14,7 @@ import { examples, type GlobalOptions, type Program, withStore } from "./context
 import { out, toJson } from "./output.ts";
 import { deviceRow, parseTimeout, resolveDomainArg } from "./xl_common.ts";
 import { readDeviceRecord } from "../libxl/device_list.ts";
+import { connectAdded } from "./_host.ts";
 
 /** Registers `dxl block-attach`. */
 export function register(program: Program): void {
@@ -49,7 +50,8 @@ export function register(program: Program): void {
           options.backendDomid = await resolveDomainArg(xs, backendName);
         }
         const spec = await addDevice(xs, vbd({ ...options, domid }));
-        await waitForBackend(xs, spec, { timeoutMs });
+        // on a Xen host also its hotplug script and libxl's config file, as xl
+        await connectAdded(store, spec, { timeoutMs });
         if (opts.json) {
           const record = await readDeviceRecord(xs, spec);
           if (record !== undefined) {

@@ -11,6 +11,7 @@ import { examples, type GlobalOptions, type Program, withStore } from "./context
 import { UsageError } from "./errors.ts";
 import { out, toJson } from "./output.ts";
 import { parseTimeout, resolveDomainArg } from "./xl_common.ts";
+import { withRemovalHook } from "./_host.ts";
 
 /** Registers `dxl block-detach`. */
 export function register(program: Program): void {
@@ -29,7 +30,7 @@ export function register(program: Program): void {
     .action(async (domain, vdev, opts, command) => {
       const globals: GlobalOptions = command.optsWithGlobals();
       const timeoutMs = parseTimeout(opts.timeout);
-      await withStore(globals, async ({ xs }) => {
+      await withStore(globals, async ({ xs, host }) => {
         const domid = await resolveDomainArg(xs, domain);
         const disk = await findDiskByVdev(xs, domid, { vdev });
         if (disk === undefined) {
@@ -38,10 +39,16 @@ export function register(program: Program): void {
           );
         }
         const devid = disk.devid;
-        const result = await removeDevice(xs, disk, {
-          force: opts.force ? "always" : "never",
-          timeoutMs,
-        });
+        // on a Xen host its removal script runs and libxl's config file forgets it, as xl
+        const result = await withRemovalHook(
+          { xs, host },
+          (beforeCleanup) =>
+            removeDevice(xs, disk, {
+              force: opts.force ? "always" : "never",
+              timeoutMs,
+              ...(beforeCleanup === undefined ? {} : { beforeCleanup }),
+            }),
+        );
         if (opts.json) {
           out(toJson({ kind: "vbd", devid, closed: result.closed, forced: result.forced }));
         }

@@ -11,10 +11,11 @@
 
 import { readDomainUuid } from "../libxl/domain.ts";
 import { destroyDomain } from "../libxl/domain_destroy.ts";
-import { forgetDomain, removalHook } from "../xen/host.ts";
+import { forgetDomain } from "../xen/host.ts";
 import type { OpenStore } from "./connection.ts";
 import { UsageError } from "./errors.ts";
 import { domainLister, resolveDomainArg } from "./xl_common.ts";
+import { withRemovalHook } from "./_host.ts";
 
 /** What {@linkcode destroyDomainArg} did. */
 export interface XlDestroyResult {
@@ -89,16 +90,14 @@ export async function destroyDomainArg(
   // (its name has the uuid, which goes with ~/vm).
   const host = store.host;
   const uuid = host === undefined ? undefined : await readDomainUuid(store.xs, domid);
-  const scriptErrors: Error[] = [];
-  const result = await destroyDomain(store.xs, domid, {
-    ...(store.hypervisor === undefined ? {} : { hypervisor: store.hypervisor }),
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    ...(host === undefined ? {} : {
-      beforeCleanup: removalHook(store.xs, { ...host, onScriptError: (e) => scriptErrors.push(e) }),
-    }),
-  });
-  if (host !== undefined) await forgetDomain({ domid, uuid }, host);
-  // libxl logs a failed removal script and goes on; the domain is gone, the error is told
-  if (scriptErrors[0] !== undefined) throw scriptErrors[0];
+  const result = await withRemovalHook(store, (beforeCleanup) =>
+    destroyDomain(store.xs, domid, {
+      ...(store.hypervisor === undefined ? {} : { hypervisor: store.hypervisor }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(beforeCleanup === undefined ? {} : { beforeCleanup }),
+    }).then(async (destroyed) => {
+      if (host !== undefined) await forgetDomain({ domid, uuid }, host);
+      return destroyed;
+    }));
   return { domid, devices: result.devices.length, hypervisor: store.hypervisor !== undefined };
 }

@@ -10,6 +10,8 @@ import { examples, type GlobalOptions, type Program, withStore } from "./context
 import { UsageError } from "./errors.ts";
 import { out, toJson } from "./output.ts";
 import { resolveDomainArg } from "./xl_common.ts";
+import { withMemoryTarget } from "../xen/libxl_config.ts";
+import { updateHostConfig } from "./_host.ts";
 
 /**
  * A memory size as xl reads it (`parse_mem_size_kb`): a decimal number with at most one
@@ -72,7 +74,7 @@ export function register(program: Program): void {
     .action(async (domain, mem, opts, command) => {
       const globals: GlobalOptions = command.optsWithGlobals();
       const targetKb = parseMemSizeKb(mem);
-      await withStore(globals, async ({ xs }) => {
+      await withStore(globals, async ({ xs, host }) => {
         const domid = await resolveDomainArg(xs, domain);
         let result;
         try {
@@ -82,6 +84,9 @@ export function register(program: Program): void {
           if (error instanceof RangeError) throw new UsageError(error.message, { cause: error });
           throw error;
         }
+        // on a Xen host libxl's config file gets the target (not max_memkb: dxl does not
+        // change the hypervisor's limit)
+        await updateHostConfig({ xs, host }, domid, (c) => withMemoryTarget(c, targetKb));
         if (opts.json) out(toJson({ domid, ...result }));
       });
     });

@@ -5,13 +5,14 @@
  * @module
  */
 
-import { addDevice, waitForBackend } from "../libxl/device_add.ts";
+import { addDevice } from "../libxl/device_add.ts";
 import { readDeviceRecord } from "../libxl/device_list.ts";
 import { vif, type VifOptions } from "../libxl/devices/vif.ts";
 import { examples, type GlobalOptions, type Program, withStore } from "./context.ts";
 import { UsageError } from "./errors.ts";
 import { out, toJson } from "./output.ts";
 import { deviceRow, parseTimeout, resolveDomainArg } from "./xl_common.ts";
+import { connectAdded } from "./_host.ts";
 
 const KEYS = [
   "mac",
@@ -96,7 +97,7 @@ export function register(program: Program): void {
       const globals: GlobalOptions = command.optsWithGlobals();
       const timeoutMs = parseTimeout(opts.timeout);
       const { options, backend } = parseNicArgs(settings);
-      await withStore(globals, async ({ xs }) => {
+      await withStore(globals, async ({ xs, host }) => {
         const domid = await resolveDomainArg(xs, domain);
         if (backend !== undefined) options.backendDomid = await resolveDomainArg(xs, backend);
         // Built once before the transaction so that a bad mac or rate is reported as such.
@@ -106,7 +107,8 @@ export function register(program: Program): void {
           kind: "vif",
           build: (devid) => vif({ ...options, domid, devid }),
         });
-        await waitForBackend(xs, spec, { timeoutMs });
+        // on a Xen host also its hotplug script and libxl's config file, as xl
+        await connectAdded({ xs, host }, spec, { timeoutMs });
         if (opts.json) {
           const record = await readDeviceRecord(xs, spec);
           if (record !== undefined) {

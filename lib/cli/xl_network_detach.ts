@@ -12,6 +12,7 @@ import { examples, type GlobalOptions, type Program, withStore } from "./context
 import { UsageError } from "./errors.ts";
 import { out, toJson } from "./output.ts";
 import { parseTimeout, resolveDomainArg } from "./xl_common.ts";
+import { withRemovalHook } from "./_host.ts";
 
 /** Registers `dxl network-detach`. */
 export function register(program: Program): void {
@@ -28,7 +29,7 @@ export function register(program: Program): void {
     .action(async (domain, device, opts, command) => {
       const globals: GlobalOptions = command.optsWithGlobals();
       const timeoutMs = parseTimeout(opts.timeout);
-      await withStore(globals, async ({ xs }) => {
+      await withStore(globals, async ({ xs, host }) => {
         const domid = await resolveDomainArg(xs, domain);
         // As xl: a ':' makes it a MAC, anything else a devid.
         const byMac = device.includes(":");
@@ -45,7 +46,16 @@ export function register(program: Program): void {
             `Unknown device ${JSON.stringify(device)}: domain ${domain} has no such nic`,
           );
         }
-        const result = await removeDevice(xs, nic, { force: "auto", timeoutMs });
+        // on a Xen host its removal script runs and libxl's config file forgets it, as xl
+        const result = await withRemovalHook(
+          { xs, host },
+          (beforeCleanup) =>
+            removeDevice(xs, nic, {
+              force: "auto",
+              timeoutMs,
+              ...(beforeCleanup === undefined ? {} : { beforeCleanup }),
+            }),
+        );
         if (opts.json) {
           out(
             toJson({ kind: "vif", devid: nic.devid, closed: result.closed, forced: result.forced }),
