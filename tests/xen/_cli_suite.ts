@@ -149,3 +149,48 @@ Deno.test("dxl list on the host: a domain xl created shows with the hypervisor's
   assert.equal(xlg?.hypervisor?.vcpus, 1);
   await host.xl("destroy", "xlguest");
 });
+
+Deno.test("dxl's xl commands --hypervisor xen: scripts run and xl's config file follows", async () => {
+  await using host = await startShimHost();
+  await site();
+  await Deno.writeTextFile("/srv/xen/data.img", "");
+  const domid = await applyWeb(host);
+  const config = async () => JSON.parse(await host.xl("list", "-l", String(domid)))[0].config;
+  await dxl(host, "block-attach", "web", "file:/srv/xen/data.img,xvdb,w");
+  await dxl(host, "network-attach", "web", "mac=00:16:3e:10:00:02", "bridge=xenbr0");
+  await using xs = await connect({ path: host.socket });
+  for (const be of [`vbd/${domid}/51728`, `vif/${domid}/1`]) {
+    const path = `/local/domain/0/backend/${be}`;
+    assert.equal(await xs.read(`${path}/hotplug-status`), "connected", be);
+    await waitForXenbusState(xs, `${path}/state`, { state: XenbusState.Connected });
+  }
+  let c = await config();
+  assert.deepEqual(c.disks.map((d: { vdev: string }) => d.vdev), ["xvda", "xvdb"]);
+  assert.deepEqual(c.nics.map((n: { mac: string }) => n.mac), [
+    "00:16:3e:10:00:01",
+    "00:16:3e:10:00:02",
+  ]);
+  // xl block-list sees the disk dxl attached
+  assert.match(await host.xl("block-list", "web"), /^51728 /m);
+  await dxl(host, "block-detach", "web", "xvdb");
+  await dxl(host, "network-detach", "web", "1");
+  const log = await host.hotplugLog();
+  assert.ok(log.some((l) => l.startsWith(`block remove XENBUS_PATH=backend/vbd/${domid}/51728`)));
+  assert.ok(
+    log.some((l) =>
+      l.startsWith(`vif-bridge offline type_if=vif XENBUS_PATH=backend/vif/${domid}/1`)
+    ),
+  );
+  c = await config();
+  assert.deepEqual(c.disks.map((d: { vdev: string }) => d.vdev), ["xvda"]);
+  assert.deepEqual(c.nics.map((n: { mac: string }) => n.mac), ["00:16:3e:10:00:01"]);
+  await dxl(host, "rename", "web", "www");
+  await dxl(host, "mem-set", "www", "128");
+  c = await config();
+  assert.equal(c.c_info.name, "www");
+  assert.equal(c.b_info.target_memkb, 131072);
+  assert.ok(xlRow(await host.xl("list"), "www") !== undefined, "xl list shows the new name");
+  await dxl(host, "destroy", "www");
+  assert.equal(await host.ctlList(), "OK 0");
+  assert.deepEqual(await userdataFiles(), []);
+});
