@@ -5,7 +5,7 @@
  * @module
  */
 
-import { decodeString, encodeArgs, Op, ProtocolError } from "../protocol/mod.ts";
+import { checkDomid, decodeString, encodeArgs, Op, ProtocolError } from "../protocol/mod.ts";
 import { decodeNumber, NodeOps } from "./node_ops.ts";
 
 /** Options of the domain and admin operations. */
@@ -26,11 +26,9 @@ export interface QuotaOptions extends AdminOptions {
   domid?: number;
 }
 
-function checkDomid(domid: number, what = "domid"): string {
-  if (!Number.isInteger(domid) || domid < 0 || domid > 0xffff) {
-    throw new RangeError(`${what} must be an integer from 0 to 65535, got ${domid}`);
-  }
-  return String(domid);
+/** A 16-bit domid argument, as text: the daemon, not the client, judges reserved ids. */
+function domidArg(domid: number, what = "domid"): string {
+  return String(checkDomid(domid, { what, allowReserved: true }));
 }
 
 function checkUint(value: number, what: string): string {
@@ -61,12 +59,12 @@ function checkUint(value: number, what: string): string {
 export class DomainOps extends NodeOps {
   /** The home path of a domain, `/local/domain/<domid>`. */
   async getDomainPath(domid: number, options?: AdminOptions): Promise<string> {
-    return decodeString(await this.#op(Op.GetDomainPath, [checkDomid(domid)], options));
+    return decodeString(await this.#op(Op.GetDomainPath, [domidArg(domid)], options));
   }
 
   /** True when xenstored knows the domain (it was introduced and not released). */
   async isDomainIntroduced(domid: number, options?: AdminOptions): Promise<boolean> {
-    const args = [checkDomid(domid)];
+    const args = [domidArg(domid)];
     const reply = decodeString(await this.#op(Op.IsDomainIntroduced, args, options));
     if (reply !== "T" && reply !== "F") {
       throw new ProtocolError(`IS_DOMAIN_INTRODUCED reply is not T or F: ${JSON.stringify(reply)}`);
@@ -79,23 +77,23 @@ export class DomainOps extends NodeOps {
     if (typeof gfn === "number" && !Number.isInteger(gfn)) {
       throw new RangeError(`gfn must be an integer, got ${gfn}`);
     }
-    const args = [checkDomid(domid), String(gfn), checkUint(port, "port")];
+    const args = [domidArg(domid), String(gfn), checkUint(port, "port")];
     await this.#op(Op.Introduce, args);
   }
 
   /** Tells xenstored a domain is gone: its connection, watches and transactions are dropped. */
   async release(domid: number, options?: AdminOptions): Promise<void> {
-    await this.#op(Op.Release, [checkDomid(domid)], options);
+    await this.#op(Op.Release, [domidArg(domid)], options);
   }
 
   /** Clears a domain's "shutdown" flag after it resumed. */
   async resume(domid: number, options?: AdminOptions): Promise<void> {
-    await this.#op(Op.Resume, [checkDomid(domid)], options);
+    await this.#op(Op.Resume, [domidArg(domid)], options);
   }
 
   /** Lets domain `domid` (a device model) act for domain `target`. */
   async setTarget(domid: number, target: number, options?: AdminOptions): Promise<void> {
-    await this.#op(Op.SetTarget, [checkDomid(domid), checkDomid(target, "target")], options);
+    await this.#op(Op.SetTarget, [domidArg(domid), domidArg(target, "target")], options);
   }
 
   /**
@@ -104,13 +102,13 @@ export class DomainOps extends NodeOps {
    * `signal` to bound the wait.
    */
   async getFeature(domid?: number, options?: AdminOptions): Promise<number> {
-    const args = domid === undefined ? [] : [checkDomid(domid)];
+    const args = domid === undefined ? [] : [domidArg(domid)];
     return decodeNumber(await this.#op(Op.GetFeature, args, options), "GET_FEATURE");
   }
 
   /** Sets a domain's ring feature bits (only before it is introduced). */
   async setFeature(domid: number, value: number, options?: AdminOptions): Promise<void> {
-    const args = [checkDomid(domid), checkUint(value, "feature value")];
+    const args = [domidArg(domid), checkUint(value, "feature value")];
     await this.#op(Op.SetFeature, args, options);
   }
 
@@ -128,7 +126,7 @@ export class DomainOps extends NodeOps {
 
   /** A quota (`nodes`, `watches`, ...) of a domain or the global default; 0 means unlimited. */
   async getQuota(quota: string, options: QuotaOptions = {}): Promise<number> {
-    const args = options.domid === undefined ? [quota] : [checkDomid(options.domid), quota];
+    const args = options.domid === undefined ? [quota] : [domidArg(options.domid), quota];
     return decodeNumber(await this.#op(Op.GetQuota, args, options), "GET_QUOTA");
   }
 
@@ -147,7 +145,7 @@ export class DomainOps extends NodeOps {
       throw new RangeError(`quota "${quota}" must be a non-negative integer, got ${value}`);
     }
     const args = [quota, String(value)];
-    if (options.domid !== undefined) args.unshift(checkDomid(options.domid));
+    if (options.domid !== undefined) args.unshift(domidArg(options.domid));
     await this.#op(Op.SetQuota, args, options);
   }
 

@@ -74,7 +74,7 @@ export interface DeviceSpecInput extends DeviceAddress {
  */
 export function makeDeviceSpec(input: DeviceSpecInput): DeviceSpec {
   const domid = checkDomid(input.domid);
-  const backendDomid = checkDomid(input.backendDomid, "backendDomid");
+  const backendDomid = checkDomid(input.backendDomid, { what: "backendDomid" });
   const devid = checkDevid(input.devid);
   const raw = input.raw ?? false;
   const commonBack: Entries = raw

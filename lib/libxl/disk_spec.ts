@@ -398,7 +398,7 @@ export function parseDiskSpec(spec: string, options: ParseDiskSpecOptions = {}):
   if (d.backendName !== undefined && /^[0-9]*$/.test(d.backendName)) {
     const id = d.backendName === "" ? 0 : Number(d.backendName);
     try {
-      backendDomid = checkDomid(id, "backend");
+      backendDomid = checkDomid(id, { what: "backend" });
     } catch (e) {
       throw new DiskSpecError(spec, d.backendName, (e as Error).message, { cause: e });
     }

@@ -187,7 +187,7 @@ export class SimulatedHypervisor implements Hypervisor {
   /** Simulates domains on top of the xenstore connection `xs`. */
   constructor(xs: DomainIntroducer, options: SimulatedHypervisorOptions = {}) {
     this.#xs = xs;
-    this.#first = checkDomid(options.firstDomid ?? 1, "firstDomid");
+    this.#first = checkDomid(options.firstDomid ?? 1, { what: "firstDomid" });
     for (const domid of options.taken ?? []) this.#live.add(checkDomid(domid));
     this.#table = options.xenstored;
     this.#onCreate = options.onCreate;

@@ -9,7 +9,7 @@ import type { DeviceRecord } from "./device_list.ts";
 import { listDevices, readDeviceRecord } from "./device_list.ts";
 import { listDomains } from "./domain.ts";
 import { DeviceConfigError, DomainNotFoundError } from "./errors.ts";
-import { checkDomid, libxlDomainPath } from "./paths.ts";
+import { checkDomid, DOMID_FIRST_RESERVED, libxlDomainPath } from "./paths.ts";
 import type { Target, TransactionalOptions } from "./store.ts";
 import { inTransaction } from "./store.ts";
 import { parseDiskName } from "./vdev.ts";
@@ -52,7 +52,9 @@ export function resolveDomain(
   return inTransaction(target, async (tx) => {
     if (typeof nameOrId === "number" || /^[0-9]+$/.test(nameOrId)) {
       const domid = Number(nameOrId);
-      if (domid > 0x7fef || (await tx.tryRead(libxlDomainPath(domid))) === undefined) {
+      if (
+        domid >= DOMID_FIRST_RESERVED || (await tx.tryRead(libxlDomainPath(domid))) === undefined
+      ) {
         throw new DomainNotFoundError(domid);
       }
       return domid;

@@ -6,33 +6,15 @@
 
 import type { DeviceKind } from "./device_kind.ts";
 import { parseDeviceKind } from "./device_kind.ts";
+import { checkDomid, DOMID_FIRST_RESERVED } from "../protocol/domid.ts";
 
-/** Xen's `DOMID_FIRST_RESERVED`: real domains have smaller ids. */
-export const DOMID_FIRST_RESERVED = 0x7ff0;
-
-const DOMID_MAX = DOMID_FIRST_RESERVED - 1;
+// The one domain id check, with libxl's path helpers for the callers in this layer.
+export { checkDomid, DOMID_FIRST_RESERVED };
 
 /** The toolstack's own domain (`LIBXL_TOOLSTACK_DOMID`). */
 export const TOOLSTACK_DOMID = 0;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/**
- * Throws `RangeError` unless `domid` is an integer domain id, naming `what` it was.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { checkDomid } from "./paths.ts";
- * assert.equal(checkDomid(5), 5);
- * ```
- */
-export function checkDomid(domid: number, what = "domid"): number {
-  if (!Number.isInteger(domid) || domid < 0 || domid > DOMID_MAX) {
-    throw new RangeError(`${what} must be an integer from 0 to ${DOMID_MAX}, got ${domid}`);
-  }
-  return domid;
-}
 
 /**
  * Throws `RangeError` unless `devid` is a non-negative 31-bit integer.
@@ -224,6 +206,8 @@ export function parseBackendPath(path: string): ParsedBackendPath | undefined {
   const backendDomid = Number(m[1]);
   const domid = Number(m[3]);
   const devid = Number(m[4]);
-  if (backendDomid > DOMID_MAX || domid > DOMID_MAX || devid > 0x7fffffff) return undefined;
+  if (backendDomid >= DOMID_FIRST_RESERVED || domid >= DOMID_FIRST_RESERVED || devid > 0x7fffffff) {
+    return undefined;
+  }
   return { backendDomid, backendKind, domid, devid };
 }

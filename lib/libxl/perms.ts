@@ -66,7 +66,7 @@ export function rwperm(domid: number): Permission[] {
 export function frontendPerms(domid: number, backendDomid: number): Permission[] {
   return [
     { domid: checkDomid(domid), access: "none" },
-    { domid: checkDomid(backendDomid, "backendDomid"), access: "read" },
+    { domid: checkDomid(backendDomid, { what: "backendDomid" }), access: "read" },
   ];
 }
 
@@ -84,7 +84,7 @@ export function frontendPerms(domid: number, backendDomid: number): Permission[]
  */
 export function roFrontendPerms(domid: number, backendDomid: number): Permission[] {
   return [
-    { domid: checkDomid(backendDomid, "backendDomid"), access: "none" },
+    { domid: checkDomid(backendDomid, { what: "backendDomid" }), access: "none" },
     { domid: checkDomid(domid), access: "read" },
   ];
 }

@@ -69,7 +69,9 @@ export class SimulatedBackend implements AsyncDisposable {
 
   private constructor(store: LibxlStore, options: SimulatedBackendOptions) {
     this.#store = store;
-    this.#root = `/local/domain/${checkDomid(options.backendDomid ?? 0, "backendDomid")}/backend`;
+    this.#root = `/local/domain/${
+      checkDomid(options.backendDomid ?? 0, { what: "backendDomid" })
+    }/backend`;
     this.#kinds = options.kinds === undefined ? undefined : new Set(options.kinds);
     this.#behaviour = options.behaviour ?? "normal";
     this.#lateMs = options.lateMs ?? 100;

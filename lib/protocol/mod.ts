@@ -5,6 +5,7 @@
  */
 
 export * from "./op.ts";
+export * from "./domid.ts";
 export * from "./errors.ts";
 export * from "./packet.ts";
 export * from "./frame_reader.ts";

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { DOMID_MAX } from "./domid.ts";
 import { InvalidPermissionError } from "./errors.ts";
 
 /** What one entry grants: nothing, read, write, or both. */
@@ -32,9 +33,6 @@ const ACCESS_TO_LETTER: Readonly<Record<Access, string>> = {
   write: "w",
   both: "b",
 };
-
-/** The largest domid a permission entry can name. */
-export const DOMID_MAX = 0xffff;
 
 /**
  * Parses one entry.

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { DOMID_FIRST_RESERVED, Feature } from "../protocol/op.ts";
+import { checkDomid } from "../protocol/domid.ts";
+import { Feature } from "../protocol/op.ts";
 import { type NodePerms, PermBits, type PermEntry } from "./node_perms.ts";
 import type { QuotaName } from "./quotas.ts";
 
@@ -88,13 +89,7 @@ export class Domains {
    * 0 to `DOMID_FIRST_RESERVED - 1`; anything else throws a `RangeError`.
    */
   create(domid: number): void {
-    if (!Number.isInteger(domid) || domid < 0 || domid >= DOMID_FIRST_RESERVED) {
-      throw new RangeError(
-        `Invalid domain id ${domid}: a hypervisor's domain ids are 0 to ${
-          DOMID_FIRST_RESERVED - 1
-        }`,
-      );
-    }
+    checkDomid(domid);
     if (this.#existing.has(domid)) return;
     this.#existing.add(domid);
     this.#version++;

@@ -8,7 +8,7 @@
 
 import { Access, Errno } from "./access.ts";
 import { atou, getStrings, oneArg } from "./_bytes.ts";
-import { DOMID_MASK, DOMID_SELF, isReservedDomid } from "../protocol/op.ts";
+import { DOMID_MASK, DOMID_SELF, isReservedDomid } from "../protocol/domid.ts";
 import type { RequestContext, ServerState } from "./context.ts";
 import { type DomainInfo, SERVER_FEATURES } from "./domains.ts";
 import type { NodePerms, PermEntry, PermsTable } from "./node_perms.ts";

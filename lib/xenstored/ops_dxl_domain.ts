@@ -18,7 +18,7 @@
  * @module
  */
 
-import { DOMID_FIRST_RESERVED } from "../protocol/op.ts";
+import { DOMID_FIRST_RESERVED, parseDomid as parseId } from "../protocol/domid.ts";
 import { Errno } from "./access.ts";
 import type { RequestContext, ServerState } from "./context.ts";
 
@@ -28,10 +28,15 @@ export const DXL_DOMAIN_COMMAND = "dxl-domain";
 /** The simulated store ring frame of domain `domid` (its console ring is one lower). */
 const STORE_GFN_BASE = 0x101000;
 
+/** A domain id other than dom0's (the toolstack's own, never created or destroyed here). */
 function parseDomid(text: string | undefined): number {
-  if (text === undefined || !/^[0-9]{1,5}$/.test(text)) throw new Errno("EINVAL");
-  const domid = Number(text);
-  if (domid === 0 || domid >= DOMID_FIRST_RESERVED) throw new Errno("EINVAL");
+  let domid: number;
+  try {
+    domid = parseId(text ?? "");
+  } catch {
+    throw new Errno("EINVAL");
+  }
+  if (domid === 0) throw new Errno("EINVAL");
   return domid;
 }
 

@@ -32,8 +32,11 @@ Deno.test("reserved domain ids: INTRODUCE is EINVAL, and nothing else then knows
     ["dom0", "-", "setperms", ["/t", "n0", "r-1"], "OK|"],
     ["dom0", "-", "getperms", ["/t"], "n0|r-1|"],
   ]);
-  assert.throws(() => h.core.createDomain(32752), /Invalid domain id 32752/);
-  assert.throws(() => h.core.createDomain(-1), /Invalid domain id -1/);
+  assert.throws(
+    () => h.core.createDomain(32752),
+    /domid must be an integer from 0 to 32751, got 32752/,
+  );
+  assert.throws(() => h.core.createDomain(-1), /domid must be an integer from 0 to 32751, got -1/);
 });
 
 Deno.test("transactions: a write of an existing node over the size quota fails the transaction", () => {

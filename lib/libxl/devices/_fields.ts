@@ -116,7 +116,9 @@ export function base(
 ): { o: Record<string, unknown>; domid: number; backendDomid: number } {
   const o = object(kind, options);
   const domid = checkDomid(o.domid as number);
-  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, "backendDomid");
+  const backendDomid = checkDomid((o.backendDomid as number | undefined) ?? 0, {
+    what: "backendDomid",
+  });
   return { o, domid, backendDomid };
 }
 
