@@ -57,6 +57,7 @@ export {
   connect,
   DomainOps,
   NodeOps,
+  RequestBatch,
   socketPaths,
   WatchIterator,
   XenstoreClient,
@@ -64,11 +65,13 @@ export {
 } from "./lib/client/mod.ts";
 export type {
   AdminOptions,
+  BatchSend,
   ClientOptions,
   ConnectOptions,
   Payload,
   QuotaOptions,
   ReconnectOptions,
+  ReplySink,
   RequestOptions,
   Transaction,
   TransactionOptions,

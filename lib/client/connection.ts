@@ -37,6 +37,18 @@ export interface RequestOptions {
   /** Runs synchronously when the success reply is decoded, before any later frame. */
   onAck?: (() => void) | undefined;
   /**
+   * An ENOENT reply is an answer, not an error: the request resolves with {@linkcode ABSENT}
+   * (no `XenstoreError` is made). For reads and RMs of nodes that may be absent.
+   */
+  absentOk?: boolean | undefined;
+  /**
+   * Where the reply goes instead of a promise of its own (many requests sharing one sink,
+   * as {@linkcode RequestBatch} does): the request then returns {@linkcode UNSETTLED} and
+   * every outcome — the reply, an error reply, a refusal before sending — goes to the sink.
+   * `signal` is not used with a sink.
+   */
+  sink?: ReplySink | undefined;
+  /**
    * Stops waiting: the request rejects with the signal's reason. A request already sent
    * cannot be taken back; its reply, should one come, is discarded.
    */
@@ -44,6 +56,17 @@ export interface RequestOptions {
 }
 
 const NO_OPTIONS: RequestOptions = {};
+
+/** Receives the outcome of requests sent with a `sink` (one sink for many requests). */
+export interface ReplySink {
+  /** A success reply's payload (or {@linkcode ABSENT}). */
+  resolve(payload: Uint8Array): void;
+  /** An error reply, or the request was refused or lost with the connection. */
+  reject(error: Error): void;
+}
+
+/** What a request sent with a `sink` returns: a promise that never settles. */
+export const UNSETTLED: Promise<Uint8Array> = new Promise<Uint8Array>(() => {});
 
 /** What the owner of a {@linkcode Connection} hears about besides replies. */
 export interface ConnectionHandlers {
@@ -59,7 +82,13 @@ interface Pending {
   resolve: (payload: Uint8Array) => void;
   reject: (error: Error) => void;
   onAck: (() => void) | undefined;
+  absentOk: boolean;
 }
+
+const ENOENT = "ENOENT";
+
+/** What a request with `absentOk` resolves with for an ENOENT reply (compare by identity). */
+export const ABSENT: Uint8Array = new Uint8Array(0);
 
 function ignore(): void {}
 
@@ -180,7 +209,26 @@ export class Connection {
     payload: Payload,
     options: RequestOptions = NO_OPTIONS,
   ): Promise<Uint8Array> {
-    const { path, onAck, signal } = options;
+    const { path, onAck, signal, absentOk, sink } = options;
+    if (sink !== undefined) {
+      // No promise, no closure: the reply goes to the shared sink.
+      const refused = this.#refusal(type, payload, path);
+      if (refused !== undefined) {
+        sink.reject(refused);
+        return UNSETTLED;
+      }
+      const reqId = this.#allocId();
+      this.#enqueue(type, reqId, txId, payload);
+      this.#pending.set(reqId, {
+        type,
+        path,
+        resolve: sink.resolve,
+        reject: sink.reject,
+        onAck,
+        absentOk: absentOk === true,
+      });
+      return UNSETTLED;
+    }
     if (this.#closed !== undefined) return Promise.reject(this.#closedError());
     if (signal?.aborted) return Promise.reject(signal.reason);
     const size = typeof payload === "string" ? payload.length + 1 : payload.length;
@@ -190,10 +238,17 @@ export class Connection {
     const reqId = this.#allocId();
     this.#enqueue(type, reqId, txId, payload);
     return new Promise<Uint8Array>((resolve, reject) => {
-      const pending: Pending = { type, path, resolve, reject, onAck };
+      const pending: Pending = { type, path, resolve, reject, onAck, absentOk: absentOk === true };
       this.#pending.set(reqId, pending);
       if (signal !== undefined) abandonOnAbort(pending, signal);
     });
+  }
+
+  #refusal(type: number, payload: Payload, path: string | undefined): Error | undefined {
+    if (this.#closed !== undefined) return this.#closedError();
+    const size = typeof payload === "string" ? payload.length + 1 : payload.length;
+    if (size > PAYLOAD_MAX) return new PayloadTooLargeError(opName(type), size, path);
+    return undefined;
   }
 
   /** Closes the socket; every pending request rejects with `ConnectionClosedError`. */
@@ -329,6 +384,10 @@ export class Connection {
     this.#pending.delete(packet.reqId);
     if (packet.type === Op.Error) {
       const code = decodeString(packet.payload);
+      if (pending.absentOk && code === ENOENT) {
+        pending.resolve(ABSENT);
+        return;
+      }
       pending.reject(new XenstoreError(code, opName(pending.type), { path: pending.path }));
       return;
     }

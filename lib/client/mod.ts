@@ -31,7 +31,8 @@
 
 export { connect } from "./connect.ts";
 export { XenstoreClient } from "./client.ts";
-export { Connection, DIRECTORY_REPLY_MAX } from "./connection.ts";
+export { ABSENT, Connection, DIRECTORY_REPLY_MAX, UNSETTLED } from "./connection.ts";
+export { RequestBatch } from "./batch.ts";
 export { DomainOps } from "./domain_ops.ts";
 export { NodeOps } from "./node_ops.ts";
 export { runTransaction, startTransaction, XenstoreTransaction } from "./transaction.ts";
@@ -42,7 +43,8 @@ export { backoff, delay } from "./retry.ts";
 export type { ConnectOptions } from "./connect.ts";
 export type { ClientOptions, ReconnectOptions } from "./client.ts";
 export type { AdminOptions, QuotaOptions } from "./domain_ops.ts";
-export type { ConnectionHandlers, Payload, RequestOptions } from "./connection.ts";
+export type { ConnectionHandlers, Payload, ReplySink, RequestOptions } from "./connection.ts";
+export type { BatchSend } from "./batch.ts";
 export type { RequestFn } from "./node_ops.ts";
 export type { WatchOwner } from "./watch.ts";
 export type {

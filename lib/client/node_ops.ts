@@ -19,8 +19,12 @@ import {
   validatePath,
   XenstoreError,
 } from "../protocol/mod.ts";
-import type { Payload, RequestOptions } from "./connection.ts";
+import { ABSENT, type Payload, type RequestOptions } from "./connection.ts";
 import type { XenstoreOps } from "./types.ts";
+import { RequestBatch } from "./batch.ts";
+import { encodePathArgs } from "./_encode.ts";
+
+export { encodePathArgs } from "./_encode.ts";
 
 /** Sends one request in transaction `txId` (0: none) and resolves with the reply payload. */
 export type RequestFn = (
@@ -30,31 +34,26 @@ export type RequestFn = (
   options?: RequestOptions,
 ) => Promise<Uint8Array>;
 
-const utf8 = new TextEncoder();
+function toVoid(): void {}
 
-/**
- * `path\0`, or `path\0value` for WRITE, encoded without TextEncoder for the path: a
- * validated path is ASCII, so each char code is its byte. The hot-path encoder.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { encodePathArgs } from "./node_ops.ts";
- * assert.deepEqual(encodePathArgs("/a", "é"), new Uint8Array([47, 97, 0, 195, 169]));
- * ```
- */
-export function encodePathArgs(path: string, value?: string | Uint8Array): Uint8Array {
-  const n = path.length;
-  if (value === undefined) {
-    const out = new Uint8Array(n + 1);
-    for (let i = 0; i < n; i++) out[i] = path.charCodeAt(i);
-    return out;
-  }
-  const bytes = typeof value === "string" ? utf8.encode(value) : value;
-  const out = new Uint8Array(n + 1 + bytes.length);
-  for (let i = 0; i < n; i++) out[i] = path.charCodeAt(i);
-  out.set(bytes, n + 1);
-  return out;
+/** An RM reply: `OK` (something removed), or {@linkcode ABSENT} for ENOENT. */
+function isPresent(reply: Uint8Array): boolean {
+  return reply !== ABSENT;
+}
+
+/** A request function other than a connection's may still reject with ENOENT. */
+function undefinedIfAbsent(error: unknown): undefined {
+  if (error instanceof XenstoreError && error.code === "ENOENT") return undefined;
+  throw error;
+}
+
+function falseIfAbsent(error: unknown): false {
+  if (error instanceof XenstoreError && error.code === "ENOENT") return false;
+  throw error;
+}
+
+function valueOrAbsent(reply: Uint8Array): string | undefined {
+  return reply === ABSENT ? undefined : fromUtf8(reply);
 }
 
 /** DIRECTORY_PART listings restart when the node changes; give up after this many. */
@@ -86,6 +85,14 @@ export class NodeOps implements XenstoreOps {
     return this.#request(type, this.#txId, payload, options);
   }
 
+  /**
+   * A {@linkcode RequestBatch} in this object's transaction: requests sent without a
+   * promise each, `done()` for all of them.
+   */
+  batch(): RequestBatch {
+    return new RequestBatch((type, payload, options) => this.send(type, payload, options));
+  }
+
   /** Reads a node's value as UTF-8 text. */
   read(path: string): Promise<string> {
     return this.readBytes(path).then(fromUtf8);
@@ -102,31 +109,60 @@ export class NodeOps implements XenstoreOps {
   }
 
   /** Reads a node's value, or `undefined` when it does not exist. */
-  async tryRead(path: string): Promise<string | undefined> {
+  tryRead(path: string): Promise<string | undefined> {
     try {
-      return await this.read(path);
+      validatePath(path);
     } catch (error) {
-      if (error instanceof XenstoreError && error.code === "ENOENT") return undefined;
-      throw error;
+      return Promise.reject(error);
     }
+    return this.send(Op.Read, path, { path, absentOk: true }).then(
+      valueOrAbsent,
+      undefinedIfAbsent,
+    );
   }
 
   /** Writes a value, creating missing ancestors. */
-  async write(path: string, value: string | Uint8Array): Promise<void> {
-    validatePath(path);
-    await this.send(Op.Write, encodePathArgs(path, value), { path });
+  write(path: string, value: string | Uint8Array): Promise<void> {
+    try {
+      validatePath(path);
+      return this.send(Op.Write, encodePathArgs(path, value), { path }).then(toVoid);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Creates a node with an empty value; succeeds if it exists. */
-  async mkdir(path: string): Promise<void> {
-    validatePath(path);
-    await this.send(Op.Mkdir, path, { path });
+  mkdir(path: string): Promise<void> {
+    try {
+      validatePath(path);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.send(Op.Mkdir, path, { path }).then(toVoid);
   }
 
   /** Removes a node and its subtree. */
-  async rm(path: string): Promise<void> {
-    validatePath(path);
-    await this.send(Op.Rm, path, { path });
+  rm(path: string): Promise<void> {
+    try {
+      validatePath(path);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.send(Op.Rm, path, { path }).then(toVoid);
+  }
+
+  /**
+   * Removes a node and its subtree; a missing node or parent (ENOENT) is not an error
+   * (`libxl__xs_rm_checked`). Resolves `true` when something was removed. The ENOENT reply
+   * is taken as an answer, not turned into an error.
+   */
+  rmIfPresent(path: string): Promise<boolean> {
+    try {
+      validatePath(path);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.send(Op.Rm, path, { path, absentOk: true }).then(isPresent, falseIfAbsent);
   }
 
   /**
@@ -199,13 +235,19 @@ export class NodeOps implements XenstoreOps {
   }
 
   /** Replaces a node's permission list (special `@` paths allowed). */
-  async setPerms(path: string, perms: readonly Permission[] | string): Promise<void> {
-    validatePath(path, { special: true });
-    const list = typeof perms === "string" ? parsePermissions(perms) : perms;
-    if (list.length === 0) throw new TypeError(`setPerms "${path}": the list needs an owner entry`);
-    await this.send(Op.SetPerms, encodeArgs([path, ...list.map(formatPermission)]), {
-      path,
-    });
+  setPerms(path: string, perms: readonly Permission[] | string): Promise<void> {
+    try {
+      validatePath(path, { special: true });
+      const list = typeof perms === "string" ? parsePermissions(perms) : perms;
+      if (list.length === 0) {
+        throw new TypeError(`setPerms "${path}": the list needs an owner entry`);
+      }
+      return this.send(Op.SetPerms, encodeArgs([path, ...list.map(formatPermission)]), {
+        path,
+      }).then(toVoid);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 }
 

@@ -9,6 +9,7 @@ import type { DeviceSpec } from "./device.ts";
 import { isLibxlOnly } from "./device.ts";
 import { backendPath, frontendPath, libxlDevicePath } from "./paths.ts";
 import { backendPerms, frontendPerms, roFrontendPerms } from "./perms.ts";
+import type { RequestSender } from "./store.ts";
 import { rmIfPresent } from "./store.ts";
 
 /**
@@ -23,6 +24,20 @@ export function sendDeviceWrites(
   spec: DeviceSpec,
   send: (request: Promise<unknown>) => void,
 ): void {
+  issueDeviceWrites({
+    write: (path, value) => send(tx.write(path, value)),
+    mkdir: (path) => send(tx.mkdir(path)),
+    rmIfPresent: (path) => send(rmIfPresent(tx, path)),
+    setPerms: (path, perms) => send(tx.setPerms(path, perms)),
+  }, spec);
+}
+
+/**
+ * The generic add's requests (see {@linkcode sendDeviceWrites}) issued through `s` (a
+ * `sendAll` batch), in the same order. Throws `TypeError` before issuing anything for a
+ * `/libxl`-only device with frontend keys.
+ */
+export function issueDeviceWrites(s: RequestSender, spec: DeviceSpec): void {
   const libxlOnly = isLibxlOnly(spec);
   const record = libxlDevicePath(spec);
   const fe = frontendPath(spec);
@@ -30,37 +45,37 @@ export function sendDeviceWrites(
   if (libxlOnly && (spec.front.length > 0 || spec.roFront.length > 0)) {
     throw new TypeError(`a ${spec.kind} device with backend kind "none" has no frontend keys`);
   }
-  send(rmIfPresent(tx, record));
+  s.rmIfPresent(record);
   if (!libxlOnly) {
-    send(tx.write(`${record}/frontend`, fe));
-    send(tx.write(`${record}/backend`, be));
+    s.write(`${record}/frontend`, fe);
+    s.write(`${record}/backend`, be);
   }
   if (spec.front.length > 0 || spec.roFront.length > 0) {
     const fePerms = frontendPerms(spec.domid, spec.backendDomid);
     const roPerms = roFrontendPerms(spec.domid, spec.backendDomid);
     const ownedByBackend = (spec.kind === "console" && spec.devid === 0) ||
       spec.kind === "vuart";
-    send(rmIfPresent(tx, fe));
-    send(tx.mkdir(fe));
-    send(tx.setPerms(fe, ownedByBackend ? roPerms : fePerms));
-    send(tx.write(`${fe}/backend`, be));
+    s.rmIfPresent(fe);
+    s.mkdir(fe);
+    s.setPerms(fe, ownedByBackend ? roPerms : fePerms);
+    s.write(`${fe}/backend`, be);
     for (const [key, value] of spec.front) {
-      send(tx.write(`${fe}/${key}`, value));
-      send(tx.setPerms(`${fe}/${key}`, fePerms));
+      s.write(`${fe}/${key}`, value);
+      s.setPerms(`${fe}/${key}`, fePerms);
     }
     for (const [key, value] of spec.roFront) {
-      send(tx.write(`${fe}/${key}`, value));
-      send(tx.setPerms(`${fe}/${key}`, roPerms));
+      s.write(`${fe}/${key}`, value);
+      s.setPerms(`${fe}/${key}`, roPerms);
     }
   }
   if (spec.back.length > 0) {
     if (!libxlOnly) {
-      send(rmIfPresent(tx, be));
-      send(tx.mkdir(be));
-      send(tx.setPerms(be, backendPerms(spec.domid, spec.backendDomid)));
-      send(tx.write(`${be}/frontend`, fe));
-      for (const [key, value] of spec.back) send(tx.write(`${be}/${key}`, value));
+      s.rmIfPresent(be);
+      s.mkdir(be);
+      s.setPerms(be, backendPerms(spec.domid, spec.backendDomid));
+      s.write(`${be}/frontend`, fe);
+      for (const [key, value] of spec.back) s.write(`${be}/${key}`, value);
     }
-    for (const [key, value] of spec.back) send(tx.write(`${record}/${key}`, value));
+    for (const [key, value] of spec.back) s.write(`${record}/${key}`, value);
   }
 }

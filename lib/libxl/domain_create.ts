@@ -15,7 +15,7 @@ import { listDevices } from "./device_list.ts";
 import { pathCleanup } from "./device_remove.ts";
 import { pvConsole } from "./devices/console.ts";
 import { DeviceExistsError, DomainNameInUseError } from "./errors.ts";
-import { sendDeviceWrites } from "./_device_writes.ts";
+import { issueDeviceWrites } from "./_device_writes.ts";
 import { checkUsbController } from "./_usb_check.ts";
 import type { CreatedDomain, DomainBuildRequest, DomainType } from "./hypervisor.ts";
 import type { DomainPlan, MakeDomainOptions, NewDomainOptions } from "./_domain_options.ts";
@@ -24,7 +24,8 @@ import { nameHolder } from "./_domain_names.ts";
 import { checkDomid, domainPath, libxlDevicePath, libxlDomainPath, vmPath } from "./paths.ts";
 import { noperm, roperm, rwperm } from "./perms.ts";
 import type { LibxlStore, TransactionalOptions } from "./store.ts";
-import { inTransaction, pipelined, rmIfPresent } from "./store.ts";
+import type { RequestSender } from "./store.ts";
+import { inTransaction, rmIfPresent, sendAll } from "./store.ts";
 
 export type { MakeDomainOptions, NewDomainOptions } from "./_domain_options.ts";
 
@@ -96,28 +97,27 @@ function startTime(ms: number): string {
 
 /** `libxl__domain_make`'s transaction (after its name check): the domain's skeleton. */
 function writeMake(
-  tx: Transaction,
+  s: RequestSender,
   domid: number,
   o: DomainPlan,
-  send: (p: Promise<unknown>) => void,
 ) {
   const home = domainPath(domid);
   const vm = vmPath(o.uuid);
   const libxl = libxlDomainPath(domid);
   const mknod = (path: string, perms: Permission[]) => {
-    send(tx.write(path, ""));
-    send(tx.setPerms(path, perms));
+    s.write(path, "");
+    s.setPerms(path, perms);
   };
-  send(rmIfPresent(tx, home));
+  s.rmIfPresent(home);
   mknod(home, roperm(domid));
-  send(rmIfPresent(tx, vm));
+  s.rmIfPresent(vm);
   mknod(vm, roperm(domid));
-  send(rmIfPresent(tx, libxl));
+  s.rmIfPresent(libxl);
   mknod(libxl, noperm());
   mknod(`${libxl}/device`, noperm());
-  send(tx.write(`${home}/vm`, vm));
-  send(tx.write(`${home}/name`, o.name));
-  send(tx.write(`${vm}/name`, o.name));
+  s.write(`${home}/vm`, vm);
+  s.write(`${home}/name`, o.name);
+  s.write(`${vm}/name`, o.name);
   mknod(`${home}/cpu`, roperm(domid));
   mknod(`${home}/memory`, roperm(domid));
   mknod(`${home}/device`, roperm(domid));
@@ -135,13 +135,13 @@ function writeMake(
     mknod(`${home}/libxl`, rwperm(domid));
     mknod(`${home}/device-model`, rwperm(domid));
   }
-  send(tx.write(`${vm}/uuid`, o.uuid));
-  send(tx.write(`${vm}/name`, o.name));
-  for (const [key, value] of o.xsdata) send(tx.write(`${home}/${key}`, value));
-  for (const [key, value] of o.platformdata) send(tx.write(`${home}/platform/${key}`, value));
-  send(tx.write(`${home}/control/platform-feature-multiprocessor-suspend`, "1"));
-  send(tx.write(`${home}/control/platform-feature-xs_reset_watches`, "1"));
-  send(tx.write(`${libxl}/type`, o.type));
+  s.write(`${vm}/uuid`, o.uuid);
+  s.write(`${vm}/name`, o.name);
+  for (const [key, value] of o.xsdata) s.write(`${home}/${key}`, value);
+  for (const [key, value] of o.platformdata) s.write(`${home}/platform/${key}`, value);
+  s.write(`${home}/control/platform-feature-multiprocessor-suspend`, "1");
+  s.write(`${home}/control/platform-feature-xs_reset_watches`, "1");
+  s.write(`${libxl}/type`, o.type);
 }
 
 /**
@@ -151,38 +151,37 @@ function writeMake(
  * for HVM `rtc/timeoffset`, `image/ostype`, `start_time`; for PVH `start_time` alone.
  */
 function writeBuild(
-  tx: Transaction,
+  s: RequestSender,
   created: CreatedDomain,
   o: DomainPlan,
   now: number,
-  send: (p: Promise<unknown>) => void,
 ) {
   const home = domainPath(created.domid);
   const vm = vmPath(o.uuid);
-  send(tx.write(`${home}/memory/static-max`, String(o.maxMemKb)));
-  send(tx.write(`${home}/memory/target`, String(o.targetMemKb)));
-  send(tx.write(`${home}/memory/videoram`, String(o.videoramKb)));
-  send(tx.write(`${home}/domid`, String(created.domid)));
-  send(tx.write(`${home}/store/port`, String(created.store.port)));
-  send(tx.write(`${home}/store/ring-ref`, String(created.store.gfn)));
+  s.write(`${home}/memory/static-max`, String(o.maxMemKb));
+  s.write(`${home}/memory/target`, String(o.targetMemKb));
+  s.write(`${home}/memory/videoram`, String(o.videoramKb));
+  s.write(`${home}/domid`, String(created.domid));
+  s.write(`${home}/store/port`, String(created.store.port));
+  s.write(`${home}/store/ring-ref`, String(created.store.gfn));
   for (let i = 0; i < o.vcpus; i++) {
-    send(tx.write(`${home}/cpu/${i}/availability`, i < o.online ? "online" : "offline"));
+    s.write(`${home}/cpu/${i}/availability`, i < o.online ? "online" : "offline");
   }
   const started = startTime(now);
   if (o.type === "hvm") {
     // libxl's defaults: acpi, acpi_s3 and acpi_s4 on, acpi_laptop_slate off, qemu-xen.
-    for (const [key, value] of HVM_PLATFORM) send(tx.write(`${home}/platform/${key}`, value));
-    send(tx.write(`${vm}/rtc/timeoffset`, o.timeoffset));
-    send(tx.write(`${vm}/image/ostype`, "hvm"));
-    send(tx.write(`${vm}/start_time`, started));
+    for (const [key, value] of HVM_PLATFORM) s.write(`${home}/platform/${key}`, value);
+    s.write(`${vm}/rtc/timeoffset`, o.timeoffset);
+    s.write(`${vm}/image/ostype`, "hvm");
+    s.write(`${vm}/start_time`, started);
   } else if (o.type === "pv") {
-    send(tx.write(`${vm}/image/ostype`, "linux"));
-    if (o.kernel !== undefined) send(tx.write(`${vm}/image/kernel`, o.kernel));
-    send(tx.write(`${vm}/start_time`, started));
-    if (o.ramdisk !== undefined) send(tx.write(`${vm}/image/ramdisk`, o.ramdisk));
-    if (o.cmdline !== undefined) send(tx.write(`${vm}/image/cmdline`, o.cmdline));
+    s.write(`${vm}/image/ostype`, "linux");
+    if (o.kernel !== undefined) s.write(`${vm}/image/kernel`, o.kernel);
+    s.write(`${vm}/start_time`, started);
+    if (o.ramdisk !== undefined) s.write(`${vm}/image/ramdisk`, o.ramdisk);
+    if (o.cmdline !== undefined) s.write(`${vm}/image/cmdline`, o.cmdline);
   } else {
-    send(tx.write(`${vm}/start_time`, started));
+    s.write(`${vm}/start_time`, started);
   }
 }
 
@@ -288,12 +287,12 @@ export async function writeNewDomain(
   }
   const libxl = libxlDomainPath(domid);
   const now = (options.now ?? Date.now)();
-  await pipelined((send) => {
-    writeMake(tx, domid, o, send);
-    send(tx.write(`${libxl}/dm-version`, "qemu_xen"));
-    writeBuild(tx, created, o, now, send);
-    send(tx.write(`${libxl}/dm-version`, "qemu_xen"));
-    for (const spec of ordered) sendDeviceWrites(tx, spec, send);
+  await sendAll(tx, (s) => {
+    writeMake(s, domid, o);
+    s.write(`${libxl}/dm-version`, "qemu_xen");
+    writeBuild(s, created, o, now);
+    s.write(`${libxl}/dm-version`, "qemu_xen");
+    for (const spec of ordered) issueDeviceWrites(s, spec);
   });
   return { domid, name: o.name, uuid: o.uuid };
 }

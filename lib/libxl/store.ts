@@ -6,6 +6,8 @@
  */
 
 import { XenstoreError } from "../protocol/errors.ts";
+import { NodeOps } from "../client/node_ops.ts";
+import type { Permission } from "../protocol/perms.ts";
 import type {
   Transaction,
   TransactionOptions,
@@ -99,6 +101,7 @@ export function inTransaction<T>(
  * ```ts
  * import assert from "node:assert/strict";
  * import { XenstoreError } from "../protocol/errors.ts";
+import { NodeOps } from "../client/node_ops.ts";
  * import { isErrno } from "./store.ts";
  * assert.equal(isErrno(new XenstoreError("ENOENT", "READ"), "ENOENT"), true);
  * ```
@@ -127,6 +130,11 @@ export function isErrno(error: unknown, code: string): boolean {
  * ```
  */
 export async function rmIfPresent(ops: XenstoreOps, path: string): Promise<void> {
+  // dxl's client takes the ENOENT reply as an answer (no error object made for it).
+  if (ops instanceof NodeOps) {
+    await ops.rmIfPresent(path);
+    return;
+  }
   try {
     await ops.rm(path);
   } catch (error) {
@@ -189,12 +197,84 @@ export async function listIfPresent(ops: XenstoreOps, path: string): Promise<str
 export async function pipelined(
   issue: (send: (request: Promise<unknown>) => void) => void,
 ): Promise<void> {
-  const sent: Promise<unknown>[] = [];
+  // Every request is waited for; the first failure in send order is the one reported.
+  let left = 0;
+  let failed: { index: number; reason: unknown } | undefined;
+  const all = Promise.withResolvers<void>();
+  let issuing = true;
+  let index = 0;
+  const settle = () => {
+    if (--left === 0 && !issuing) all.resolve();
+  };
   issue((request) => {
-    sent.push(request);
+    const i = index++;
+    left++;
+    request.then(settle, (reason: unknown) => {
+      if (failed === undefined || i < failed.index) failed = { index: i, reason };
+      settle();
+    });
   });
-  const results = await Promise.allSettled(sent);
-  for (const result of results) {
-    if (result.status === "rejected") throw result.reason;
+  issuing = false;
+  if (left > 0) await all.promise;
+  if (failed !== undefined) throw failed.reason;
+}
+
+/** The requests a {@linkcode sendAll} batch can hold (`RequestBatch` is one). */
+export interface RequestSender {
+  /** WRITE. */
+  write(path: string, value: string): void;
+  /** MKDIR. */
+  mkdir(path: string): void;
+  /** RM where ENOENT is no failure ({@linkcode rmIfPresent}). */
+  rmIfPresent(path: string): void;
+  /** SET_PERMS. */
+  setPerms(path: string, perms: readonly Permission[]): void;
+}
+
+/**
+ * Sends the requests `issue` makes, in that order, without waiting for each reply, then
+ * waits for all of them and rejects with the first failure — as {@linkcode pipelined}, but on
+ * dxl's client without a promise per request (a `RequestBatch`); on any other
+ * `XenstoreOps` each request is sent through its methods, as `pipelined` does.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "../client/mod.ts";
+ * import { startXenstored } from "../xenstored/mod.ts";
+ * import { sendAll } from "./store.ts";
+ * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
+ * await using xsd = await startXenstored({ dir });
+ * await using xs = await connect({ path: xsd.socket });
+ * await xs.transaction((tx) =>
+ *   sendAll(tx, (s) => {
+ *     s.rmIfPresent("/tool/dxl/old/x");
+ *     s.write("/tool/dxl/a", "1");
+ *     s.mkdir("/tool/dxl/b");
+ *   })
+ * );
+ * assert.deepEqual(await xs.directory("/tool/dxl"), ["a", "b"]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function sendAll(ops: XenstoreOps, issue: (s: RequestSender) => void): Promise<void> {
+  if (ops instanceof NodeOps) {
+    const batch = ops.batch();
+    try {
+      issue(batch);
+    } catch (error) {
+      // What was sent still gets its replies; the failure is the caller's.
+      void batch.done().catch(() => {});
+      return Promise.reject(error);
+    }
+    return batch.done();
   }
+  return pipelined((send) =>
+    issue({
+      write: (path, value) => send(ops.write(path, value)),
+      mkdir: (path) => send(ops.mkdir(path)),
+      rmIfPresent: (path) => send(rmIfPresent(ops, path)),
+      setPerms: (path, perms) => send(ops.setPerms(path, perms)),
+    })
+  );
 }

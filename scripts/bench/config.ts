@@ -32,6 +32,7 @@ const REFXS = Deno.env.get("DXL_REFXS") ??
   new URL("../../../shared/refxs", import.meta.url).pathname;
 
 const OPS = new Set([
+  "rmIfPresent",
   "read",
   "readBytes",
   "tryRead",
@@ -55,6 +56,23 @@ function counted(store: LibxlStore, count: { requests: number; transactions: num
           return (...args: unknown[]) => {
             count.requests++;
             return value.apply(t, args);
+          };
+        }
+        if (key === "batch") {
+          // A RequestBatch (sendAll): each of its requests counts.
+          return () => {
+            const batch = value.call(t);
+            return new Proxy(batch, {
+              get(b, k) {
+                const f = Reflect.get(b, k, b);
+                if (typeof f !== "function") return f;
+                if (k === "done") return f.bind(b);
+                return (...args: unknown[]) => {
+                  count.requests++;
+                  return f.apply(b, args);
+                };
+              },
+            });
           };
         }
         if (key === "transaction") {
