@@ -8,7 +8,9 @@
  * @module
  */
 
+import { chargeNode, overMemory, recordBytes, releaseNode } from "./_memory.ts";
 import type { Connection } from "./connection.ts";
+import type { DomainInfo } from "./domains.ts";
 import { Errno } from "./errno.ts";
 import type { NodePerms, PermEntry } from "./node_perms.ts";
 import { ALL_PERMS, permForConn } from "./permissions.ts";
@@ -146,7 +148,7 @@ export class Access {
       live.gen,
       live.kids === undefined ? [] : [...live.kids.keys()],
     );
-    this.#introduce(path, {
+    const entry: Accessed = {
       gen: live === undefined ? NO_GENERATION : live.gen,
       checkGen: true,
       modified: false,
@@ -154,7 +156,10 @@ export class Access {
       origPerms: live === undefined ? undefined : this.store.domains.adjust(live.perms, live.gen),
       fireWatch: false,
       watchExact: false,
-    });
+    };
+    this.#introduce(path, entry);
+    // access_node stores the copy, charged to the connection without a quota check.
+    if (copy !== undefined) tx.charge(entry, this.#txRecordBytes(tx, path, copy));
     return copy;
   }
 
@@ -204,6 +209,72 @@ export class Access {
     if (size >= this.store.quota(this.conn?.domain, "node-size")) throw new Errno("ENOSPC");
   }
 
+  /**
+   * `do_tdb_write`'s memory charge for a write of an existing node, checked before it
+   * happens: EIO when the domain charged would reach its `memory` quota (C's
+   * `write_node_raw` turns `domain_memory_add`'s ENOMEM into EIO). Outside a transaction the
+   * record's owner is charged, not the writer, so dom0 writing a guest's node is refused too;
+   * inside one the transaction's copy is charged to the connection's domain, and a refusal
+   * fails the transaction (its commit answers ENOMEM).
+   */
+  checkMemory(
+    path: string,
+    node: Rec,
+    next: { valueLength: number; perms?: NodePerms },
+  ): void {
+    const perms = next.perms ?? this.store.domains.adjust(node.perms, node.gen);
+    const { d, key, released } = this.#memoryTarget(path, node, perms);
+    const bytes = recordBytes(key, {
+      valueLength: next.valueLength,
+      permCount: perms.length,
+      kidBytes: kidBytes(node),
+    });
+    this.#chargeCheck(d, bytes, released);
+  }
+
+  /** Throws EIO (failing the transaction) when charging `d` would reach its memory quota. */
+  #chargeCheck(d: DomainInfo | undefined, bytes: number, released: number): void {
+    if (!overMemory(d, this.#memoryQuota(d), bytes, released)) return;
+    if (this.tx !== undefined) this.tx.fail = true;
+    throw new Errno("EIO");
+  }
+
+  /**
+   * Who a record written at `path` is charged to, under which key, and what its current
+   * record there is charged: the owner and the path outside a transaction; the connection's
+   * domain and `<generation>/<path>` inside one (`get_acc_domid`, `transaction_prepend`).
+   */
+  #memoryTarget(
+    path: string,
+    node: Rec | undefined,
+    perms: NodePerms,
+  ): { d: DomainInfo | undefined; key: string; released: number } {
+    const tx = this.tx;
+    if (tx === undefined) {
+      const d = this.#owner(perms);
+      return { d, key: path, released: node === undefined ? 0 : this.#charged(node, d) };
+    }
+    return {
+      d: this.conn?.domain,
+      key: tx.key(path),
+      released: tx.accessed.get(path)?.accBytes ?? 0,
+    };
+  }
+
+  #memoryQuota(d: DomainInfo | undefined): number {
+    return this.store.quota(d, "memory");
+  }
+
+  /** What a node's record is charged to `d` now (0 when charged to another domain). */
+  #charged(node: Rec, d: DomainInfo | undefined): number {
+    return node instanceof Node && d !== undefined && node.acc === d ? node.accBytes : 0;
+  }
+
+  /** The domain record a live node of these permissions is charged to. */
+  #owner(perms: NodePerms): DomainInfo | undefined {
+    return this.store.domains.find((perms[0] as PermEntry).id);
+  }
+
   /** `access_node` for a write: new generation, and the transaction's copy. */
   wrote(path: string, rec: Rec, created = false, newPerms = false): void {
     if (!created && !newPerms) {
@@ -215,6 +286,7 @@ export class Access {
     rec.gen = ++this.store.tree.generation;
     const tx = this.tx;
     if (tx === undefined) {
+      chargeNode(rec as Node, path, this.#owner(rec.perms));
       const dirty = this.store.dirty;
       if (dirty !== undefined) dirty.set(path, created || (dirty.get(path) ?? false));
       return;
@@ -234,15 +306,28 @@ export class Access {
     }
     entry.modified = true;
     entry.node = rec as TxNode;
+    tx.charge(entry, this.#txRecordBytes(tx, path, rec));
   }
 
-  #deleted(path: string): void {
+  #txRecordBytes(tx: Transaction, path: string, rec: Rec): number {
+    return recordBytes(tx.key(path), {
+      valueLength: rec.value.length,
+      permCount: rec.perms.length,
+      kidBytes: kidBytes(rec),
+    });
+  }
+
+  #deleted(path: string, node: Rec): void {
     ++this.store.tree.generation;
-    if (this.tx === undefined) this.store.dirty?.set(path, false);
+    if (this.tx === undefined) {
+      this.store.dirty?.set(path, false);
+      releaseNode(node as Node);
+    }
     const entry = this.tx?.accessed.get(path);
     if (entry === undefined) return;
     entry.modified = true;
     entry.node = undefined;
+    this.tx?.charge(entry, 0);
   }
 
   #entryDelta(owner: number, delta: number): void {
@@ -285,7 +370,7 @@ export class Access {
         ...perms.slice(1),
       ]);
     }
-    this.#checkCreate(names, value, perms, parent);
+    this.#checkCreate(names, value, perms, { path: name, node: parent });
     if (this.tx !== undefined) this.tx.nodeCreated = true;
     // Bottom-up, as C writes them: the new leaf, each new ancestor, then the old parent.
     const tx = this.tx !== undefined;
@@ -308,29 +393,60 @@ export class Access {
     return { node: leaf as Rec, parent: leafParent };
   }
 
-  #checkCreate(names: string[], value: Value, perms: NodePerms, parent: Rec): void {
-    if (!this.#unpriv) return;
+  /**
+   * The checks of `create_node`'s loop, node by node from the leaf up to the existing parent:
+   * for a guest the node quota (ENOSPC) and `node-size` (ENOSPC), then for every writer the
+   * memory charge of the record's owner (EIO, outside a transaction).
+   */
+  #checkCreate(
+    names: string[],
+    value: Value,
+    perms: NodePerms,
+    parent: { path: string; node: Rec },
+  ): void {
+    const unpriv = this.#unpriv;
     const d = this.conn?.domain;
     const entries = d?.nbentry ?? 0;
     const quota = this.store.quota(d, "nodes");
+    let charged = 0;
     for (let i = 0; i < names.length; i++) {
       const counted = this.tx === undefined ? entries + i : entries;
       const kid = i === 0 ? 0 : baseName(names[i - 1] as string).length + 1;
-      try {
-        if (counted >= quota) throw new Errno("ENOSPC");
-        this.checkSize(i === 0 ? value.length : 0, perms.length, kid);
-      } catch (e) {
-        if (this.tx !== undefined && (i > 0 || counted < quota)) this.tx.fail = true;
-        throw e;
+      const valueLength = i === 0 ? value.length : 0;
+      if (unpriv) {
+        try {
+          if (counted >= quota) throw new Errno("ENOSPC");
+          this.checkSize(valueLength, perms.length, kid);
+        } catch (e) {
+          if (this.tx !== undefined && (i > 0 || counted < quota)) this.tx.fail = true;
+          throw e;
+        }
       }
+      const { d: owner, key } = this.#memoryTarget(names[i] as string, undefined, perms);
+      const bytes = recordBytes(key, { valueLength, permCount: perms.length, kidBytes: kid });
+      this.#chargeCheck(owner, charged + bytes, 0);
+      charged += bytes;
     }
     const top = baseName(names[names.length - 1] as string).length + 1;
+    const node = parent.node;
     try {
-      this.checkSize(parent.value.length, parent.perms.length, kidBytes(parent) + top);
+      if (unpriv) this.checkSize(node.value.length, node.perms.length, kidBytes(node) + top);
     } catch (e) {
       if (this.tx !== undefined) this.tx.fail = true;
       throw e;
     }
+    const owner = this.#memoryTarget(names[0] as string, undefined, perms).d;
+    const { d: parentD, key, released } = this.#memoryTarget(
+      parent.path,
+      node,
+      this.store.domains.adjust(node.perms, node.gen),
+    );
+    const bytes = recordBytes(key, {
+      valueLength: node.value.length,
+      permCount: node.perms.length,
+      kidBytes: kidBytes(node) + top,
+    });
+    this.#chargeCheck(parentD, bytes + (parentD === owner ? charged : 0), released);
   }
 
   #link(parent: Rec, name: string, child: Rec): void {
@@ -379,7 +495,7 @@ export class Access {
       this.#unlink(node, name);
       this.wrote(path, node);
     }
-    this.#deleted(path);
+    this.#deleted(path, node);
     this.fire(path, node, parent, path !== root, undefined);
     this.#entryDelta((node.perms[0] as PermEntry).id, -1);
   }

@@ -7,8 +7,9 @@
  */
 
 import { Op } from "../protocol/op.ts";
-import { PAYLOAD_MAX } from "../protocol/packet.ts";
+import { HEADER_SIZE, PAYLOAD_MAX } from "../protocol/packet.ts";
 import { OutBuffer, type OutSlab } from "./_bytes.ts";
+import { overMemory } from "./_memory.ts";
 import type { DomainInfo } from "./domains.ts";
 import type { Transaction } from "./transaction.ts";
 
@@ -83,10 +84,14 @@ export class Connection {
   /**
    * Queues a watch event unless an identical one is still waiting to be written: as C
    * xenstored's `send_event` (XSA-326), which drops an event equal to one on the connection's
-   * output list; special `@` events are always queued.
+   * output list; special `@` events are always queued. An event that would take the
+   * connection's domain to its `memory` quota (`memoryQuota`, with the frame's 16-byte
+   * header) is dropped, as `send_event` drops it when `domain_memory_add_chk` fails.
    */
-  event(path: string, token: string): void {
-    if (path.length + token.length + 2 > PAYLOAD_MAX) return;
+  event(path: string, token: string, memoryQuota = Infinity): void {
+    const len = path.length + token.length + 2;
+    if (len > PAYLOAD_MAX) return;
+    if (overMemory(this.domain, memoryQuota, len + HEADER_SIZE)) return;
     if (path.charCodeAt(0) !== AT) {
       const key = `${path}\0${token}`;
       this.#events ??= new Set();

@@ -11,8 +11,9 @@
 import { ProtocolError } from "../protocol/errors.ts";
 import { FrameReader } from "../protocol/frame_reader.ts";
 import { Op } from "../protocol/op.ts";
-import { PAYLOAD_MAX } from "../protocol/packet.ts";
+import { HEADER_SIZE, PAYLOAD_MAX } from "../protocol/packet.ts";
 import { OutSlab } from "./_bytes.ts";
+import { overMemory, watchBytes } from "./_memory.ts";
 import { Access } from "./access.ts";
 import { Connection, type Watch } from "./connection.ts";
 import type { Request, RequestContext, ServerState } from "./context.ts";
@@ -133,8 +134,10 @@ export class XenstoredCore implements ServerState {
     this.#watchCount -= conn.watches.length;
     if (conn.domain !== undefined) {
       conn.domain.nbwatch = Math.max(0, conn.domain.nbwatch - conn.watches.length);
+      for (const w of conn.watches) conn.domain.memory -= watchBytes(w);
     }
     conn.watches.length = 0;
+    for (const tx of conn.transactions.values()) tx.release();
     conn.transactions.clear();
   }
 
@@ -142,14 +145,18 @@ export class XenstoredCore implements ServerState {
   addWatch(conn: Connection, watch: Watch): void {
     conn.watches.push(watch);
     this.#watchCount++;
-    if (conn.domain !== undefined) conn.domain.nbwatch++;
+    if (conn.domain !== undefined) {
+      conn.domain.nbwatch++;
+      conn.domain.memory += watchBytes(watch);
+    }
   }
 
   /** Removes a connection's watch by index. */
   removeWatch(conn: Connection, index: number): void {
-    conn.watches.splice(index, 1);
+    const [watch] = conn.watches.splice(index, 1);
     this.#watchCount--;
     if (conn.domain !== undefined && conn.domain.nbwatch > 0) conn.domain.nbwatch--;
+    if (conn.domain !== undefined && watch !== undefined) conn.domain.memory -= watchBytes(watch);
   }
 
   /** Where a path from this connection points (`canonicalize`). */
@@ -303,6 +310,12 @@ class Context extends Access implements RequestContext {
     for (const p of parts) len += p.length;
     if (len > PAYLOAD_MAX) {
       this.conn.reply(Op.Error, req.reqId, req.txId, ["E2BIG", "\0"]);
+      return;
+    }
+    // send_reply charges a reply longer than 16 bytes to the domain with a quota check.
+    const d = this.domain;
+    if (len > 16 && overMemory(d, this.server.quota(d, "memory"), len + HEADER_SIZE)) {
+      this.conn.reply(Op.Error, req.reqId, req.txId, ["ENOMEM", "\0"]);
       return;
     }
     this.conn.reply(req.type, req.reqId, req.txId, parts);

@@ -25,6 +25,8 @@ export interface DomainInfo {
   nbentry: number;
   /** Watches held. */
   nbwatch: number;
+  /** Bytes charged as C's `domain_memory_add` does: records, watches, copies (`_memory.ts`). */
+  memory: number;
   /** SET_TARGET: the domain whose rights this one has. */
   target: number | undefined;
   /**
@@ -125,6 +127,7 @@ export class Domains {
       shutdown: false,
       nbentry: 0,
       nbwatch: 0,
+      memory: 0,
       target: undefined,
       referrers: [],
       heldBy: undefined,

@@ -75,7 +75,7 @@ export function doControl(ctx: RequestContext): void {
       text(
         `Domain ${domid}:\n${row("nodes", d.nbentry)}${row("watches", d.nbwatch)}${
           row("transactions", ta)
-        }${row("outstanding", 0)}${row("memory", 0)}`,
+        }${row("outstanding", 0)}${row("memory", d.memory)}`,
       );
       return;
     }

@@ -43,6 +43,7 @@ export function doWrite(ctx: RequestContext): void {
   try {
     node = ctx.nodes.get(name, W);
     ctx.nodes.checkWrite(bytes.length, node.perms.length, node);
+    ctx.nodes.checkMemory(name, node, { valueLength: bytes.length });
     node.value = toValue(bytes);
     ctx.nodes.wrote(name, node);
   } catch (e) {
@@ -172,6 +173,7 @@ export function doSetPerms(ctx: RequestContext): void {
   const oldOwner = (oldPerms[0] as PermEntry).id;
   if (conn.unprivileged && (perms[0] as PermEntry).id !== oldOwner) throw new Errno("EPERM");
   ctx.nodes.checkWrite(node.value.length, perms.length, node);
+  ctx.nodes.checkMemory(name, node, { valueLength: node.value.length, perms });
   ctx.nodes.changeOwner(oldOwner, (perms[0] as PermEntry).id);
   node.perms = perms;
   ctx.nodes.wrote(name, node, false, true);

@@ -7,8 +7,9 @@
 
 import { Errno } from "./access.ts";
 import { getStrings, oneArg } from "./_bytes.ts";
+import { chargeNode, overMemory, releaseNode, watchBytes } from "./_memory.ts";
 import type { RequestContext, ServerState } from "./context.ts";
-import type { NodePerms } from "./node_perms.ts";
+import type { NodePerms, PermEntry } from "./node_perms.ts";
 import { childPath, isValidNodename, Node } from "./store.ts";
 import { type Accessed, NO_GENERATION, Transaction } from "./transaction.ts";
 import type { Rec } from "./types.ts";
@@ -49,9 +50,13 @@ export function doWatch(ctx: RequestContext): void {
     throw new Errno("E2BIG");
   }
   const watch = { node: path, token, relative, depth };
+  // add_watch charges the domain the watch's path and token (ENOMEM at the memory quota).
+  if (overMemory(domain, core.quota(domain, "memory"), watchBytes(watch))) {
+    throw new Errno("ENOMEM");
+  }
   core.addWatch(conn, watch);
   ctx.reply(OK);
-  conn.event(watchPath(watch, path), token);
+  conn.event(watchPath(watch, path), token, core.quota(domain, "memory"));
 }
 
 /** UNWATCH `path|token|` → OK, or ENOENT when no such watch. */
@@ -83,8 +88,8 @@ export function doTransactionStart(ctx: RequestContext): void {
   let id = conn.nextTxId;
   while (id === 0 || conn.transactions.has(id)) id = (id + 1) >>> 0;
   conn.nextTxId = (id + 1) >>> 0;
-  ++core.tree.generation;
-  conn.transactions.set(id, new Transaction(id));
+  const generation = ++core.tree.generation;
+  conn.transactions.set(id, new Transaction(id, { generation, acc: conn.domain }));
   ctx.reply([`${id}\0`]);
 }
 
@@ -95,6 +100,7 @@ export function doTransactionEnd(ctx: RequestContext): void {
   const tx = ctx.tx;
   if (tx === undefined) throw new Errno("ENOENT");
   ctx.conn.transactions.delete(tx.id);
+  tx.release();
   if (arg === "T") commit(ctx, tx);
   ctx.reply(OK);
 }
@@ -145,6 +151,11 @@ function commit(ctx: RequestContext, tx: Transaction): void {
     nodes.set(w.path, node);
   }
   if (nodes.size > 0) link(core, writes, nodes);
+  // The commit's writes are charged to the nodes' owners without a quota check, as C does.
+  for (const [path, node] of nodes) {
+    chargeNode(node, path, core.domains.find((node.perms[0] as PermEntry).id));
+  }
+  for (const w of writes) if (w.a.node === undefined && w.live !== undefined) releaseNode(w.live);
   if (core.dirty !== undefined) {
     for (const w of writes) if (w.a.node === undefined) core.dirty.set(w.path, false);
   }

@@ -17,7 +17,7 @@ export interface Quotas {
   outstanding: number;
   /** Nodes one transaction may touch. @default {1024} */
   "transaction-nodes": number;
-  /** Memory per domain in bytes (accepted and reported; not enforced). @default {2621440} */
+  /** Memory per domain in bytes: node records, watches, transaction copies, replies. @default {2621440} */
   memory: number;
   /** Largest node record (header, permissions, value, child names). @default {2048} */
   "node-size": number;

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { chargeNode } from "./_memory.ts";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { XenstoredCore } from "./core.ts";
 import type { PermEntry } from "./node_perms.ts";
@@ -173,6 +174,7 @@ export function openState(path: string): StateStore {
       const count = (node: Node, path: string) => {
         const owner = (node.perms[0] as PermEntry).id;
         counts.set(owner, (counts.get(owner) ?? 0) + 1);
+        chargeNode(node, path, core.domains.find(owner));
         if (node.kids !== undefined) {
           for (const [name, kid] of node.kids) count(kid, childPath(path, name));
         }

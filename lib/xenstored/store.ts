@@ -22,6 +22,10 @@ export class Node {
   gen: number;
   /** Children by name, in insertion order; `undefined` while there are none. */
   kids: Map<string, Node> | undefined;
+  /** The domain record its memory is charged to (`_memory.ts`); `undefined` when none. */
+  acc: { memory: number } | undefined;
+  /** Bytes charged to {@linkcode Node.acc}. */
+  accBytes: number;
 
   /** A node without children. */
   constructor(value: Value, perms: NodePerms, gen: number) {
@@ -29,6 +33,8 @@ export class Node {
     this.perms = perms;
     this.gen = gen;
     this.kids = undefined;
+    this.acc = undefined;
+    this.accBytes = 0;
   }
 }
 

@@ -49,6 +49,8 @@ export interface Accessed {
   fireWatch: boolean;
   /** ... only for watches on exactly this path. */
   watchExact: boolean;
+  /** Bytes the transaction's stored copy (`ta_node`) is charged; 0 when there is none. */
+  accBytes?: number;
 }
 
 /** An open transaction. */
@@ -64,9 +66,40 @@ export class Transaction {
   /** Something failed inside that cannot be undone: commit answers ENOMEM. */
   fail = false;
 
+  /** The global generation at its start: C stores its copies under `<generation>/<path>`. */
+  readonly generation: number;
+  /** The domain record its copies are charged to (the connection's); `undefined` for none. */
+  readonly acc: { memory: number } | undefined;
+  #memory = 0;
+
   /** A transaction with the given client-visible id. */
-  constructor(id: number) {
+  constructor(
+    id: number,
+    options: { generation?: number; acc?: { memory: number } | undefined } = {},
+  ) {
     this.id = id;
+    this.generation = options.generation ?? 0;
+    this.acc = options.acc;
+  }
+
+  /** The key C stores this transaction's copy of `path` under. */
+  key(path: string): string {
+    return `${this.generation}/${path}`;
+  }
+
+  /** Charges an entry's stored copy `bytes` (0: the copy is gone), replacing its old charge. */
+  charge(entry: Accessed, bytes: number): void {
+    if (this.acc === undefined) return;
+    const delta = bytes - (entry.accBytes ?? 0);
+    entry.accBytes = bytes;
+    this.acc.memory += delta;
+    this.#memory += delta;
+  }
+
+  /** Gives back what all its copies are charged (the transaction ends). */
+  release(): void {
+    if (this.acc !== undefined) this.acc.memory -= this.#memory;
+    this.#memory = 0;
   }
 
   /** Records a change of a domain's node count. */

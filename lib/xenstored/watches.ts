@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { DomainInfo } from "./domains.ts";
+import type { QuotaName } from "./quotas.ts";
 import type { Connection, Watch } from "./connection.ts";
 import type { Domains } from "./domains.ts";
 import { type NodePerms, PermBits } from "./node_perms.ts";
@@ -25,6 +27,8 @@ export interface WatchState {
   readonly watchCount: number;
   /** Permissions of `@introduceDomain` and `@releaseDomain`. */
   readonly specialPerms: ReadonlyMap<string, NodePerms>;
+  /** The quota that applies to a domain (`Infinity` when disabled). */
+  quota(domain: DomainInfo | undefined, name: QuotaName): number;
 }
 
 const AT = "@".charCodeAt(0);
@@ -101,7 +105,9 @@ export function deliver(state: WatchState, ev: WatchEvent): void {
     }
     for (const watch of conn.watches) {
       const hit = exact ? watch.node === name : isChild(name, watch.node) && depthOk(name, watch);
-      if (hit) conn.event(watchPath(watch, name), watch.token);
+      if (hit) {
+        conn.event(watchPath(watch, name), watch.token, state.quota(conn.domain, "memory"));
+      }
     }
   }
 }

@@ -2,7 +2,8 @@
  * Scripted differential cases (issue 9 part 4): each script runs against the real C
  * xenstored 4.17 and the embedded server, and every reply and watch event must be the same.
  * Reserved domain ids, SET_PERMS on special paths, quotas inside transactions, and the
- * XSA-326 rule that an identical watch event is not queued twice while one is unwritten.
+ * XSA-326 rule that an identical watch event is not queued twice while one is unwritten, and
+ * the `memory` quota (what nodes, watches and transactions charge; EIO and ENOMEM at it).
  *
  * @module
  */
@@ -241,4 +242,98 @@ Deno.test("differential: an identical watch event is not queued twice while one 
   assert.deepEqual(embedded, c);
   assert.equal(c.filter((p) => p === "/f/x").length, 1);
   assert.equal(c.length, 302);
+});
+
+Deno.test("differential: memory quota — what nodes and watches charge, and EIO/ENOMEM at the quota", async () => {
+  const q: Line = ["d", Op.Control, "quota|5|"];
+  if (await skipReason() !== undefined) return;
+  const script: Line[] = [
+    q,
+    ["g", Op.Write, "a|hello"],
+    q,
+    ["g", Op.Write, "a/b/c|xyz"],
+    q,
+    ["g", Op.Watch, "a|tok|"],
+    ["g", Op.Watch, "@releaseDomain|t2|"],
+    q,
+    ["g", Op.Unwatch, "a|tok|"],
+    q,
+    ["g", Op.SetPerms, "a|n5|r0|r5|"],
+    q,
+    ["g", Op.Rm, "a|"],
+    q,
+    // Dom0 creating below the guest's home: the node is the guest's, so is its memory.
+    ["d", Op.Write, "/local/domain/5/dz|yy"],
+    q,
+    ["d", Op.SetPerms, "/local/domain/5/dz|n0|"],
+    q,
+    ["d", Op.SetPerms, "/local/domain/5/dz|n5|"],
+    q,
+    // A committed transaction charges the nodes it wrote to their owners.
+    ["g", Op.TransactionStart, "|"],
+    ["g", Op.Write, "t1|abc", 1],
+    ["g", Op.Write, "dz|zzzz", 1],
+    ["g", Op.TransactionEnd, "T|", 1],
+    q,
+    ["d", Op.Control, "quota|set|memory|600|"],
+    ["g", Op.Write, `v|${big(100)}`],
+    q,
+    // Over the quota: a node that exists answers the stale errno in C (E9), a new one EIO.
+    ["g", Op.Write, `v|${big(400)}`, 0, "errno"],
+    q,
+    ["g", Op.Write, `w/x/y/z|${big(20)}`],
+    q,
+    ["g", Op.Directory, "/local/domain/5|"],
+    // Dom0 is refused a write that would take the owner past its quota.
+    ["d", Op.Write, `/local/domain/5/dz|${big(300)}`, 0, "errno"],
+    ["d", Op.Write, `/local/domain/5/new|${big(300)}`],
+    ["d", Op.Write, `/local/domain/5/dz|${big(30)}`],
+    q,
+    ["g", Op.Watch, `v|${big(300)}|`],
+    q,
+    // A reply longer than 16 bytes is charged while queued: ENOMEM near the quota.
+    ["g", Op.Write, `v|${big(280)}`],
+    ["g", Op.Read, "v|"],
+    ["g", Op.Read, "dz|"],
+    q,
+    ["g", Op.Rm, "v|"],
+    ["g", Op.Read, "dz|"],
+    q,
+    // Inside a transaction its copies are charged to the guest, stored as `<generation>/<path>`.
+    ["g", Op.TransactionStart, "|"],
+    ["g", Op.Read, "dz|", 2],
+    q,
+    ["g", Op.Write, "dz|abc", 2],
+    q,
+    ["g", Op.Write, "n1/n2|x", 2],
+    q,
+    ["g", Op.Rm, "t1|", 2],
+    q,
+    ["g", Op.TransactionEnd, "T|", 2],
+    q,
+    ["g", Op.TransactionStart, "|"],
+    ["g", Op.Write, `dz|${big(200)}`, 3, "errno"],
+    q,
+    ["g", Op.TransactionEnd, "T|", 3],
+    // (A READ here would charge a copy without a check and take the guest past its quota,
+    // after which C stops reading its ring: E9.)
+    ["g", Op.TransactionStart, "|"],
+    q,
+    ["g", Op.Write, `new/a|${big(150)}`, 4],
+    q,
+    ["g", Op.TransactionEnd, "T|", 4],
+    ["g", Op.TransactionStart, "|"],
+    ["g", Op.Write, `n1|${big(100)}`, 5],
+    q,
+    ["g", Op.TransactionEnd, "F|", 5],
+    q,
+    ["g", Op.Directory, "/local/domain/5|"],
+  ];
+  const c = await runScript("c", script);
+  const embedded = await runScript("embedded", script);
+  assert.deepEqual(embedded, c);
+  // The script reaches every refusal: EIO at a creation (twice outside a transaction, twice
+  // inside), ENOMEM for a watch, for two replies and for the failed transaction's commit.
+  assert.equal(c.filter((l) => l.includes('"EIO\\u0000"')).length, 4);
+  assert.equal(c.filter((l) => l.includes('"ENOMEM\\u0000"')).length, 4);
 });

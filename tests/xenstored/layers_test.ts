@@ -15,6 +15,7 @@ const LAYERS: readonly (readonly string[])[] = [
   // data modules
   [
     "_bytes.ts",
+    "_memory.ts",
     "errno.ts",
     "node_perms.ts",
     "store.ts",
