@@ -24,6 +24,7 @@ import type { Plan, PlanOptions } from "./plan.ts";
 import { plan, planChanges, summarizeAction } from "./plan.ts";
 import type { AfterCommit, NewDomain, Pending } from "./_apply_writes.ts";
 import { writePlan } from "./_apply_writes.ts";
+import { recordMemoryTargets } from "./_apply_host.ts";
 
 /** What apply reports as it goes (the CLI draws these). */
 export type ApplyEvent =
@@ -64,8 +65,8 @@ export interface ApplyOptions {
    * hypervisor: libxl's domain config file written for each new domain and updated for its
    * disks and nics, their hotplug scripts run (`add` once the backend is in InitWait,
    * `remove` once it closed; a failing script fails the apply after the cleanup), new
-   * domains unpaused once every device connected, config files removed for destroyed
-   * domains. `userdataDir` and `hotplug` as in `HostOptions`. With `host`, the backends are
+   * domains unpaused once every device connected, a memory target changed in place
+   * recorded there (as `xl mem-set`), config files removed for destroyed domains. `userdataDir` and `hotplug` as in `HostOptions`. With `host`, the backends are
    * waited for even when `wait` is false (a script needs its backend's InitWait).
    * @default {none: xenstore only (simulated backends play the scripts' part)}
    */
@@ -123,7 +124,8 @@ class Replan extends Error {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { connect, SimulatedBackend, SimulatedHypervisor, startXenstored } from "../../mod.ts";
+ * import { connect, startXenstored } from "../../mod.ts";
+ * import { SimulatedBackend, SimulatedHypervisor } from "../../testing.ts";
  * import { apply } from "./apply.ts";
  * import { validateConfig } from "./validate.ts";
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
@@ -168,7 +170,8 @@ export interface DestroyOptions extends Omit<ApplyOptions, "prune"> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { connect, SimulatedBackend, SimulatedHypervisor, startXenstored } from "../../mod.ts";
+ * import { connect, startXenstored } from "../../mod.ts";
+ * import { SimulatedBackend, SimulatedHypervisor } from "../../testing.ts";
  * import { apply, destroy } from "./apply.ts";
  * import { validateConfig } from "./validate.ts";
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
@@ -274,7 +277,7 @@ async function run(
 
 async function afterCommit(
   store: LibxlStore,
-  committed: { after: AfterCommit; uuids: ReadonlyMap<number, string | undefined> },
+  committed: { p: Plan; after: AfterCommit; uuids: ReadonlyMap<number, string | undefined> },
   fresh: ReadonlyMap<string, FreshDomain>,
   options: ApplyOptions,
 ): Promise<void> {
@@ -378,6 +381,7 @@ async function afterCommit(
     await rmIfPresent(store, libxlDomainPath(domid));
     if (host !== undefined) await forgetDomain({ domid, uuid: uuids.get(domid) }, host);
   }
+  if (host !== undefined) await recordMemoryTargets(committed, host);
   if (unsettled.length > 0) throw new DeviceWaitTimeoutError(unsettled, timeoutMs);
   if (scriptErrors.length === 1) throw scriptErrors[0];
   if (scriptErrors.length > 1) {

@@ -43,16 +43,15 @@ forEachServer(
       const { hypervisor } = testHypervisor(server, xs);
       const block = await script(dir, "block");
       const vifScript = await script(dir, "vif-bridge");
-      const config = validateConfig({
-        domains: [{
-          name: "web",
-          uuid: UUID,
-          memory: "256M",
-          vcpus: 2,
-          disks: [`vdev=xvda,script=${block},target=/dev/vg0/web`],
-          nics: [{ mac: "00:16:3e:aa:bb:cc", script: vifScript }],
-        }],
-      }, { script: "web.ts" });
+      const web = {
+        name: "web",
+        uuid: UUID,
+        memory: "256M",
+        vcpus: 2,
+        disks: [`vdev=xvda,script=${block},target=/dev/vg0/web`],
+        nics: [{ mac: "00:16:3e:aa:bb:cc", script: vifScript }],
+      };
+      const config = validateConfig({ domains: [web] }, { script: "web.ts" });
       const host = { userdataDir: dir };
       const result = await apply(xs, config, { hypervisor, host });
       const domid = result.created[0]!.domid;
@@ -68,6 +67,15 @@ forEachServer(
       assert.equal(written?.b_info.max_memkb, 262144);
       assert.deepEqual(written?.disks?.map((d) => d.vdev), ["xvda"]);
       assert.deepEqual(written?.nics?.map((n) => n.mac), ["00:16:3e:aa:bb:cc"]);
+
+      // a memory target changed in place goes into the file too (xl mem-set)
+      const smaller = validateConfig({
+        domains: [{ ...web, memory: "128M", maxmem: "256M" }],
+      }, { script: "web.ts" });
+      await apply(xs, smaller, { hypervisor, host });
+      const resized = await readDomainConfig({ domid, uuid: UUID }, { dir });
+      assert.equal(resized?.b_info.target_memkb, 131072);
+      assert.equal(resized?.b_info.max_memkb, 262144);
 
       await destroy(xs, config, { hypervisor, host });
       const log = await hotplugLog(dir);
