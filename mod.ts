@@ -1,14 +1,15 @@
 /**
  * dxl: a Deno/TypeScript toolstack runtime for the Xen hypervisor. A xenstore client that
  * speaks the wire protocol on a Unix socket, an embedded xenstored for machines without Xen,
- * and libxl's path and device API with XSA-175's trust rules built in.
+ * and libxl's path and device API with XSA-175's trust rules built in. This is what a production
+ * toolstack uses; the simulated hypervisor, backend and frontend drivers for tests are in
+ * `dxl/testing` (`testing.ts`).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import {
- *   addDevice, connect, listDevices, makeDomain, SimulatedHypervisor, startXenstored, vbd,
- * } from "./mod.ts";
+ * import { addDevice, connect, listDevices, makeDomain, startXenstored, vbd } from "./mod.ts";
+ * import { SimulatedHypervisor } from "./testing.ts";
  *
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
  * await using xsd = await startXenstored({ dir });
@@ -28,8 +29,10 @@
 
 // Wire protocol (pure)
 export {
+  checkDomid,
   ConnectionClosedError,
   DOMID_ANY,
+  DOMID_FIRST_RESERVED,
   ERRNO_NAMES,
   Feature,
   formatPermission,
@@ -41,6 +44,7 @@ export {
   Op,
   opName,
   parentPath,
+  parseDomid,
   parsePermission,
   parsePermissions,
   PayloadTooLargeError,
@@ -50,7 +54,13 @@ export {
   validatePath,
   XenstoreError,
 } from "./lib/protocol/mod.ts";
-export type { Access, ErrnoName, Permission, ValidatePathOptions } from "./lib/protocol/mod.ts";
+export type {
+  Access,
+  CheckDomidOptions,
+  ErrnoName,
+  Permission,
+  ValidatePathOptions,
+} from "./lib/protocol/mod.ts";
 
 // Client
 export {
@@ -164,9 +174,6 @@ export {
   setMemoryTarget,
   setVcpusOnline,
   shutdownDomain,
-  SimulatedBackend,
-  SimulatedFrontend,
-  SimulatedHypervisor,
   statDiskTarget,
   unescapeValue,
   vbd,
@@ -186,7 +193,6 @@ export {
 } from "./lib/libxl/mod.ts";
 export type {
   AddDeviceOptions,
-  BackendBehaviour,
   ConsoleOptions,
   ControlDomain,
   CreatedDomain,
@@ -223,7 +229,6 @@ export type {
   FindNicOptions,
   ForceMode,
   FormatTreeOptions,
-  FrontendBehaviour,
   Hypervisor,
   HypervisorDomainInfo,
   InsertCdromOptions,
@@ -247,10 +252,6 @@ export type {
   SetVcpusOnlineOptions,
   ShutdownOptions,
   ShutdownRequest,
-  SimulatedBackendOptions,
-  SimulatedDomainTable,
-  SimulatedFrontendOptions,
-  SimulatedHypervisorOptions,
   SysrqOptions,
   Target,
   TransactionalOptions,

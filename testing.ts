@@ -4,6 +4,14 @@
  * every driver domain's), on which a script is planned, applied and inspected exactly as
  * `dxl apply` would do it on a host.
  *
+ * The simulated parts are here too, for tests that drive the library directly:
+ * {@linkcode SimulatedHypervisor} (creates, introduces and destroys domains, in an embedded
+ * xenstored's domain table when given one), {@linkcode SimulatedBackend} (a backend driver that
+ * walks devices through the XenBus states as blkback and netback do, or stays silent, answers
+ * late or crashes) and
+ * {@linkcode SimulatedFrontend} (the guest's side). The main API (`dxl`, `mod.ts`) holds what a
+ * production toolstack uses.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -28,6 +36,17 @@
  *
  * @module
  */
+
+// The simulated host: hypervisor, backend and frontend drivers.
+export { SimulatedBackend, SimulatedFrontend, SimulatedHypervisor } from "./lib/libxl/mod.ts";
+export type {
+  BackendBehaviour,
+  FrontendBehaviour,
+  SimulatedBackendOptions,
+  SimulatedDomainTable,
+  SimulatedFrontendOptions,
+  SimulatedHypervisorOptions,
+} from "./lib/libxl/mod.ts";
 
 import { connect } from "./lib/client/mod.ts";
 import type { XenstoreClient } from "./lib/client/mod.ts";

@@ -23,7 +23,8 @@ import type { OpenStore } from "./connection.ts";
  *
  * @example
  * ```ts
- * import { addDevice, SimulatedBackend, vif } from "../../mod.ts";
+ * import { addDevice, vif } from "../../mod.ts";
+ * import { SimulatedBackend } from "../../testing.ts";
  * import { openStore } from "./connection.ts";
  * import { connectAdded } from "./_host.ts";
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });

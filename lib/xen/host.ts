@@ -103,7 +103,8 @@ export interface ConnectedDevice {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { addDevice, connect, makeDomain, SimulatedBackend, SimulatedHypervisor, startXenstored, vbd } from "../../mod.ts";
+ * import { addDevice, connect, makeDomain, startXenstored, vbd } from "../../mod.ts";
+ * import { SimulatedBackend, SimulatedHypervisor } from "../../testing.ts";
  * import { connectDevice, finishCreate } from "./host.ts";
  * const dir = await Deno.makeTempDir();
  * await using xsd = await startXenstored({ dir, initDom0: true });
@@ -160,7 +161,8 @@ export interface RemovalHookOptions extends HostOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { addDevice, connect, makeDomain, removeDevice, SimulatedBackend, SimulatedHypervisor, startXenstored, vif } from "../../mod.ts";
+ * import { addDevice, connect, makeDomain, removeDevice, startXenstored, vif } from "../../mod.ts";
+ * import { SimulatedBackend, SimulatedHypervisor } from "../../testing.ts";
  * import { removalHook } from "./host.ts";
  * const dir = await Deno.makeTempDir();
  * await using xsd = await startXenstored({ dir, initDom0: true });
