@@ -8,9 +8,18 @@
  * @module
  */
 
-import { chargeNode, overMemory, recordBytes, releaseNode } from "./_memory.ts";
+import {
+  chargeNode,
+  checkCharge,
+  kidBytes,
+  kidNames,
+  memoryTarget,
+  ownerOf,
+  recordBytes,
+  releaseNode,
+  txRecordBytes,
+} from "./_memory.ts";
 import type { Connection } from "./connection.ts";
-import type { DomainInfo } from "./domains.ts";
 import { Errno } from "./errno.ts";
 import type { NodePerms, PermEntry } from "./node_perms.ts";
 import { ALL_PERMS, permForConn } from "./permissions.ts";
@@ -18,25 +27,10 @@ import { baseName, childPath, isValidNodename, Node, parentOf, type Value } from
 import { type Accessed, NO_GENERATION, type Transaction, TxNode } from "./transaction.ts";
 import type { Rec, StoreState, WatchEvent } from "./types.ts";
 
+export { kidBytes, kidNames } from "./_memory.ts";
 export { Errno } from "./errno.ts";
 export { permForConn } from "./permissions.ts";
 export type { Rec } from "./types.ts";
-
-const RECORD_HEADER = 24;
-const PERM_SIZE = 8;
-
-/** Child names of a node, in order. */
-export function kidNames(rec: Rec): Iterable<string> {
-  if (rec instanceof TxNode) return rec.kids;
-  return rec.kids === undefined ? [] : rec.kids.keys();
-}
-
-/** Bytes of the child list as C stores it (each name plus a NUL). */
-export function kidBytes(rec: Rec): number {
-  let n = 0;
-  for (const k of kidNames(rec)) n += k.length + 1;
-  return n;
-}
 
 function hasKid(rec: Rec, name: string): boolean {
   if (rec instanceof TxNode) return rec.kids.includes(name);
@@ -159,7 +153,7 @@ export class Access {
     };
     this.#introduce(path, entry);
     // access_node stores the copy, charged to the connection without a quota check.
-    if (copy !== undefined) tx.charge(entry, this.#txRecordBytes(tx, path, copy));
+    if (copy !== undefined) tx.charge(entry, txRecordBytes(tx, path, copy));
     return copy;
   }
 
@@ -205,7 +199,7 @@ export class Access {
   checkSize(valueLength: number, permCount: number, childBytes: number | Rec): void {
     if (!this.#unpriv) return;
     const kids = typeof childBytes === "number" ? childBytes : kidBytes(childBytes);
-    const size = RECORD_HEADER + PERM_SIZE * permCount + valueLength + kids;
+    const size = recordBytes("", { valueLength, permCount, kidBytes: kids });
     if (size >= this.store.quota(this.conn?.domain, "node-size")) throw new Errno("ENOSPC");
   }
 
@@ -223,56 +217,13 @@ export class Access {
     next: { valueLength: number; perms?: NodePerms },
   ): void {
     const perms = next.perms ?? this.store.domains.adjust(node.perms, node.gen);
-    const { d, key, released } = this.#memoryTarget(path, node, perms);
+    const { d, key, released } = memoryTarget(this, path, node, perms);
     const bytes = recordBytes(key, {
       valueLength: next.valueLength,
       permCount: perms.length,
       kidBytes: kidBytes(node),
     });
-    this.#chargeCheck(d, bytes, released);
-  }
-
-  /** Throws EIO (failing the transaction) when charging `d` would reach its memory quota. */
-  #chargeCheck(d: DomainInfo | undefined, bytes: number, released: number): void {
-    if (!overMemory(d, this.#memoryQuota(d), bytes, released)) return;
-    if (this.tx !== undefined) this.tx.fail = true;
-    throw new Errno("EIO");
-  }
-
-  /**
-   * Who a record written at `path` is charged to, under which key, and what its current
-   * record there is charged: the owner and the path outside a transaction; the connection's
-   * domain and `<generation>/<path>` inside one (`get_acc_domid`, `transaction_prepend`).
-   */
-  #memoryTarget(
-    path: string,
-    node: Rec | undefined,
-    perms: NodePerms,
-  ): { d: DomainInfo | undefined; key: string; released: number } {
-    const tx = this.tx;
-    if (tx === undefined) {
-      const d = this.#owner(perms);
-      return { d, key: path, released: node === undefined ? 0 : this.#charged(node, d) };
-    }
-    return {
-      d: this.conn?.domain,
-      key: tx.key(path),
-      released: tx.accessed.get(path)?.accBytes ?? 0,
-    };
-  }
-
-  #memoryQuota(d: DomainInfo | undefined): number {
-    return this.store.quota(d, "memory");
-  }
-
-  /** What a node's record is charged to `d` now (0 when charged to another domain). */
-  #charged(node: Rec, d: DomainInfo | undefined): number {
-    return node instanceof Node && d !== undefined && node.acc === d ? node.accBytes : 0;
-  }
-
-  /** The domain record a live node of these permissions is charged to. */
-  #owner(perms: NodePerms): DomainInfo | undefined {
-    return this.store.domains.find((perms[0] as PermEntry).id);
+    checkCharge(this, d, { bytes, released });
   }
 
   /** `access_node` for a write: new generation, and the transaction's copy. */
@@ -286,7 +237,7 @@ export class Access {
     rec.gen = ++this.store.tree.generation;
     const tx = this.tx;
     if (tx === undefined) {
-      chargeNode(rec as Node, path, this.#owner(rec.perms));
+      chargeNode(rec as Node, path, ownerOf(this.store, rec.perms));
       const dirty = this.store.dirty;
       if (dirty !== undefined) dirty.set(path, created || (dirty.get(path) ?? false));
       return;
@@ -306,15 +257,7 @@ export class Access {
     }
     entry.modified = true;
     entry.node = rec as TxNode;
-    tx.charge(entry, this.#txRecordBytes(tx, path, rec));
-  }
-
-  #txRecordBytes(tx: Transaction, path: string, rec: Rec): number {
-    return recordBytes(tx.key(path), {
-      valueLength: rec.value.length,
-      permCount: rec.perms.length,
-      kidBytes: kidBytes(rec),
-    });
+    tx.charge(entry, txRecordBytes(tx, path, rec));
   }
 
   #deleted(path: string, node: Rec): void {
@@ -422,9 +365,9 @@ export class Access {
           throw e;
         }
       }
-      const { d: owner, key } = this.#memoryTarget(names[i] as string, undefined, perms);
+      const { d: owner, key } = memoryTarget(this, names[i] as string, undefined, perms);
       const bytes = recordBytes(key, { valueLength, permCount: perms.length, kidBytes: kid });
-      this.#chargeCheck(owner, charged + bytes, 0);
+      checkCharge(this, owner, { bytes: charged + bytes, released: 0 });
       charged += bytes;
     }
     const top = baseName(names[names.length - 1] as string).length + 1;
@@ -435,8 +378,9 @@ export class Access {
       if (this.tx !== undefined) this.tx.fail = true;
       throw e;
     }
-    const owner = this.#memoryTarget(names[0] as string, undefined, perms).d;
-    const { d: parentD, key, released } = this.#memoryTarget(
+    const owner = memoryTarget(this, names[0] as string, undefined, perms).d;
+    const { d: parentD, key, released } = memoryTarget(
+      this,
       parent.path,
       node,
       this.store.domains.adjust(node.perms, node.gen),
@@ -446,7 +390,10 @@ export class Access {
       permCount: node.perms.length,
       kidBytes: kidBytes(node) + top,
     });
-    this.#chargeCheck(parentD, bytes + (parentD === owner ? charged : 0), released);
+    checkCharge(this, parentD, {
+      bytes: bytes + (parentD === owner ? charged : 0),
+      released,
+    });
   }
 
   #link(parent: Rec, name: string, child: Rec): void {
