@@ -328,6 +328,13 @@ Deno.test("differential: memory quota — what nodes and watches charge, and EIO
     ["g", Op.TransactionEnd, "F|", 5],
     q,
     ["g", Op.Directory, "/local/domain/5|"],
+    // A watch event that would reach the quota is dropped (the watch's own first event too).
+    ["g", Op.Watch, `dz|${"k".repeat(100)}|`],
+    ["d", Op.Write, `/local/domain/5/dz|${big(200)}`],
+    q,
+    ["g", Op.Unwatch, `dz|${"k".repeat(100)}|`],
+    ["g", Op.Watch, "dz|k|"],
+    ["d", Op.Write, `/local/domain/5/dz|${big(200)}`],
   ];
   const c = await runScript("c", script);
   const embedded = await runScript("embedded", script);
@@ -336,4 +343,6 @@ Deno.test("differential: memory quota — what nodes and watches charge, and EIO
   // inside), ENOMEM for a watch, for two replies and for the failed transaction's commit.
   assert.equal(c.filter((l) => l.includes('"EIO\\u0000"')).length, 4);
   assert.equal(c.filter((l) => l.includes('"ENOMEM\\u0000"')).length, 4);
+  assert.equal(c.filter((l) => l.includes('["dz\\u0000k\\u0000"]')).length, 2);
+  assert.equal(c.filter((l) => l.includes("kkkk\\u0000")).length, 0);
 });
