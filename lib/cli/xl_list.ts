@@ -59,7 +59,8 @@ export interface ReadDomainListOptions {
 
 /**
  * Reads what `dxl list` prints, in id order: dom0 (when `/local/domain/0` exists), then
- * every domain with a `/libxl` record.
+ * every domain with a `/libxl` record; with a hypervisor that gives a view (`listInfo`),
+ * its columns for each, and also the domains only it has.
  *
  * @example
  * ```ts
@@ -93,6 +94,13 @@ export async function readDomainList(
     if (d.type !== undefined) row.type = d.type;
     rows.push(row);
   }
+  // domains the hypervisor has and xenstore does not (a create or destroy cut short): xl
+  // lists them too
+  const known = new Set(rows.map((r) => r.domid));
+  for (const info of infos ?? []) {
+    if (!known.has(info.domid)) rows.push({ domid: info.domid, name: undefined, uuid: info.uuid });
+  }
+  rows.sort((a, b) => a.domid - b.domid);
   return await Promise.all(rows.map(async (row): Promise<ListedDomain> => {
     const home = `/local/domain/${row.domid}`;
     const [target, cpus, introduced, shutdown] = await Promise.all([

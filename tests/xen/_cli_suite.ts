@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { connect } from "../../lib/client/mod.ts";
 import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
 import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
+import { XenHypervisor } from "../../lib/xen/xen_hypervisor.ts";
 import { runDxl } from "../cli/_run.ts";
 import { type ShimHost, startShimHost } from "./_shim_host.ts";
 
@@ -148,6 +149,20 @@ Deno.test("dxl list on the host: a domain xl created shows with the hypervisor's
   assert.equal(xlg?.hypervisor?.state, "--p---"); // created paused (-p)
   assert.equal(xlg?.hypervisor?.vcpus, 1);
   await host.xl("destroy", "xlguest");
+  // a domain only the hypervisor has (created, never introduced): listed as xl lists it
+  await using xs = await connect({ path: host.socket });
+  using hv = new XenHypervisor(xs);
+  const orphan = await hv.createDomain({
+    uuid: crypto.randomUUID(),
+    name: "orphan",
+    maxMemKb: 65536,
+    kernel: KERNEL,
+  });
+  const listed = JSON.parse(await dxl(host, "list", "--json"));
+  const row = listed.find((d: { domid: number }) => d.domid === orphan.domid);
+  assert.equal(row?.name, `(domain ${orphan.domid})`);
+  assert.equal(row?.hypervisor?.state, "--p---");
+  await hv.destroyDomain(orphan.domid);
 });
 
 Deno.test("dxl's xl commands --hypervisor xen: scripts run and xl's config file follows", async () => {
