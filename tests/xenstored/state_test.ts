@@ -93,3 +93,32 @@ Deno.test("state: kill -9 loses nothing acknowledged and no half transaction sho
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("state: a guest's memory charge is the same after a restart", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dxl-state-", dir: "/tmp" });
+  const state = `${dir}/xs.sqlite`;
+  const memory = async (socket: string) => {
+    const c = await RawConn.open(socket);
+    const text = (await c.request(0, "quota\x005\0")).body;
+    await c.close();
+    return Number(/memory\s*:\s*(\d+)/.exec(text)?.[1]);
+  };
+  try {
+    let before: number;
+    {
+      await using xs = await startXenstored({ dir, state });
+      const c = await RawConn.open(xs.socket);
+      assert.equal((await c.request(8, "5\x00123\x001\0")).body, "OK\0");
+      await c.request(11, "/local/domain/5/v\0hello");
+      assert.equal((await c.request(14, "/local/domain/5/v\0n5\0")).body, "OK\0");
+      await c.close();
+      before = await memory(xs.socket);
+    }
+    // "/local/domain/5/v" (17) + 24 + 8 (one permission) + "hello" (5)
+    assert.equal(before, 54);
+    await using again = await startXenstored({ dir, state });
+    assert.equal(await memory(again.socket), before);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
