@@ -138,7 +138,8 @@ export function parseTimeout(text: string): number {
 }
 
 /**
- * The domain list of a hypervisor that can give one: `listDomains()` (ids), or `list()`
+ * The domain list of a hypervisor that can give one: `listDomains()` (ids), `listInfo()`
+ * (the real one's view), or `list()`
  * (`{ domid }` entries, as the control-socket hypervisor of `dxl serve` answers). A
  * hypervisor that only knows the domains made in this process (`SimulatedHypervisor`) is
  * not asked: its list would call every other domain gone.
@@ -164,6 +165,8 @@ export function domainLister(
     | { listDomains?: () => Promise<Iterable<number>>; list?: () => Promise<unknown> }
     | undefined;
   if (typeof h?.listDomains === "function") return () => h.listDomains!();
+  const view = hypervisor?.listInfo?.bind(hypervisor); // a real one (XenHypervisor)
+  if (view !== undefined) return async () => (await view()).map((d) => d.domid);
   if (typeof h?.list === "function") {
     return async () => {
       const list = await h.list!();
