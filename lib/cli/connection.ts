@@ -8,6 +8,11 @@
  * this process with its tree in `<state dir>/xenstore.db` (SQLite), a simulated hypervisor and
  * simulated backend drivers.
  *
+ * Who creates domains: with `--hypervisor xen`, or on a Xen dom0 (`/dev/xen/privcmd`
+ * exists) talking to a xenstored socket, Xen itself through libxenctrl/libxenguest
+ * (`XenHypervisor`; `OpenStore.host` then carries what `xl` does besides xenstore); the
+ * simulated domain table of the embedded store, `dxl serve` or `--domain-control` otherwise.
+ *
  * @module
  */
 
