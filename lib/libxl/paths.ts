@@ -38,8 +38,10 @@ export function checkDevid(devid: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkUuid } from "./paths.ts";
- * checkUuid("6e1a7b52-3c4d-4e5f-8a9b-0c1d2e3f4a5b");
+ * assert.equal(checkUuid("6e1a7b52-3c4d-4e5f-8a9b-0c1d2e3f4a5b"), "6e1a7b52-3c4d-4e5f-8a9b-0c1d2e3f4a5b");
+ * assert.throws(() => checkUuid("6E1A7B52-3C4D-4E5F-8A9B-0C1D2E3F4A5B"), TypeError);
  * ```
  */
 export function checkUuid(uuid: string): string {
