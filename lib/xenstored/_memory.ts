@@ -56,12 +56,10 @@ export function releaseNode(node: Node): void {
 export function chargeNode(node: Node, path: string, d: DomainInfo | undefined): void {
   releaseNode(node);
   if (d === undefined) return;
-  let kids = 0;
-  if (node.kids !== undefined) { for (const k of node.kids.keys()) kids += k.length + 1; }
   const bytes = recordBytes(path, {
     valueLength: node.value.length,
     permCount: node.perms.length,
-    kidBytes: kids,
+    kidBytes: node.kidBytes,
   });
   d.memory += bytes;
   node.acc = d;
@@ -81,6 +79,7 @@ export function kidNames(rec: Rec): Iterable<string> {
 
 /** Bytes of the child list as C stores it (each name plus a NUL). */
 export function kidBytes(rec: Rec): number {
+  if (rec instanceof Node) return rec.kidBytes;
   let n = 0;
   for (const k of kidNames(rec)) n += k.length + 1;
   return n;

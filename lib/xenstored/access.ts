@@ -402,6 +402,7 @@ export class Access {
       return;
     }
     parent.kids ??= new Map();
+    if (!parent.kids.has(name)) parent.kidBytes += name.length + 1;
     parent.kids.set(name, child as Node);
   }
 
@@ -411,7 +412,7 @@ export class Access {
       if (i >= 0) parent.kids.splice(i, 1);
       return;
     }
-    parent.kids?.delete(name);
+    if (parent.kids?.delete(name)) parent.kidBytes -= name.length + 1;
     if (parent.kids?.size === 0) parent.kids = undefined;
   }
 

@@ -218,6 +218,9 @@ function link(core: ServerState, writes: readonly Write[], nodes: Map<string, No
       if (kid !== undefined) kids.set(name, kid);
     }
     node.kids = kids.size === 0 ? undefined : kids;
+    let bytes = 0;
+    for (const name of kids.keys()) bytes += name.length + 1;
+    node.kidBytes = bytes;
     // The children's order changed: persist them again, in their new order.
     if (core.dirty !== undefined) {
       for (const name of kids.keys()) {

@@ -124,6 +124,7 @@ export function openState(path: string): StateStore {
       }
       const tree = core.tree;
       tree.root.kids = undefined;
+      tree.root.kidBytes = 0;
       let maxGen = 0;
       for (const row of rows) {
         const perms = core.tree.perms.intern(
@@ -145,10 +146,9 @@ export function openState(path: string): StateStore {
           throw new Error(`State file is corrupt: "${row.path}" has no parent`);
         }
         parent.kids ??= new Map();
-        parent.kids.set(
-          row.path.slice(row.path.lastIndexOf("/") + 1),
-          new Node(toValue(row.value), perms, gen),
-        );
+        const name = row.path.slice(row.path.lastIndexOf("/") + 1);
+        if (!parent.kids.has(name)) parent.kidBytes += name.length + 1;
+        parent.kids.set(name, new Node(toValue(row.value), perms, gen));
       }
       const domainRows = db.prepare(
         "SELECT domid, existing, introduced, generation FROM domains ORDER BY domid",

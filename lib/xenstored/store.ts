@@ -22,6 +22,8 @@ export class Node {
   gen: number;
   /** Children by name, in insertion order; `undefined` while there are none. */
   kids: Map<string, Node> | undefined;
+  /** Bytes of the child names as C stores them (each plus a NUL), kept with `kids`. */
+  kidBytes: number;
   /** The domain record its memory is charged to (`_memory.ts`); `undefined` when none. */
   acc: { memory: number } | undefined;
   /** Bytes charged to {@linkcode Node.acc}. */
@@ -33,6 +35,7 @@ export class Node {
     this.perms = perms;
     this.gen = gen;
     this.kids = undefined;
+    this.kidBytes = 0;
     this.acc = undefined;
     this.accBytes = 0;
   }
@@ -138,7 +141,9 @@ export class Tree {
     this.root = new Node("", DEFAULT_PERMS, ++this.generation);
     const tool = new Node("", DEFAULT_PERMS, ++this.generation);
     tool.kids = new Map([["xenstored", new Node("", DEFAULT_PERMS, ++this.generation)]]);
+    tool.kidBytes = "xenstored".length + 1;
     this.root.kids = new Map([["tool", tool]]);
+    this.root.kidBytes = "tool".length + 1;
   }
 
   /** The node at a valid absolute path, or `undefined`. */
