@@ -39,7 +39,8 @@ export function encodePathArgs(path: string, value?: string | Uint8Array): Uint8
   return out;
 }
 
-function isAscii(text: string): boolean {
+/** True when every char of `text` is ASCII (one byte each on the wire). */
+export function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
   return true;
 }

@@ -6,9 +6,9 @@
  */
 
 import { formatPermission, Op, parsePermissions, type Permission } from "../protocol/mod.ts";
-import { encodeArgs, validatePath } from "../protocol/mod.ts";
+import { validatePath, XenstoreError } from "../protocol/mod.ts";
 import { type Payload, type ReplySink, type RequestOptions, UNSETTLED } from "./connection.ts";
-import { encodePathArgs } from "./_encode.ts";
+import { encodePathArgs, isAscii } from "./_encode.ts";
 
 /** Sends one request of a batch (a `NodeOps` in its transaction). */
 export type BatchSend = (type: number, payload: Payload, options: RequestOptions) => Promise<
@@ -46,6 +46,8 @@ export class RequestBatch {
   #send: BatchSend;
   #left = 0;
   #sealed = false;
+  /** The sender has shown it takes `sink` (and `tail`): a connection's request. */
+  #direct = false;
   #failed: Error | undefined;
   #all = Promise.withResolvers<void>();
   #sink: ReplySink = {
@@ -54,6 +56,12 @@ export class RequestBatch {
       this.#failed ??= error;
       this.#settled();
     },
+  };
+
+  /** ENOENT from a sender that does not know `absentOk`: still an answer. */
+  #absentOk = (error: Error): void => {
+    if (error instanceof XenstoreError && error.code === "ENOENT") this.#settled();
+    else this.#sink.reject(error);
   };
 
   /** A batch sending through `send`. */
@@ -70,12 +78,19 @@ export class RequestBatch {
     else this.#all.resolve();
   }
 
-  #issue(type: number, path: string, payload: Payload, absentOk: boolean): void {
+  #issue(
+    type: number,
+    path: string,
+    payload: Payload,
+    absentOk: boolean,
+    tail?: string,
+  ): void {
     if (this.#sealed) throw new TypeError("RequestBatch: done() was called, nothing more is sent");
     this.#left++;
-    const p = this.#send(type, payload, { path, absentOk, sink: this.#sink });
+    const p = this.#send(type, payload, { path, absentOk, sink: this.#sink, tail });
     // A sender that does not know sinks (an ended transaction refuses with a promise).
-    if (p !== UNSETTLED) p.then(this.#sink.resolve, this.#sink.reject);
+    if (p === UNSETTLED) this.#direct = true;
+    else p.then(this.#sink.resolve, absentOk ? this.#absentOk : this.#sink.reject);
   }
 
   #invalid(error: unknown): void {
@@ -88,6 +103,11 @@ export class RequestBatch {
       validatePath(path);
     } catch (error) {
       return this.#invalid(error);
+    }
+    if (this.#direct && typeof value === "string" && isAscii(value)) {
+      // Path, NUL and value go straight into the send buffer.
+      this.#issue(Op.Write, path, path, false, value);
+      return;
     }
     this.#issue(Op.Write, path, encodePathArgs(path, value), false);
   }
@@ -124,14 +144,16 @@ export class RequestBatch {
 
   /** SET_PERMS. */
   setPerms(path: string, perms: readonly Permission[] | string): void {
-    let payload: Uint8Array;
+    let payload: string;
     try {
       validatePath(path, { special: true });
       const list = typeof perms === "string" ? parsePermissions(perms) : perms;
       if (list.length === 0) {
         throw new TypeError(`setPerms "${path}": the list needs an owner entry`);
       }
-      payload = encodeArgs([path, ...list.map(formatPermission)]);
+      // `path\0perm\0...perm\0`: ASCII, each argument NUL-terminated (the string form).
+      payload = path;
+      for (const perm of list) payload += `\0${formatPermission(perm)}`;
     } catch (error) {
       return this.#invalid(error);
     }

@@ -49,6 +49,11 @@ export interface RequestOptions {
    */
   sink?: ReplySink | undefined;
   /**
+   * With a string payload and a `sink`: ASCII text sent after the payload's NUL, with no NUL
+   * of its own (WRITE's value, encoded straight into the send buffer).
+   */
+  tail?: string | undefined;
+  /**
    * Stops waiting: the request rejects with the signal's reason. A request already sent
    * cannot be taken back; its reply, should one come, is discarded.
    */
@@ -212,13 +217,14 @@ export class Connection {
     const { path, onAck, signal, absentOk, sink } = options;
     if (sink !== undefined) {
       // No promise, no closure: the reply goes to the shared sink.
-      const refused = this.#refusal(type, payload, path);
+      const tail = typeof payload === "string" ? options.tail : undefined;
+      const refused = this.#refusal(type, payload, path, tail);
       if (refused !== undefined) {
         sink.reject(refused);
         return UNSETTLED;
       }
       const reqId = this.#allocId();
-      this.#enqueue(type, reqId, txId, payload);
+      this.#enqueue(type, reqId, txId, payload, tail);
       this.#pending.set(reqId, {
         type,
         path,
@@ -244,9 +250,16 @@ export class Connection {
     });
   }
 
-  #refusal(type: number, payload: Payload, path: string | undefined): Error | undefined {
+  #refusal(
+    type: number,
+    payload: Payload,
+    path: string | undefined,
+    tail: string | undefined,
+  ): Error | undefined {
     if (this.#closed !== undefined) return this.#closedError();
-    const size = typeof payload === "string" ? payload.length + 1 : payload.length;
+    const size = typeof payload === "string"
+      ? payload.length + 1 + (tail === undefined ? 0 : tail.length)
+      : payload.length;
     if (size > PAYLOAD_MAX) return new PayloadTooLargeError(opName(type), size, path);
     return undefined;
   }
@@ -271,8 +284,10 @@ export class Connection {
     return id;
   }
 
-  #enqueue(type: number, reqId: number, txId: number, payload: Payload): void {
-    const len = typeof payload === "string" ? payload.length + 1 : payload.length;
+  #enqueue(type: number, reqId: number, txId: number, payload: Payload, tail?: string): void {
+    const len = typeof payload === "string"
+      ? payload.length + 1 + (tail === undefined ? 0 : tail.length)
+      : payload.length;
     const size = HEADER_SIZE + len;
     if (this.#fillLen + size > this.#fill.length) {
       const next = new Uint8Array(Math.max(this.#fill.length * 2, this.#fillLen + size));
@@ -289,8 +304,13 @@ export class Connection {
     const body = at + HEADER_SIZE;
     if (typeof payload === "string") {
       const fill = this.#fill;
-      for (let i = 0; i < payload.length; i++) fill[body + i] = payload.charCodeAt(i);
-      fill[body + payload.length] = 0;
+      const n = payload.length;
+      for (let i = 0; i < n; i++) fill[body + i] = payload.charCodeAt(i);
+      fill[body + n] = 0;
+      if (tail !== undefined) {
+        const at = body + n + 1;
+        for (let i = 0; i < tail.length; i++) fill[at + i] = tail.charCodeAt(i);
+      }
     } else {
       this.#fill.set(payload, body);
     }
