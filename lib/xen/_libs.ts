@@ -63,7 +63,19 @@ const XENGUEST_SYMBOLS = {
 
 const LIBC_SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
+  stderr: { type: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
+
+/** libxentoollog (a dependency of libxenctrl, so present when it is). */
+const TOOLLOG_SYMBOLS = {
+  xtl_createlogger_stdiostream: { parameters: ["pointer", "i32", "u32"], result: "pointer" },
+  xtl_logger_destroy: { parameters: ["pointer"], result: "void" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** xentoollog.h: `XTL_NUM_LEVELS`, above every level (a logger at it prints nothing). */
+const XTL_NUM_LEVELS = 10;
+/** xentoollog.h: `XTL_STDIOSTREAM_PROGRESS_NO_CR` (no isatty() probe). */
+const XTL_STDIOSTREAM_PROGRESS_NO_CR = 8;
 
 type Bound<S extends Deno.ForeignLibraryInterface> = Deno.DynamicLibrary<S>["symbols"];
 
@@ -75,6 +87,11 @@ export interface XenLibs {
   guest: Bound<typeof XENGUEST_SYMBOLS>;
   /** The calling thread's `errno` (read right after a failed call). */
   errno(): number;
+  /**
+   * A libxentoollog logger that prints nothing (for probing `xc_interface_open` without
+   * libxencall's own error line on stderr), and its destructor.
+   */
+  quietLogger(): { logger: Deno.PointerValue; destroy(): void };
   /** Closes the libraries. */
   close(): void;
 }
@@ -145,6 +162,15 @@ export function loadXenLibs(names: LibraryNames = {}): XenLibs {
     throw error;
   }
   const libc = open("libc.so.6", LIBC_SYMBOLS);
+  let toollog: Deno.DynamicLibrary<typeof TOOLLOG_SYMBOLS>;
+  try {
+    toollog = open("libxentoollog.so.1", TOOLLOG_SYMBOLS);
+  } catch (error) {
+    libc.close();
+    guestLib.close();
+    ctrlLib.close();
+    throw error;
+  }
   const ctrl = { ...ctrlLib.symbols, ...preloaded(XENCTRL_SYMBOLS, extra) };
   const guest = { ...guestLib.symbols, ...preloaded(XENGUEST_SYMBOLS, extra) };
   return {
@@ -154,8 +180,23 @@ export function loadXenLibs(names: LibraryNames = {}): XenLibs {
       const p = libc.symbols.__errno_location();
       return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32(0);
     },
+    quietLogger() {
+      const stderr = new Deno.UnsafePointerView(libc.symbols.stderr!).getPointer();
+      const logger = toollog.symbols.xtl_createlogger_stdiostream(
+        stderr,
+        XTL_NUM_LEVELS,
+        XTL_STDIOSTREAM_PROGRESS_NO_CR,
+      );
+      return {
+        logger,
+        destroy: () => {
+          if (logger !== null) toollog.symbols.xtl_logger_destroy(logger);
+        },
+      };
+    },
     close() {
       for (const lib of extra) lib.close();
+      toollog.close();
       guestLib.close();
       ctrlLib.close();
       libc.close();

@@ -108,9 +108,17 @@ export class XenHypervisor implements Hypervisor, Disposable {
     this.#xs = xs;
     this.#claim = options.claimMode ?? true;
     this.#libs = loadXenLibs(options.libraries ?? {});
-    const xch = this.#libs.ctrl.xc_interface_open(null, null, 0);
+    // Probed with a logger that prints nothing, so that where Xen is missing the error below
+    // is the only line (libxencall would print its own first); then opened with libxenctrl's
+    // default logger, whose lines explain a failing build as they do for xl.
+    const quiet = this.#libs.quietLogger();
+    const probe = this.#libs.ctrl.xc_interface_open(quiet.logger, null, 0);
+    const probeErrno = this.#libs.errno();
+    if (probe !== null) this.#libs.ctrl.xc_interface_close(probe);
+    quiet.destroy();
+    const xch = probe === null ? null : this.#libs.ctrl.xc_interface_open(null, null, 0);
     if (xch === null) {
-      const errno = this.#libs.errno();
+      const errno = probe === null ? probeErrno : this.#libs.errno();
       this.#libs.close();
       const privilege = errno === 13 || errno === 1; // EACCES, EPERM
       const why = errnoName(errno);
