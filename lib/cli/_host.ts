@@ -23,15 +23,17 @@ import type { OpenStore } from "./connection.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { addDevice, vif } from "../../mod.ts";
- * import { SimulatedBackend } from "../../testing.ts";
  * import { openStore } from "./connection.ts";
  * import { connectAdded } from "./_host.ts";
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
  * {
  *   await using store = await openStore({ env: { XDG_STATE_HOME: dir }, embedded: true });
  *   const nic = await addDevice(store.xs, vif({ domid: 0, devid: 7 }));
- *   await connectAdded(store, nic, { timeoutMs: 10_000 });
+ *   await connectAdded(store, nic, { timeoutMs: 10_000 }); // the embedded store: a wait only
+ *   const state = await store.xs.read("/local/domain/0/backend/vif/0/7/state");
+ *   assert.ok(["2", "3", "4"].includes(state), state); // InitWait or later
  * }
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -79,9 +81,13 @@ export async function withRemovalHook<T>(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { updateHostConfig } from "./_host.ts";
- * const xs = {} as Parameters<typeof updateHostConfig>[0]["xs"];
- * await updateHostConfig({ xs, host: undefined }, 1, (c) => c);
+ * // without a Xen host neither xenstore nor any file is touched
+ * const xs = new Proxy({}, { get: () => assert.fail("xenstore used") }) as Parameters<
+ *   typeof updateHostConfig
+ * >[0]["xs"];
+ * await updateHostConfig({ xs, host: undefined }, 1, () => assert.fail("config changed"));
  * ```
  */
 export async function updateHostConfig(
