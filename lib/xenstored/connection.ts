@@ -85,13 +85,14 @@ export class Connection {
    * Queues a watch event unless an identical one is still waiting to be written: as C
    * xenstored's `send_event` (XSA-326), which drops an event equal to one on the connection's
    * output list; special `@` events are always queued. An event that would take the
-   * connection's domain to its `memory` quota (`memoryQuota`, with the frame's 16-byte
-   * header) is dropped, as `send_event` drops it when `domain_memory_add_chk` fails.
+   * connection's domain to its `memory` quota (`memoryQuota`), counting the output still
+   * queued and the frame's 16-byte header, is dropped, as `send_event` drops it when
+   * `domain_memory_add_chk` fails.
    */
   event(path: string, token: string, memoryQuota = Infinity): void {
     const len = path.length + token.length + 2;
     if (len > PAYLOAD_MAX) return;
-    if (overMemory(this.domain, memoryQuota, len + HEADER_SIZE)) return;
+    if (overMemory(this.domain, memoryQuota, this.queuedBytes + len + HEADER_SIZE)) return;
     if (path.charCodeAt(0) !== AT) {
       const key = `${path}\0${token}`;
       this.#events ??= new Set();
@@ -100,6 +101,14 @@ export class Connection {
       (this.#chunk ??= []).push(key);
     }
     this.#out.frame(Op.WatchEvent, 0, 0, [path, "\0", token, "\0"]);
+  }
+
+  /**
+   * Output bytes queued and not yet taken for writing, frame headers included: what C
+   * charges the domain for its output list until the ring takes it.
+   */
+  get queuedBytes(): number {
+    return this.#out.length;
   }
 
   /** True when output is waiting. */

@@ -312,9 +312,11 @@ class Context extends Access implements RequestContext {
       this.conn.reply(Op.Error, req.reqId, req.txId, ["E2BIG", "\0"]);
       return;
     }
-    // send_reply charges a reply longer than 16 bytes to the domain with a quota check.
+    // send_reply charges a reply longer than 16 bytes to the domain with a quota check, on
+    // top of the output still queued.
     const d = this.domain;
-    if (len > 16 && overMemory(d, this.server.quota(d, "memory"), len + HEADER_SIZE)) {
+    const charge = this.conn.queuedBytes + len + HEADER_SIZE;
+    if (len > 16 && overMemory(d, this.server.quota(d, "memory"), charge)) {
       this.conn.reply(Op.Error, req.reqId, req.txId, ["ENOMEM", "\0"]);
       return;
     }
