@@ -25,8 +25,21 @@ export interface ProgressOptions {
   tty?: boolean;
 }
 
-/** The line for an event, or `undefined` for events shown only as spinner text. */
-function describe(event: ApplyEvent): string | undefined {
+/**
+ * The line for an event, or `undefined` for events shown only as spinner text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeEvent } from "./_progress.ts";
+ * assert.equal(
+ *   describeEvent({ type: "committed", attempt: 1 }),
+ *   "committed the changes in one transaction",
+ * );
+ * assert.equal(describeEvent({ type: "planned", attempt: 1, changes: 3 }), undefined);
+ * ```
+ */
+export function describeEvent(event: ApplyEvent): string | undefined {
   switch (event.type) {
     case "planned":
       return event.attempt > 1
@@ -61,10 +74,20 @@ function describe(event: ApplyEvent): string | undefined {
  *
  * @example
  * ```ts
- * import { createProgress } from "./_progress.ts";
+ * import assert from "node:assert/strict";
+ * // plain lines on stderr when it is not a terminal (run in a child to read them)
+ * const child = `import { createProgress } from ${JSON.stringify(import.meta.resolve("./_progress.ts"))};
  * const progress = createProgress({ tty: false });
- * progress.event({ type: "committed", attempt: 1 }); // dxl: committed the changes in one transaction
- * progress.succeed("done");
+ * progress.event({ type: "committed", attempt: 1 });
+ * progress.succeed("done");`;
+ * const { stderr } = await new Deno.Command(Deno.execPath(), {
+ *   args: ["eval", child],
+ *   stderr: "piped",
+ * }).output();
+ * assert.equal(
+ *   new TextDecoder().decode(stderr),
+ *   "dxl: committed the changes in one transaction\ndxl: done\n",
+ * );
  * ```
  */
 export function createProgress(options: ProgressOptions = {}): Progress {
@@ -72,7 +95,7 @@ export function createProgress(options: ProgressOptions = {}): Progress {
   if (!tty) {
     return {
       event: (event) => {
-        const line = describe(event);
+        const line = describeEvent(event);
         if (line !== undefined) err(`dxl: ${line}`);
       },
       succeed: (text) => err(`dxl: ${text}`),
@@ -84,7 +107,7 @@ export function createProgress(options: ProgressOptions = {}): Progress {
   let closed = 0;
   return {
     event: (event) => {
-      const line = describe(event);
+      const line = describeEvent(event);
       if (event.type === "committed") {
         spinner.succeed(line);
         spinner = ora({ text: "waiting for the backends", discardStdin: false }).start();

@@ -332,10 +332,15 @@ async function existingDomains(xs: XenstoreClient): Promise<number[]> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lockState, stateFiles } from "./connection.ts";
  * const dir = await Deno.makeTempDir({ prefix: "dxl-doc-", dir: "/tmp" });
- * const lock = await lockState(stateFiles(dir));
- * lock.close();
+ * const files = stateFiles(dir);
+ * const lock = await lockState(files);
+ * assert.ok((await Deno.stat(files.lock)).isFile);
+ * lock.close(); // released: the next one gets it at once
+ * const again = await lockState(files);
+ * again.close();
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

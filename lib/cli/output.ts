@@ -21,8 +21,15 @@ function writeAll(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array)
  *
  * @example
  * ```ts
- * import { out } from "./output.ts";
- * out(""); // writes nothing
+ * import assert from "node:assert/strict";
+ * // in a child process, to see exactly what reaches stdout
+ * const child = `import { out } from ${JSON.stringify(import.meta.resolve("./output.ts"))};
+ * out("a\\0b"); out(new Uint8Array([0xff]));`;
+ * const { stdout } = await new Deno.Command(Deno.execPath(), {
+ *   args: ["eval", child],
+ *   stdout: "piped",
+ * }).output();
+ * assert.deepEqual(stdout, new Uint8Array([0x61, 0, 0x62, 0xff])); // bytes as given, no newline
  * ```
  */
 export function out(text: string | Uint8Array): void {
@@ -34,8 +41,16 @@ export function out(text: string | Uint8Array): void {
  *
  * @example
  * ```ts
- * import { err } from "./output.ts";
- * err("using the embedded xenstore");
+ * import assert from "node:assert/strict";
+ * const child = `import { err } from ${JSON.stringify(import.meta.resolve("./output.ts"))};
+ * err("using the embedded xenstore");`;
+ * const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+ *   args: ["eval", child],
+ *   stdout: "piped",
+ *   stderr: "piped",
+ * }).output();
+ * assert.equal(new TextDecoder().decode(stderr), "using the embedded xenstore\n");
+ * assert.equal(stdout.length, 0);
  * ```
  */
 export function err(text: string): void {
