@@ -19,6 +19,13 @@ export interface Progress {
   fail(text: string): void;
 }
 
+/**
+ * ora's options for every spinner: stdin is left alone (the prompt reads it), and the spinner is
+ * drawn because `createProgress` already decided stderr is a terminal (ora alone would also turn
+ * itself off whenever `CI` is set, printing `- text` lines on a terminal).
+ */
+const SPINNER = { discardStdin: false, isEnabled: true } as const;
+
 /** Options of {@linkcode createProgress}. */
 export interface ProgressOptions {
   /** Draw a spinner (stderr is a terminal). @default {Deno.stderr.isTerminal()} */
@@ -102,7 +109,7 @@ export function createProgress(options: ProgressOptions = {}): Progress {
       fail: (text) => err(`dxl: ${text}`),
     };
   }
-  let spinner: Ora = ora({ text: "applying", discardStdin: false }).start();
+  let spinner: Ora = ora({ text: "applying", ...SPINNER }).start();
   let connected = 0;
   let closed = 0;
   return {
@@ -110,7 +117,7 @@ export function createProgress(options: ProgressOptions = {}): Progress {
       const line = describeEvent(event);
       if (event.type === "committed") {
         spinner.succeed(line);
-        spinner = ora({ text: "waiting for the backends", discardStdin: false }).start();
+        spinner = ora({ text: "waiting for the backends", ...SPINNER }).start();
         return;
       }
       if (event.type === "device-connected") connected++;
@@ -122,7 +129,7 @@ export function createProgress(options: ProgressOptions = {}): Progress {
       }
       if (event.type === "device-timeout" || event.type === "conflict") {
         spinner.warn(line);
-        spinner = ora({ text: "waiting for the backends", discardStdin: false }).start();
+        spinner = ora({ text: "waiting for the backends", ...SPINNER }).start();
         return;
       }
       if (line !== undefined) spinner.info(line).start("applying");
@@ -130,7 +137,7 @@ export function createProgress(options: ProgressOptions = {}): Progress {
     succeed: (text) => {
       if (connected + closed > 0) {
         spinner.succeed(`backends: ${connected} connected, ${closed} closed`);
-        spinner = ora({ discardStdin: false });
+        spinner = ora({ ...SPINNER });
       }
       spinner.succeed(text);
     },

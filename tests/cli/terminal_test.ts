@@ -65,9 +65,12 @@ class Terminal implements AsyncDisposable {
   }
 }
 
-function command(home: string, args: string): string {
-  return `env XDG_STATE_HOME=${home} ${Deno.execPath()} run -A --quiet ${MAIN} --embedded ${args}; ` +
-    "echo EXIT=$?; sleep 120";
+/** The shell command a tmux pane runs: dxl, then its exit code. NO_COLOR is set only when asked
+ * (a caller's NO_COLOR, as `.ci/run` exports, must not leak into the terminal). */
+function command(home: string, args: string, options: { noColor?: boolean } = {}): string {
+  const colour = options.noColor ? "NO_COLOR=1" : "-u NO_COLOR";
+  return `env ${colour} XDG_STATE_HOME=${home} ${Deno.execPath()} run -A --quiet ${MAIN} ` +
+    `--embedded ${args}; echo EXIT=$?; sleep 120`;
 }
 
 Deno.test("apply in a terminal: coloured plan, prompt, spinner lines", async (t) => {
@@ -80,7 +83,7 @@ Deno.test("apply in a terminal: coloured plan, prompt, spinner lines", async (t)
 
   await t.step("NO_COLOR: the same plan without colours on the terminal", async () => {
     await using term = new Terminal();
-    await term.start(`NO_COLOR=1 ${command(home.path, `plan ${WEB}`)}`);
+    await term.start(command(home.path, `plan ${WEB}`, { noColor: true }));
     await term.waitFor("EXIT=0");
     const screen = await term.screen(true);
     assert.ok(screen.includes("\n  + create domain web\n"), screen);
