@@ -192,33 +192,73 @@ async function onEmbedded<T>(fn: (server: Server) => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs `fn` on a fresh embedded xenstored in a process of its own (`config_server.ts`). */
-async function onEmbeddedProcess<T>(fn: (server: Server) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "dxl-bench-config-p-", dir: "/tmp" });
+/** The one xenstored process (`config_server.ts`) that serves a fresh store per run. */
+let serverProcess:
+  | {
+    child: Deno.ChildProcess;
+    writer: WritableStreamDefaultWriter<Uint8Array>;
+    send: (line: string) => Promise<void>;
+    next: () => Promise<string>;
+  }
+  | undefined;
+
+function xenstoredProcess(): NonNullable<typeof serverProcess> {
+  if (serverProcess !== undefined) return serverProcess;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./config_server.ts", import.meta.url).pathname, dir],
+    args: ["run", "-A", new URL("./config_server.ts", import.meta.url).pathname],
+    stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
+  const writer = child.stdin.getWriter();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  serverProcess = {
+    child,
+    writer,
+    send: (line) => writer.write(new TextEncoder().encode(`${line}\n`)),
+    next: async () => {
+      while (!text.includes("\n")) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error("the xenstored process exited");
+        text += value;
+      }
+      const nl = text.indexOf("\n");
+      const line = text.slice(0, nl).trim();
+      text = text.slice(nl + 1);
+      return line;
+    },
+  };
+  return serverProcess;
+}
+
+async function stopXenstoredProcess(): Promise<void> {
+  const p = serverProcess;
+  if (p === undefined) return;
+  serverProcess = undefined;
+  await p.writer.close().catch(() => {}); // EOF: the process stops its store and exits
+  await p.child.status;
+  await p.child.stdout.cancel().catch(() => {});
+}
+
+/**
+ * Runs `fn` on a fresh embedded xenstored in a process of its own (`config_server.ts`; one
+ * long-lived process, so the server's code is warmed up as a running `dxl serve` is).
+ */
+async function onEmbeddedProcess<T>(fn: (server: Server) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "dxl-bench-config-p-", dir: "/tmp" });
+  const p = xenstoredProcess();
   try {
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!text.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("the xenstored process exited");
-      text += value;
-    }
-    reader.releaseLock();
-    const socket = text.trim();
+    await p.send(`start ${dir}`);
+    const socket = await p.next();
     await using control = await connect({ path: socket });
     return await fn({
       socket,
       onCreate: async (d) => void await control.control(["dxl-domain", "create", String(d)]),
     });
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await child.stdout.cancel().catch(() => {});
+    await p.send("stop");
+    await p.next();
     await Deno.remove(dir, { recursive: true });
   }
 }
@@ -322,6 +362,7 @@ export async function run(max = 1000, only?: string): Promise<void> {
       }
     }
   }
+  await stopXenstoredProcess();
   console.log(table(rows));
 }
 
