@@ -59,22 +59,46 @@ export async function readTail(stream: ReadableStream<Uint8Array>, limit: number
   return text.length > limit ? text.slice(-limit) : text;
 }
 
-/** Polls the child's resident memory (Linux `/proc`); calls `onExceeded` past `limitMb`. */
+/**
+ * The resident memory of process `pid` in KiB, or `undefined` when it is gone. From
+ * `/proc/<pid>/status`; Deno lets a process read `/proc` only with `--allow-all`, so without it
+ * `ps` is asked (the run permission that starting the child needed covers it).
+ */
+async function residentKb(pid: number): Promise<number | undefined> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) return undefined;
+  }
+  try {
+    const { success, stdout } = await new Deno.Command("ps", {
+      args: ["-o", "rss=", "-p", String(pid)],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const kb = Number(new TextDecoder().decode(stdout).trim());
+    return success && Number.isFinite(kb) ? kb : undefined;
+  } catch {
+    return undefined; // no ps either: the V8 heap limit still holds
+  }
+}
+
+/** Polls the child's resident memory; calls `onExceeded` once past `limitMb`. */
 export function watchMemory(
   pid: number,
   limitMb: number,
   onExceeded: () => void,
 ): ReturnType<typeof setInterval> {
-  const id = setInterval(() => {
-    let status: string;
-    try {
-      status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    } catch {
-      clearInterval(id); // gone, or no /proc here: the V8 heap limit still holds
-      return;
-    }
-    const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
-    if (kb > limitMb * 1024) {
+  let busy = false;
+  const id = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    const kb = await residentKb(pid);
+    busy = false;
+    if (kb === undefined) {
+      clearInterval(id); // gone
+    } else if (kb > limitMb * 1024) {
       clearInterval(id);
       onExceeded();
     }
