@@ -20,8 +20,8 @@
  * - Workers get at most the script's permissions; origin storage (localStorage, caches)
  *   is removed and each run has an origin of its own, deleted afterwards.
  * - Limits: a timer (SIGKILL), `--max-old-space-size`, the process's resident memory
- *   polled from `/proc` (or `ps` without `--allow-all`), a CPU-time limit (`ulimit -t`) and a stdin that ends when the
- *   caller dies, so no script outlives its caller.
+ *   polled from `/proc` (or `ps` without `--allow-all`), a CPU-time limit (`ulimit -t`) and
+ *   a stdin that ends when the caller dies, so no script outlives its caller.
  * - The value comes back as JSON text in one stdout line carrying a per-run random nonce
  *   (the script's own output cannot forge or split it), parsed with `JSON.parse`.
  *
