@@ -202,11 +202,12 @@ export function lastTransaction(log: Logged[]): string[] {
   return log.slice(start + 1).filter((e) => e.tx === id).map((e) => e.line);
 }
 
-async function ctl(server: TestServer, command: string): Promise<void> {
+/** One line to the control socket of `../shared/refxs`; its `OK …` answer. */
+export async function ctl(server: TestServer, command: string): Promise<string> {
   const conn = await Deno.connect({ transport: "unix", path: `${server.dir}/ctl` });
   try {
     await conn.write(new TextEncoder().encode(`${command}\n`));
-    const buf = new Uint8Array(256);
+    const buf = new Uint8Array(4096);
     let text = "";
     while (!text.includes("\n")) {
       const n = await conn.read(buf);
@@ -214,6 +215,7 @@ async function ctl(server: TestServer, command: string): Promise<void> {
       text += new TextDecoder().decode(buf.subarray(0, n));
     }
     if (!text.startsWith("OK")) throw new Error(`ctl ${command}: ${text.trim()}`);
+    return text.trim();
   } finally {
     conn.close();
   }

@@ -19,26 +19,7 @@ import { formatTree } from "../../lib/libxl/tree.ts";
 import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
 import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
 import { forEachServer, type TestServer } from "../_helpers/servers.ts";
-import { recording, type TestHypervisor, testHypervisor } from "./_helpers.ts";
-
-/** One line of the control socket of `../shared/refxs`. */
-async function ctl(server: TestServer, command: string): Promise<string> {
-  const conn = await Deno.connect({ transport: "unix", path: `${server.dir}/ctl` });
-  try {
-    await conn.write(new TextEncoder().encode(`${command}\n`));
-    const buf = new Uint8Array(4096);
-    let text = "";
-    while (!text.includes("\n")) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      text += new TextDecoder().decode(buf.subarray(0, n));
-    }
-    if (!text.startsWith("OK")) throw new Error(`ctl ${command}: ${text.trim()}`);
-    return text.trim();
-  } finally {
-    conn.close();
-  }
-}
+import { ctl, recording, type TestHypervisor, testHypervisor } from "./_helpers.ts";
 
 interface World {
   xs: XenstoreClient;
