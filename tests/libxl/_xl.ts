@@ -7,6 +7,7 @@
 
 import { REFXS_DIR } from "../_helpers/servers.ts";
 import { joinPosix } from "../_helpers/paths.ts";
+import { buildFakexl } from "../_helpers/fakexl.ts";
 
 /** What one `xl` run printed. */
 export interface XlRun {
@@ -17,6 +18,17 @@ export interface XlRun {
 
 const IN_CI = Deno.env.get("CI") === "true";
 let warned = false;
+let shim: Promise<{ so: string } | { error: string }> | undefined;
+
+/** fakexl.so built once per test process into a temp dir removed when the process ends. */
+function fakexlShim(): Promise<{ so: string } | { error: string }> {
+  shim ??= (async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dxl-fakexl-" });
+    globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+    return await buildFakexl(dir);
+  })();
+  return shim;
+}
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -36,11 +48,7 @@ export async function realXl(
   socket: string,
   program = "xl",
 ): Promise<((args: string[]) => Promise<XlRun>) | undefined> {
-  const shared = joinPosix(REFXS_DIR, "..");
-  const home = Deno.env.get("HOME") ?? "/root";
-  const sos = [joinPosix(shared, "fakexl/fakexl.so"), joinPosix(home, ".cache/fakexl/fakexl.so")];
-  let so: string | undefined;
-  for (const candidate of sos) if (await exists(candidate)) so ??= candidate;
+  const built = await fakexlShim();
   const refxsHome = Deno.env.get("REFXS_HOME") ?? joinPosix(REFXS_DIR, ".work");
   const root = joinPosix(refxsHome, "root");
   let xl = `/usr/lib/xen-4.17/bin/${program}`;
@@ -51,10 +59,8 @@ export async function realXl(
       joinPosix(root, "usr/lib/xen-4.17/lib")
     }`;
   }
-  if (so === undefined || !(await exists(xl))) {
-    const why = so === undefined
-      ? `no fakexl.so (run ${joinPosix(shared, "fakexl/build.sh")})`
-      : `no xl binary at ${xl}`;
+  if ("error" in built || !(await exists(xl))) {
+    const why = "error" in built ? built.error : `no xl binary at ${xl}`;
     if (IN_CI) throw new Error(`CI=true and real xl is unavailable: ${why}`);
     if (!warned) {
       warned = true;
@@ -63,6 +69,7 @@ export async function realXl(
     }
     return undefined;
   }
+  const so = built.so;
   const dir = socket.slice(0, socket.lastIndexOf("/"));
   return async (args) => {
     const env: Record<string, string> = {

@@ -12,9 +12,9 @@ import assert from "node:assert/strict";
 import { REFXS_DIR, refxsUnavailable } from "../_helpers/servers.ts";
 import { fromFileUrl, joinPosix } from "../_helpers/paths.ts";
 import { exists, mayRun, tryRun } from "./_prereq.ts";
+import { buildFakexl, FAKEXL_DIR as FAKEXL } from "../_helpers/fakexl.ts";
 
 const HERE = fromFileUrl(new URL(".", import.meta.url));
-const FAKEXL = joinPosix(REFXS_DIR, "../fakexl");
 const REFXS_HOME = Deno.env.get("REFXS_HOME") ?? joinPosix(REFXS_DIR, ".work");
 const ROOT = joinPosix(REFXS_HOME, "root");
 
@@ -50,10 +50,10 @@ async function prepare(): Promise<Setup | string> {
   ]);
   if (libs === undefined) return "no libxenguest.so.4.17 (apt-get install libxenmisc4.17)";
   const root = await Deno.makeTempDir({ prefix: "dxl-xenhost-", dir: "/tmp" });
-  const built = await tryRun("bash", [`${FAKEXL}/build.sh`, `${root}/fakexl.so`]);
-  if (!built.ok) {
+  const built = await buildFakexl(root);
+  if ("error" in built) {
     await Deno.remove(root, { recursive: true });
-    return `cannot build the fakexl shim (needs gcc): ${built.stderr.trim()}`;
+    return built.error;
   }
   await Deno.mkdir(`${root}/etc-xen/scripts`, { recursive: true });
   await Deno.writeTextFile(`${root}/etc-xen/xl.conf`, "");
@@ -62,7 +62,7 @@ async function prepare(): Promise<Setup | string> {
     await Deno.chmod(`${root}/etc-xen/scripts/${e.name}`, 0o755);
   }
   for (const d of ["var-lib-xen", "run-xen", "log-xen", "srv"]) await Deno.mkdir(`${root}/${d}`);
-  return { shim: built.stdout.trim(), xl, initDom0, root };
+  return { shim: built.so, xl, initDom0, root };
 }
 
 /**
