@@ -20,7 +20,8 @@ import { vbd } from "../../lib/libxl/devices/vbd.ts";
 import { vif } from "../../lib/libxl/devices/vif.ts";
 import { makeDomain } from "../../lib/libxl/domain_create.ts";
 import { SimulatedHypervisor } from "../../lib/libxl/hypervisor.ts";
-import type { LibxlStore } from "../../lib/libxl/store.ts";
+import { type LibxlStore, rmIfPresent } from "../../lib/libxl/store.ts";
+import type { Permission } from "../../lib/protocol/mod.ts";
 import { startXenstored } from "../../lib/xenstored/mod.ts";
 import { apply } from "../../lib/config/apply.ts";
 import { readLive } from "../../lib/config/live.ts";
@@ -89,6 +90,49 @@ function counted(store: LibxlStore, count: { requests: number; transactions: num
   return wrap(store);
 }
 
+/**
+ * The store as libxenstore gives it to libxl: one request at a time, each sent only after the
+ * previous one was answered (`xs_write`, `xs_set_permissions`... block until their reply), so
+ * a batch or concurrent calls become a sequence of round trips in the same order.
+ */
+function oneAtATime(store: LibxlStore): LibxlStore {
+  let last: Promise<unknown> = Promise.resolve();
+  const serial = <T>(send: () => Promise<T>): Promise<T> => {
+    const next = last.then(send, send);
+    last = next.catch(() => {});
+    return next;
+  };
+  const wrap = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(t, key, receiver) {
+        const value = Reflect.get(t, key, receiver);
+        if (typeof key !== "string" || typeof value !== "function") return value;
+        if (OPS.has(key)) return (...args: unknown[]) => serial(() => value.apply(t, args));
+        if (key === "batch") {
+          // libxenstore has no pipelining: every request of the batch is its own round trip.
+          return () => {
+            const sent: Promise<unknown>[] = [];
+            const ops = wrap(t) as unknown as LibxlStore;
+            return {
+              write: (path: string, v: string) => void sent.push(ops.write(path, v)),
+              mkdir: (path: string) => void sent.push(ops.mkdir(path)),
+              rmIfPresent: (path: string) => void sent.push(rmIfPresent(ops, path)),
+              setPerms: (path: string, perms: readonly Permission[]) =>
+                void sent.push(ops.setPerms(path, perms)),
+              done: async () => void await Promise.all(sent),
+            };
+          };
+        }
+        if (key === "transaction") {
+          return (fn: (tx: object) => Promise<unknown>, options: unknown) =>
+            value.call(t, (tx: object) => fn(wrap(tx)), options);
+        }
+        return value.bind(t);
+      },
+    });
+  return wrap(store);
+}
+
 const mac = (i: number, n: number) => {
   const x = i * 2 + n;
   return `00:16:3e:${((x >> 16) & 0x7f).toString(16).padStart(2, "0")}:${
@@ -122,6 +166,7 @@ interface Row {
   dxlRequests: number;
   dxlTransactions: number;
   libxlMs: number;
+  libxlSerialMs: number;
   libxlRequests: number;
   libxlTransactions: number;
 }
@@ -139,10 +184,15 @@ async function dxlWay(server: Server, config: NormalizedConfig) {
   return { planMs: t1 - t0, applyMs: t2 - t1, ...count };
 }
 
-async function libxlWay(server: Server, domains: number) {
+/**
+ * libxl's way: `makeDomain` per domain, then one transaction per device. `oneRequestAtATime`:
+ * each request waits for the previous one's reply, as libxl's calls into libxenstore do;
+ * otherwise each transaction's requests are pipelined, as dxl's own `addDevice` sends them.
+ */
+async function libxlWay(server: Server, domains: number, oneRequestAtATime: boolean) {
   await using xs = await connect({ path: server.socket });
   const count = { requests: 0, transactions: 0 };
-  const store = counted(xs, count);
+  const store = counted(oneRequestAtATime ? oneAtATime(xs) : xs, count);
   const hypervisor = new SimulatedHypervisor(xs, { onCreate: server.onCreate });
   const t0 = performance.now();
   for (let i = 0; i < domains; i++) {
@@ -280,18 +330,19 @@ async function onC<T>(fn: (server: Server) => Promise<T>): Promise<T> {
 
 function table(rows: Row[]): string {
   const lines = [
-    "| server | domains × 4 devices | dxl plan | dxl apply (1 transaction) | dxl requests | libxl way (1 transaction per device) | libxl requests / transactions | libxl way ÷ dxl plan+apply |",
-    "|---|---|---|---|---|---|---|---|",
+    "| server | domains × 4 devices | dxl plan | dxl apply (1 transaction) | dxl requests | libxl way, one request at a time (as libxenstore) | libxl way, pipelined per transaction | libxl requests / transactions | one at a time ÷ dxl | pipelined ÷ dxl |",
+    "|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
+    const dxl = r.planMs + r.applyMs;
     lines.push(
       `| ${r.server} | ${r.domains} | ${r.planMs.toFixed(1)} ms | ${
         r.applyMs.toFixed(1)
-      } ms | ${r.dxlRequests} (${r.dxlTransactions} tx) | ${
+      } ms | ${r.dxlRequests} (${r.dxlTransactions} tx) | ${r.libxlSerialMs.toFixed(1)} ms | ${
         r.libxlMs.toFixed(1)
       } ms | ${r.libxlRequests} / ${r.libxlTransactions} | ${
-        (r.libxlMs / (r.planMs + r.applyMs)).toFixed(1)
-      }× |`,
+        (r.libxlSerialMs / dxl).toFixed(1)
+      }× | ${(r.libxlMs / dxl).toFixed(1)}× |`,
     );
   }
   return lines.join("\n");
@@ -326,7 +377,8 @@ export async function run(max = 1000, only?: string): Promise<void> {
       // Warm up both ways (JIT) before measuring anything.
       const warm = name.startsWith("embedded") ? 100 : 10;
       await on((s) => dxlWay(s, site(warm)));
-      await on((s) => libxlWay(s, warm));
+      await on((s) => libxlWay(s, warm, false));
+      await on((s) => libxlWay(s, warm, true));
     } catch (error) {
       console.warn(`${name} skipped: ${(error as Error).message}`);
       continue;
@@ -338,9 +390,11 @@ export async function run(max = 1000, only?: string): Promise<void> {
         const reps = domains >= 1000 || (name.startsWith("C") && domains >= 100) ? 1 : 3;
         const dxls: Awaited<ReturnType<typeof dxlWay>>[] = [];
         const libxls: Awaited<ReturnType<typeof libxlWay>>[] = [];
+        const serials: Awaited<ReturnType<typeof libxlWay>>[] = [];
         for (let r = 0; r < reps; r++) {
           dxls.push(await on((s) => dxlWay(s, config)));
-          libxls.push(await on((s) => libxlWay(s, domains)));
+          libxls.push(await on((s) => libxlWay(s, domains, false)));
+          serials.push(await on((s) => libxlWay(s, domains, true)));
         }
         const dxl = dxls[0]!;
         const libxl = libxls[0]!;
@@ -352,6 +406,7 @@ export async function run(max = 1000, only?: string): Promise<void> {
           dxlRequests: dxl.requests,
           dxlTransactions: dxl.transactions,
           libxlMs: median(libxls.map((l) => l.ms)),
+          libxlSerialMs: median(serials.map((l) => l.ms)),
           libxlRequests: libxl.requests,
           libxlTransactions: libxl.transactions,
         };
