@@ -14,8 +14,9 @@ export interface FrameSink {
   /**
    * A whole frame. With `copy: false` the payload is a view into the caller's read buffer
    * (or the reader's carry buffer), valid only during the call. Returning `false` stops the
-   * decoding: the rest of the bytes are dropped (the connection is going away). Throwing
-   * stops it too.
+   * decoding after this frame: `push` returns how many of its bytes were used, and the rest
+   * is the caller's (dropped when the connection is going away, or pushed again later to
+   * resume). Throwing stops it too.
    */
   onFrame(type: number, reqId: number, txId: number, payload: Uint8Array): boolean | void;
   /**
@@ -94,14 +95,16 @@ export class FrameReader {
   /**
    * Dispatches every whole frame in `buf[0, n)` (`view` is a DataView over `buf`'s whole
    * buffer, `buf.byteOffset` included): first completing a frame carried over from the last
-   * read, then straight from `buf`; a trailing partial frame is carried over.
+   * read, then straight from `buf`; a trailing partial frame is carried over. Returns the
+   * bytes used: `n`, or less when the sink stopped the decoding (the offset just after the
+   * frame it stopped at; `buf[used, n)` was not looked at).
    */
-  push(buf: Uint8Array, view: DataView, n: number): void {
+  push(buf: Uint8Array, view: DataView, n: number): number {
     const base = buf.byteOffset - view.byteOffset;
     let at = 0;
     if (this.#carryLen > 0) {
       at = this.#completeCarry(buf, n);
-      if (at < 0) return;
+      if (at < 0) return -at - 1;
     }
     const sink = this.#sink;
     while (n - at >= HEADER_SIZE) {
@@ -118,7 +121,7 @@ export class FrameReader {
         view.getUint32(h + 8, true),
         payload,
       );
-      if (go === false) return;
+      if (go === false) return at;
     }
     if (at < n) {
       // The loop above already vetted the length of a frame whose header is here.
@@ -128,11 +131,12 @@ export class FrameReader {
       this.#carry.set(buf.subarray(at, n), this.#carryLen);
       this.#carryLen += n - at;
     }
+    return n;
   }
 
   /**
    * Adds bytes from `buf` to the carried frame; dispatches it once whole. Returns the bytes
-   * used, or -1 when the sink stopped the decoding.
+   * used `u`, or `-u - 1` when the sink stopped the decoding.
    */
   #completeCarry(buf: Uint8Array, n: number): number {
     let at = 0;
@@ -162,7 +166,7 @@ export class FrameReader {
         view.getUint32(8, true),
         payload,
       );
-      if (go === false) return -1;
+      if (go === false) return -at - 1;
     }
     return at;
   }

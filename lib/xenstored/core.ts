@@ -5,6 +5,11 @@
  * in one piece. The core owns the tree, the domain table, the connections and the quotas;
  * handlers see it only as a `ServerState`.
  *
+ * A guest whose domain is charged its `memory` quota or more is not read, as C xenstored
+ * 4.17's `domain_can_read` stops reading its ring: the rest of its bytes are held, and
+ * processed once a request of another connection (or a release, a destruction, a closed
+ * connection) has brought the charge below the quota.
+ *
  * @module
  */
 
@@ -45,6 +50,11 @@ export interface XenstoredCoreOptions {
    * socket). @default {nothing}
    */
   onDomainChange?: ((domid: number, introduced: boolean) => void) | undefined;
+  /**
+   * Called when a connection whose input was held (its domain at its memory quota) has had
+   * all of it processed: the transport may read from it again. @default {nothing}
+   */
+  onResume?: ((conn: Connection) => void) | undefined;
 }
 
 const CHAR_SLASH = "/".charCodeAt(0);
@@ -87,6 +97,11 @@ export class XenstoredCore implements ServerState {
   #watchCount = 0;
   readonly #onBatch: (() => void) | undefined;
   readonly #onDomainChange: ((domid: number, introduced: boolean) => void) | undefined;
+  readonly #onResume: ((conn: Connection) => void) | undefined;
+  /** Input of connections that are not read (their domain at its memory quota), in order. */
+  readonly #held = new Map<Connection, Uint8Array>();
+  /** Nonzero while requests are being processed (no resumption from inside a request). */
+  #depth = 0;
   readonly #slab = new OutSlab();
   readonly #readers = new WeakMap<Connection, FrameReader>();
   readonly #request: Request = { type: Op.Invalid, reqId: 0, txId: 0, payload: new Uint8Array(0) };
@@ -97,6 +112,7 @@ export class XenstoredCore implements ServerState {
     this.dirty = options.dirty;
     this.#onBatch = options.onBatch;
     this.#onDomainChange = options.onDomainChange;
+    this.#onResume = options.onResume;
     const dom0 = this.domains.alloc(0, 0);
     this.domains.setIntroduced(dom0, true);
     dom0.nbentry = INITIAL_PATHS.length;
@@ -122,11 +138,16 @@ export class XenstoredCore implements ServerState {
     return conn;
   }
 
-  /** Drops a connection with its watches and transactions. */
+  /**
+   * Drops a connection with its watches, its transactions and its held input; a connection
+   * held at its domain's memory quota may then be read again.
+   */
   disconnect(conn: Connection): void {
     this.resetConnection(conn);
     this.connections.delete(conn);
+    this.#held.delete(conn);
     conn.close();
+    if (this.#depth === 0 && this.#held.size > 0 && this.#resume()) this.#onBatch?.();
   }
 
   /** Deletes a connection's watches and transactions. */
@@ -188,10 +209,40 @@ export class XenstoredCore implements ServerState {
   /**
    * Feeds bytes received on a connection. Whole frames are processed in order, in place (the
    * protocol's frame reader, zero-copy); a header announcing more than 4096 bytes closes the
-   * connection, as C xenstored does.
+   * connection, as C xenstored does. While the connection's domain is charged its memory
+   * quota or more, the bytes are held instead (C does not read such a guest's ring), and
+   * after every batch held connections back under their quota are processed.
    */
   receive(conn: Connection, chunk: Uint8Array): void {
     if (conn.closed) return;
+    this.#depth++;
+    try {
+      if (this.#held.size > 0 && this.#held.has(conn) || this.#stalled(conn)) {
+        this.#hold(conn, chunk);
+      } else this.#feed(conn, chunk);
+      if (this.#held.size > 0) this.#resume();
+    } finally {
+      this.#depth--;
+    }
+    this.#onBatch?.();
+  }
+
+  /** Bytes received on `conn` and held unprocessed (its domain at its memory quota). */
+  heldBytes(conn: Connection): number {
+    return this.#held.get(conn)?.length ?? 0;
+  }
+
+  /**
+   * `domain_can_read`: an unprivileged domain charged its hard memory quota or more is not
+   * read (dom0, socket clients and a disabled quota never stall).
+   */
+  #stalled(conn: Connection): boolean {
+    const d = conn.domain;
+    return d !== undefined && d.domid !== 0 && d.memory >= this.quota(d, "memory");
+  }
+
+  /** Processes the whole frames of `bytes`, holding the rest once the connection stalls. */
+  #feed(conn: Connection, bytes: Uint8Array): void {
     let reader = this.#readers.get(conn);
     if (reader === undefined) {
       const req = this.#request;
@@ -202,21 +253,60 @@ export class XenstoredCore implements ServerState {
           req.txId = txId;
           req.payload = payload;
           this.process(conn, req);
-          return !conn.closed;
+          return !conn.closed && !this.#stalled(conn);
         },
         allowsOversized: () => false,
       }, { copy: false });
       this.#readers.set(conn, reader);
     }
+    let used: number;
     try {
-      const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      reader.push(chunk, view, chunk.length);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      used = reader.push(bytes, view, bytes.length);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       this.disconnect(conn);
       return;
     }
-    this.#onBatch?.();
+    if (used < bytes.length && !conn.closed) this.#hold(conn, bytes.subarray(used));
+  }
+
+  /** Keeps a copy of `bytes` after the connection's held input. */
+  #hold(conn: Connection, bytes: Uint8Array): void {
+    const before = this.#held.get(conn);
+    if (before === undefined) {
+      this.#held.set(conn, bytes.slice());
+      return;
+    }
+    const all = new Uint8Array(before.length + bytes.length);
+    all.set(before);
+    all.set(bytes, before.length);
+    this.#held.set(conn, all);
+  }
+
+  /**
+   * Processes the held input of every connection whose domain is below its memory quota
+   * again, oldest first, until none can go on (one's requests may free another's charge).
+   * True when any was processed.
+   */
+  #resume(): boolean {
+    let any = false;
+    this.#depth++;
+    try {
+      for (let again = true; again;) {
+        again = false;
+        for (const [conn, bytes] of [...this.#held]) {
+          if (this.#held.get(conn) !== bytes || this.#stalled(conn)) continue;
+          this.#held.delete(conn);
+          this.#feed(conn, bytes);
+          again = any = true;
+          if (!conn.closed && !this.#held.has(conn)) this.#onResume?.(conn);
+        }
+      }
+    } finally {
+      this.#depth--;
+    }
+    return any;
   }
 
   /** Processes one request (`process_message`). */
@@ -269,11 +359,17 @@ export class XenstoredCore implements ServerState {
       const holder = d.referrers.shift();
       if (holder === undefined) {
         const events: WatchEvent[] = [];
-        releaseDomain(this, d, events);
-        this.deliverAll(events);
+        this.#depth++;
+        try {
+          releaseDomain(this, d, events);
+          this.deliverAll(events);
+        } finally {
+          this.#depth--;
+        }
       } else d.heldBy = holder;
     }
     for (const stale of this.domains.staleRecords()) this.domains.free(stale.domid);
+    if (this.#held.size > 0) this.#resume();
     this.#onBatch?.();
   }
 }

@@ -56,9 +56,15 @@ interface Peer {
   queue: Promise<void>;
   /** Bytes handed to the socket writer and not yet written. */
   pending: number;
+  /** Wakes the reader paused on held input (the core resumed or dropped the connection). */
+  wake: (() => void) | undefined;
 }
 
-/** Stop reading from a client while this much of its output waits to be written. */
+/**
+ * Stop reading from a client while this much of its output waits to be written, or while
+ * this much of its input is held by the core (a guest at its memory quota: the socket's
+ * buffer then fills, as a stalled guest's ring does, and the guest's writes block).
+ */
 const READ_PAUSE_BYTES = 1 << 20;
 /** Drop a client (e.g. a watcher that never reads) once this much output waits. */
 const DROP_BYTES = 64 << 20;
@@ -92,12 +98,18 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
     dirty: state?.dirty,
     onBatch: state === undefined ? undefined : () => state.flush(core),
     onDomainChange: (domid, introduced) => domainChange(domid, introduced),
+    onResume: (conn) => wake(conn),
   });
   state?.restore(core);
   const peers = new Map<Connection, Peer>();
   const listeners = new Map<number | "main", Deno.Listener<Deno.UnixConn, Deno.UnixAddr>>();
   const loops: Promise<void>[] = [];
   let closing = false;
+  const wake = (conn: Connection) => {
+    const peer = peers.get(conn);
+    peer?.wake?.();
+    if (peer !== undefined) peer.wake = undefined;
+  };
 
   const flush = () => {
     for (const [conn, peer] of peers) {
@@ -116,6 +128,7 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
     let conn: Connection;
     try {
       conn = core.connect(domid, () => {
+        wake(conn);
         const peer = peers.get(conn);
         peers.delete(conn);
         peer?.queue.finally(() => closeQuietly(peer.sock));
@@ -124,7 +137,7 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
       closeQuietly(sock);
       return;
     }
-    const peer: Peer = { sock, queue: Promise.resolve(), pending: 0 };
+    const peer: Peer = { sock, queue: Promise.resolve(), pending: 0, wake: undefined };
     peers.set(conn, peer);
     const buf = new Uint8Array(65536);
     try {
@@ -135,6 +148,10 @@ export async function startXenstored(options: StartXenstoredOptions): Promise<Xe
         flush();
         if (conn.closed) break;
         if (peer.pending > READ_PAUSE_BYTES) await peer.queue;
+        if (core.heldBytes(conn) > READ_PAUSE_BYTES) {
+          await new Promise<void>((resolve) => peer.wake = resolve);
+          if (conn.closed) break;
+        }
       }
     } catch {
       // the peer went away; fall through to the cleanup
