@@ -1,15 +1,16 @@
 /**
  * `dxl mem-set DOMAIN MEM`: xl's `mem-set` — the memory target in xenstore
- * (`~/memory/target` and `/vm/<uuid>/memory`), MEM in xl's units.
+ * (`~/memory/target` and `/vm/<uuid>/memory`) and, on a Xen host, the hypervisor's memory
+ * limit; MEM in xl's units.
  *
  * @module
  */
 
-import { setMemoryTarget } from "../libxl/domain_resources.ts";
 import { examples, type GlobalOptions, type Program, withStore } from "./context.ts";
 import { UsageError } from "./errors.ts";
 import { out, toJson } from "./output.ts";
 import { resolveDomainArg } from "./xl_common.ts";
+import { setHostMemoryTarget } from "../xen/host_memory.ts";
 import { withMemoryTarget } from "../xen/libxl_config.ts";
 import { updateHostConfig } from "./_host.ts";
 
@@ -78,14 +79,16 @@ export function register(program: Program): void {
         const domid = await resolveDomainArg(xs, domain);
         let result;
         try {
-          result = await setMemoryTarget(xs, domid, { targetKb });
+          // on a Xen host the hypervisor's limit follows (xc_domain_setmaxmem), as libxl's
+          // enforce does
+          result = await setHostMemoryTarget(xs, domid, { targetKb, hypervisor: host?.hypervisor });
         } catch (error) {
           // libxl's refusals (above static-max, dom0 below 128 MiB) are the caller's input.
           if (error instanceof RangeError) throw new UsageError(error.message, { cause: error });
           throw error;
         }
-        // on a Xen host libxl's config file gets the target (not max_memkb: dxl does not
-        // change the hypervisor's limit)
+        // on a Xen host libxl's config file gets the target (max_memkb stays: libxl reads it
+        // from ~/memory/static-max, which mem-set does not change)
         await updateHostConfig({ xs, host }, domid, (c) => withMemoryTarget(c, targetKb));
         if (opts.json) out(toJson({ domid, ...result }));
       });

@@ -24,7 +24,7 @@ import type { Plan, PlanOptions } from "./plan.ts";
 import { plan, planChanges, summarizeAction } from "./plan.ts";
 import type { AfterCommit, NewDomain, Pending } from "./_apply_writes.ts";
 import { writePlan } from "./_apply_writes.ts";
-import { recordMemoryTargets } from "./_apply_host.ts";
+import { recordMemoryTargets, settleNewDomains } from "./_apply_host.ts";
 
 /** What apply reports as it goes (the CLI draws these). */
 export type ApplyEvent =
@@ -65,8 +65,9 @@ export interface ApplyOptions {
    * hypervisor: libxl's domain config file written for each new domain and updated for its
    * disks and nics, their hotplug scripts run (`add` once the backend is in InitWait,
    * `remove` once it closed; a failing script fails the apply after the cleanup), new
-   * domains unpaused once every device connected, a memory target changed in place
-   * recorded there (as `xl mem-set`), config files removed for destroyed domains. `userdataDir` and `hotplug` as in `HostOptions`. With `host`, the backends are
+   * domains unpaused once every device connected (destroyed, as `xl create` does, when one
+   * did not), a memory target changed in place recorded there and set as the hypervisor's
+   * limit (as `xl mem-set`), config files removed for destroyed domains. `userdataDir` and `hotplug` as in `HostOptions`. With `host`, the backends are
    * waited for even when `wait` is false (a script needs its backend's InitWait).
    * @default {none: xenstore only (simulated backends play the scripts' part)}
    */
@@ -365,11 +366,13 @@ async function afterCommit(
       }),
     ]);
   }
-  // xl create unpauses once the devices are connected; a domain whose devices did not
-  // connect stays paused (`dxl list` shows it), as the error below names them
-  for (const { want, created } of fresh.values()) {
-    if (!failed.has(want.name)) await hv.unpauseDomain?.(created.domid);
-  }
+  // xl create: unpaused once its devices connected; on a host destroyed when one did not
+  await settleNewDomains(store, fresh.values(), {
+    hypervisor: hv,
+    host,
+    failed,
+    onDestroyed: (event) => emit({ type: "domain-destroyed", ...event }),
+  });
   const removal = host === undefined
     ? undefined
     : removalHook(store, { ...host, onScriptError: (e) => scriptErrors.push(e) });
@@ -381,7 +384,7 @@ async function afterCommit(
     await rmIfPresent(store, libxlDomainPath(domid));
     if (host !== undefined) await forgetDomain({ domid, uuid: uuids.get(domid) }, host);
   }
-  if (host !== undefined) await recordMemoryTargets(committed, host);
+  if (host !== undefined) await recordMemoryTargets(store, committed, host);
   if (unsettled.length > 0) throw new DeviceWaitTimeoutError(unsettled, timeoutMs);
   if (scriptErrors.length === 1) throw scriptErrors[0];
   if (scriptErrors.length > 1) {

@@ -17,6 +17,10 @@ const XENCTRL_SYMBOLS = {
   xc_domain_create: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
   xc_domain_max_vcpus: { parameters: ["pointer", "u32", "u32"], result: "i32" },
   xc_domain_setmaxmem: { parameters: ["pointer", "u32", "u64"], result: "i32" },
+  xc_domain_set_pod_target: {
+    parameters: ["pointer", "u32", "u64", "pointer", "pointer", "pointer"],
+    result: "i32",
+  },
   xc_domain_set_memmap_limit: { parameters: ["pointer", "u32", "u64"], result: "i32" },
   xc_domain_set_tsc_info: {
     parameters: ["pointer", "u32", "u32", "u64", "u32", "u32"],

@@ -12,6 +12,7 @@ import type { DeviceSpec } from "../libxl/device.ts";
 import type { DeviceRecord } from "../libxl/device_list.ts";
 import { readDeviceRecord } from "../libxl/device_list.ts";
 import { readDomainUuid } from "../libxl/domain.ts";
+import { destroyDomain } from "../libxl/domain_destroy.ts";
 import { DeviceNotFoundError } from "../libxl/errors.ts";
 import type { DomainBuildRequest, Hypervisor } from "../libxl/hypervisor.ts";
 import type { LibxlStore } from "../libxl/store.ts";
@@ -219,4 +220,50 @@ export async function forgetDomain(
   if (domain.uuid === undefined) return [];
   const at = options.userdataDir === undefined ? {} : { dir: options.userdataDir };
   return await deleteDomainUserdata({ domid: domain.domid, uuid: domain.uuid }, at);
+}
+
+/**
+ * What libxl does with a domain whose creation failed once it was built (`domcreate_complete`
+ * → `libxl__domain_destroy`, libxl_create.c), such as one whose device did not connect:
+ * every device removed with its removal script (a failing script goes to `onScriptError`
+ * and the destroy goes on), the domain's xenstore records, the domain itself
+ * (`options.hypervisor`) and its libxl config file. `xl create` then exits with the error;
+ * nothing of the domain is left, neither paused nor in `/var/lib/xen`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { addDevice, connect, makeDomain, startXenstored, vif } from "../../mod.ts";
+ * import { SimulatedBackend, SimulatedHypervisor } from "../../testing.ts";
+ * import { discardDomain, finishCreate } from "./host.ts";
+ * const dir = await Deno.makeTempDir();
+ * await using xsd = await startXenstored({ dir, initDom0: true });
+ * await using xs = await connect({ path: xsd.socket });
+ * await using _netback = await SimulatedBackend.start(xs);
+ * const hypervisor = new SimulatedHypervisor(xs, { xenstored: xsd });
+ * const request = { uuid: crypto.randomUUID(), name: "web", maxMemKb: 262144 };
+ * const { domid } = await makeDomain(xs, { hypervisor, ...request });
+ * await finishCreate(domid, request, { userdataDir: dir, unpause: false });
+ * const script = `${dir}/vif-bridge`;
+ * await Deno.writeTextFile(script, `#!/bin/sh\necho "$1" >> ${dir}/ran\n`);
+ * await Deno.chmod(script, 0o755);
+ * await addDevice(xs, vif({ domid, devid: 0, script }));
+ * await discardDomain(xs, domid, { hypervisor, userdataDir: dir });
+ * assert.equal(await Deno.readTextFile(`${dir}/ran`), "offline\n");
+ * assert.equal(await xs.tryRead(`/local/domain/${domid}`), undefined);
+ * const left = await Array.fromAsync(Deno.readDir(dir), (e) => e.name);
+ * assert.deepEqual(left.filter((n) => n.startsWith("userdata-")), []);
+ * ```
+ */
+export async function discardDomain(
+  store: LibxlStore,
+  domid: number,
+  options: RemovalHookOptions = {},
+): Promise<void> {
+  const uuid = await readDomainUuid(store, domid);
+  await destroyDomain(store, domid, {
+    ...(options.hypervisor === undefined ? {} : { hypervisor: options.hypervisor }),
+    beforeCleanup: removalHook(store, options),
+  });
+  await forgetDomain({ domid, uuid }, options);
 }

@@ -19,6 +19,7 @@
 
 export * from "./errors.ts";
 export * from "./host.ts";
+export * from "./host_memory.ts";
 export * from "./hotplug.ts";
 export * from "./libxl_config.ts";
 export * from "./select.ts";

@@ -44,6 +44,13 @@ function handleToUuid(bytes: Uint8Array): string {
   }`;
 }
 
+/** A count the libraries take as uint64_t: a non-negative safe integer. */
+function checkKb(field: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${field} must be a non-negative integer, got ${value}`);
+  }
+}
+
 /** Decodes one `xc_domaininfo_t`. */
 function parseInfo(buf: Uint8Array, offset: number): HypervisorDomainInfo {
   const v = new DataView(buf.buffer, buf.byteOffset + offset, DOMAININFO.size);
@@ -167,6 +174,32 @@ export class XenHypervisor implements Hypervisor, Disposable {
   /** `xc_domain_unpause`. */
   unpauseDomain(domid: number): Promise<void> {
     return this.#call("xc_domain_unpause", domid, this.#libs.ctrl.xc_domain_unpause);
+  }
+
+  /**
+   * `xc_domain_setmaxmem`: the domain's memory limit in KiB (`xl mem-set` sets it to the new
+   * target plus `LIBXL_MAXMEM_CONSTANT`; see `setHostMemoryTarget`).
+   */
+  async setMaxMemory(domid: number, maxKb: number): Promise<void> {
+    checkKb("maxKb", maxKb);
+    await this.#call(
+      "xc_domain_setmaxmem",
+      domid,
+      (x, d) => this.#libs.ctrl.xc_domain_setmaxmem(x, d, BigInt(maxKb)),
+    );
+  }
+
+  /**
+   * `xc_domain_set_pod_target`: the populate-on-demand target of an HVM or PVH domain, in
+   * pages (`libxl_set_memory_target` does it for every non-PV domain).
+   */
+  async setPodTarget(domid: number, pages: number): Promise<void> {
+    checkKb("pages", pages);
+    await this.#call(
+      "xc_domain_set_pod_target",
+      domid,
+      (x, d) => this.#libs.ctrl.xc_domain_set_pod_target(x, d, BigInt(pages), null, null, null),
+    );
   }
 
   /** The hypervisor's view of `domid` (`xc_domain_getinfolist` from it, one entry). */

@@ -11,7 +11,8 @@ import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
 import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
 import { XenHypervisor } from "../../lib/xen/xen_hypervisor.ts";
 import { runDxl } from "../cli/_run.ts";
-import { type ShimHost, startShimHost } from "./_shim_host.ts";
+import { tryRun } from "./_prereq.ts";
+import { ENV, type ShimHost, startShimHost } from "./_shim_host.ts";
 
 const KERNEL = "/srv/xen/vmlinuz";
 const SITE = "/srv/xen/site.ts";
@@ -40,16 +41,40 @@ export default defineConfig({
   );
 }
 
-/** `dxl --xenstore <host> --hypervisor xen ...args`; rejects unless it exits 0. */
-async function dxl(host: ShimHost, ...args: string[]): Promise<string> {
-  const run = await runDxl(["-q", "--xenstore", host.socket, "--hypervisor", "xen", ...args], {
+/** `dxl --xenstore <host> --hypervisor xen ...args` with `env` added, whatever its status. */
+function dxlRun(host: ShimHost, args: string[], env: Record<string, string> = {}) {
+  return runDxl(["-q", "--xenstore", host.socket, "--hypervisor", "xen", ...args], {
     stateHome: host.dir,
     // the hotplug scripts' xenstore-write reach the host's store as on a real host, where
     // it is the standard socket
-    env: { NO_COLOR: "1", XENSTORED_PATH: host.socket },
+    env: { NO_COLOR: "1", XENSTORED_PATH: host.socket, ...env },
   });
+}
+
+/** `dxl --xenstore <host> --hypervisor xen ...args`; rejects unless it exits 0. */
+async function dxl(host: ShimHost, ...args: string[]): Promise<string> {
+  const run = await dxlRun(host, args);
   assert.equal(run.code, 0, `dxl ${args.join(" ")}: ${run.stderr}${run.stdout}`);
   return run.stdout;
+}
+
+/** Real `xl ...args` with `env` added (FAKEXL_LOG for one run), whatever its status. */
+async function xlRun(args: string[], env: Record<string, string>) {
+  const r = await tryRun(ENV.xl, args, { env: { ...Deno.env.toObject(), ...env } });
+  return { ok: r.ok, output: r.stdout + r.stderr };
+}
+
+/** The shim's log of one run (FAKEXL_LOG): its domctl lines, `dom=<domid>` as `dom=D`. */
+async function domctls(log: string, domid: number): Promise<string[]> {
+  const text = await Deno.readTextFile(log).catch(() => "");
+  return text.split("\n").map((l) => l.replace(/^\[fakexl \d+\] /, ""))
+    .filter((l) => l.startsWith("domctl ")).map((l) => l.replace(` dom=${domid}`, " dom=D"));
+}
+
+/** The shim's record of a domain ($FAKEHV_DIR/xl-domN): its max memory in KiB. */
+async function shimMaxMemKb(host: ShimHost, domid: number): Promise<number> {
+  const text = await Deno.readTextFile(`${host.dir}/xl-dom${domid}`);
+  return Number(/^maxmem_kb=(\d+)$/m.exec(text)?.[1]);
 }
 
 /** `xl list`'s row for `name`: [name, id, mem, vcpus, state, time]. */
@@ -206,8 +231,138 @@ Deno.test("dxl's xl commands --hypervisor xen: scripts run and xl's config file 
   c = await config();
   assert.equal(c.c_info.name, "www");
   assert.equal(c.b_info.target_memkb, 131072);
-  assert.ok(xlRow(await host.xl("list"), "www") !== undefined, "xl list shows the new name");
+  // xl list shows the new name, and the new limit (target + 1024 KiB)
+  assert.deepEqual(xlRow(await host.xl("list"), "www")?.slice(0, 3), ["www", String(domid), "129"]);
   await dxl(host, "destroy", "www");
   assert.equal(await host.ctlList(), "OK 0");
   assert.deepEqual(await userdataFiles(), []);
+});
+
+Deno.test("dxl mem-set --hypervisor xen: the hypervisor's limit follows, as with real xl mem-set", async () => {
+  await using host = await startShimHost();
+  await site();
+  const domid = await applyWeb(host);
+  await Deno.writeTextFile(
+    "/srv/xen/xlguest.cfg",
+    `name = "xlguest"\ntype = "pv"\nmemory = 256\nvcpus = 2\nkernel = "${KERNEL}"\n`,
+  );
+  await host.xl("create", "/srv/xen/xlguest.cfg");
+  const xlDom = Number(xlRow(await host.xl("list"), "xlguest")?.[1]);
+  assert.equal(await shimMaxMemKb(host, domid), 263168);
+  assert.equal(await shimMaxMemKb(host, xlDom), 263168);
+
+  const xlLog = `${host.dir}/xl-mem-set.log`;
+  const dxlLog = `${host.dir}/dxl-mem-set.log`;
+  const xl = await xlRun(["mem-set", "xlguest", "128"], { FAKEXL_LOG: xlLog });
+  assert.ok(xl.ok, xl.output);
+  const run = await dxlRun(host, ["mem-set", "web", "128"], { FAKEXL_LOG: dxlLog });
+  assert.equal(run.code, 0, run.stderr);
+  // the same hypercall (XEN_DOMCTL_max_mem), once, with the same value: target + 1024 KiB
+  assert.deepEqual(await domctls(xlLog, xlDom), ["domctl cmd=11 dom=D"]);
+  assert.deepEqual(await domctls(dxlLog, domid), ["domctl cmd=11 dom=D"]);
+  assert.equal(await shimMaxMemKb(host, xlDom), 132096);
+  assert.equal(await shimMaxMemKb(host, domid), 132096);
+  const listing = await host.xl("list");
+  assert.deepEqual(xlRow(listing, "web")?.slice(2, 3), ["129"]);
+  assert.deepEqual(xlRow(listing, "xlguest")?.slice(2, 3), ["129"]);
+  await using xs = await connect({ path: host.socket });
+  for (const d of [domid, xlDom]) {
+    assert.equal(await xs.read(`/local/domain/${d}/memory/target`), "131072");
+    const vm = await xs.read(`/local/domain/${d}/vm`);
+    assert.equal(await xs.read(`${vm}/memory`), "128");
+  }
+  const json = JSON.parse(await dxl(host, "list", "--json", "web"));
+  assert.equal(json[0].hypervisor.memMb, 129);
+
+  // above static-max: both refuse before any hypercall, and nothing changes
+  const xlBad = await xlRun(["mem-set", "xlguest", "512"], { FAKEXL_LOG: `${xlLog}.2` });
+  assert.equal(xlBad.ok, false);
+  assert.match(xlBad.output, /memory_dynamic_max must be less than or equal to memory_static_max/);
+  const bad = await dxlRun(host, ["mem-set", "web", "512"], { FAKEXL_LOG: `${dxlLog}.2` });
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /memory_dynamic_max must be less than or equal to memory_static_max/);
+  assert.deepEqual(await domctls(`${xlLog}.2`, xlDom), []);
+  assert.deepEqual(await domctls(`${dxlLog}.2`, domid), []);
+  assert.equal(await shimMaxMemKb(host, domid), 132096);
+  assert.equal(await xs.read(`/local/domain/${domid}/memory/target`), "131072");
+  await host.xl("destroy", "xlguest");
+  await dxl(host, "destroy", "web");
+});
+
+/** A vif script that fails as a real one does (hotplug-error, status error, exit 1). */
+const VIF_FAIL = `#!/bin/bash
+echo "vif-fail $* XENBUS_PATH=$XENBUS_PATH" >> "$GOLDEN_HOTPLUG_LOG"
+case "$1" in
+  online|add)
+    xenstore-write "$XENBUS_PATH/hotplug-error" "no bridge xenbr9" "$XENBUS_PATH/hotplug-status" error
+    exit 1;;
+esac
+exit 0
+`;
+
+Deno.test("dxl apply --hypervisor xen: a domain whose nic's script fails is destroyed, as real xl create does", async () => {
+  await using host = await startShimHost();
+  await site();
+  await Deno.writeTextFile("/srv/xen/vif-fail", VIF_FAIL);
+  await Deno.chmod("/srv/xen/vif-fail", 0o755);
+  await Deno.writeTextFile(
+    "/srv/xen/fail.cfg",
+    `name = "failguest"\ntype = "pv"\nmemory = 256\nvcpus = 2\nkernel = "${KERNEL}"\n` +
+      `disk = [ "file:/srv/xen/web.img,xvda,w" ]\n` +
+      `vif = [ "mac=00:16:3e:10:00:09,bridge=xenbr0,script=/srv/xen/vif-fail" ]\n`,
+  );
+  await Deno.writeTextFile(
+    "/srv/xen/fail.ts",
+    `import { defineConfig } from "${MOD}";
+export default defineConfig({
+  domains: [{
+    name: "failguest",
+    memory: "256M",
+    vcpus: 2,
+    kernel: "${KERNEL}",
+    disks: ["file:/srv/xen/web.img,xvda,w"],
+    nics: [{ bridge: "xenbr0", mac: "00:16:3e:10:00:09", script: "/srv/xen/vif-fail" }],
+  }],
+});
+`,
+  );
+  await using xs = await connect({ path: host.socket });
+  const nothingLeft = async (what: string) => {
+    assert.equal(await host.ctlList(), "OK 0", `${what}: the domain is gone from the table`);
+    assert.equal(xlRow(await host.xl("list"), "failguest"), undefined, what);
+    assert.deepEqual(await xs.directory("/local/domain"), ["0"], what);
+    assert.deepEqual((await xs.directory("/libxl")).filter((d) => d !== "0"), [], what);
+    assert.deepEqual(await xs.directory("/local/domain/0/backend/vbd").catch(() => []), [], what);
+    assert.deepEqual(await xs.directory("/local/domain/0/backend/vif").catch(() => []), [], what);
+    assert.deepEqual(await userdataFiles(), [], what);
+  };
+  // the script runs of one create, with its domid as D, in order of name (xl runs the
+  // removals of a failed create concurrently)
+  const runs = async (from: number, domid: number) =>
+    (await host.hotplugLog()).slice(from).map((l) => l.replaceAll(`/${domid}/`, "/D/")).sort();
+
+  const xl = await host.xlStatus("create", "/srv/xen/fail.cfg");
+  assert.equal(xl.ok, false);
+  assert.match(xl.output, /script: no bridge xenbr9/);
+  assert.match(xl.output, /unable to add vif devices/);
+  const xlRuns = await runs(0, 1);
+  await nothingLeft("after xl create");
+
+  const before = (await host.hotplugLog()).length;
+  const run = await dxlRun(host, ["apply", "--yes", "/srv/xen/fail.ts"]);
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(
+    run.stderr,
+    /^dxl: Hotplug script \/srv\/xen\/vif-fail online type_if=vif failed \(exit 1\) for \/local\/domain\/0\/backend\/vif\/2\/0; script: no bridge xenbr9$/m,
+  );
+  assert.match(run.stderr, /^dxl: destroyed domain failguest \(domid 2\)$/m);
+  await nothingLeft("after dxl apply");
+  // the same scripts ran: block add and vif-fail online, then both removals
+  assert.deepEqual(await runs(before, 2), xlRuns);
+  assert.deepEqual(xlRuns.map((l) => l.split(" XENBUS_TYPE")[0]), [
+    "block add XENBUS_PATH=backend/vbd/D/51712",
+    "block remove XENBUS_PATH=backend/vbd/D/51712",
+    "vif-fail offline type_if=vif XENBUS_PATH=backend/vif/D/0",
+    "vif-fail online type_if=vif XENBUS_PATH=backend/vif/D/0",
+  ]);
 });

@@ -29,6 +29,7 @@ import {
   forgetDomain,
   removalHook as hostRemovalHook,
 } from "../../lib/xen/host.ts";
+import { setHostMemoryTarget } from "../../lib/xen/host_memory.ts";
 import { XenHypervisor } from "../../lib/xen/xen_hypervisor.ts";
 import { ENV, startShimHost, waitFor } from "./_shim_host.ts";
 
@@ -163,6 +164,15 @@ Deno.test("a missing kernel file is refused before any hypercall", async () => {
       e instanceof XenBuildRequestError && e.field === "kernel" &&
       e.message.startsWith('Cannot build domain: kernel "/srv/xen/nope": '),
   );
+  // PVH and HVM too (see ../../lib/xen/_build.ts checkBuildRequest)
+  for (const type of ["pvh", "hvm"] as const) {
+    await assert.rejects(
+      makeDomain(xs, { hypervisor: hv, name: type, type, maxMemKb: 65536, kernel: KERNEL }),
+      (e: unknown) =>
+        e instanceof XenBuildRequestError && e.field === "type" &&
+        e.message.startsWith(`Cannot build domain: type "${type}": `),
+    );
+  }
   const calls = () => Deno.readTextFile(log).catch(() => "");
   assert.doesNotMatch(await calls(), /domctl|evtchn|xc_dom|sysctl/, "no hypercall was made");
   assert.equal(await host.ctlList(), "OK 0");
@@ -316,4 +326,33 @@ Deno.test("dxl and real xl on one host: devices, hotplug scripts, config files",
   assert.equal(xlRow(listing, "dxlguest"), undefined);
   assert.equal(xlRow(listing, "xlguest"), undefined);
   assert.deepEqual(await xs.directory("/local/domain"), ["0"]);
+});
+
+Deno.test("setHostMemoryTarget: the hypervisor's limit follows; a limit it refuses leaves the target as it was", async () => {
+  await using host = await startShimHost();
+  await kernel();
+  await using xs = await connect({ path: host.socket });
+  using hv = new XenHypervisor(xs);
+  const request = { uuid: UUID, name: "guest1", maxMemKb: 262144, vcpus: 1, kernel: KERNEL };
+  const domid = await create(xs, hv, request);
+  assert.deepEqual(await setHostMemoryTarget(xs, domid, { targetKb: 131072, hypervisor: hv }), {
+    targetKb: 131072,
+    vmMemoryMb: 128,
+  });
+  assert.equal((await hv.getInfo(domid))?.maxMemKb, 132096, "target + LIBXL_MAXMEM_CONSTANT");
+  await assert.rejects(hv.setMaxMemory(domid, -1), /maxKb must be a non-negative integer, got -1/);
+  // the domain gone from the hypervisor only (its records stay): XEN_DOMCTL_max_mem fails
+  await hv.destroyDomain(domid);
+  await assert.rejects(
+    setHostMemoryTarget(xs, domid, { targetKb: 65536, hypervisor: hv }),
+    (e: unknown) => {
+      assert.ok(e instanceof XenCallError, String(e));
+      assert.equal(e.message, `xc_domain_setmaxmem failed for domain ${domid}: ESRCH`);
+      return true;
+    },
+  );
+  assert.equal(await xs.read(`/local/domain/${domid}/memory/target`), "131072");
+  assert.equal(await xs.read(`/vm/${UUID}/memory`), "128");
+  await destroyDomain(xs, domid);
+  await forgetDomain({ domid, uuid: UUID });
 });
