@@ -238,7 +238,7 @@ Deno.test("dxl's xl commands --hypervisor xen: scripts run and xl's config file 
   assert.deepEqual(await userdataFiles(), []);
 });
 
-Deno.test("dxl mem-set --hypervisor xen: the hypervisor's limit follows, as with real xl mem-set", async () => {
+Deno.test("dxl mem-set (and apply of a new memory) --hypervisor xen: the hypervisor's limit follows, as with real xl mem-set", async () => {
   await using host = await startShimHost();
   await site();
   const domid = await applyWeb(host);
@@ -273,6 +273,19 @@ Deno.test("dxl mem-set --hypervisor xen: the hypervisor's limit follows, as with
   }
   const json = JSON.parse(await dxl(host, "list", "--json", "web"));
   assert.equal(json[0].hypervisor.memMb, 129);
+  // apply changing the memory in place does what mem-set does
+  const site192 = (await Deno.readTextFile(SITE)).replace(
+    'memory: "256M",',
+    'memory: "192M",\n    maxmem: "256M",',
+  );
+  await Deno.writeTextFile(SITE, site192);
+  const applyLog = `${host.dir}/dxl-apply.log`;
+  const applied = await dxlRun(host, ["apply", "--yes", SITE], { FAKEXL_LOG: applyLog });
+  assert.equal(applied.code, 0, applied.stderr);
+  assert.deepEqual(await domctls(applyLog, domid), ["domctl cmd=11 dom=D"]);
+  assert.equal(await shimMaxMemKb(host, domid), 197632);
+  assert.equal(await xs.read(`/local/domain/${domid}/memory/target`), "196608");
+  assert.deepEqual(xlRow(await host.xl("list"), "web")?.slice(2, 3), ["193"]);
 
   // above static-max: both refuse before any hypercall, and nothing changes
   const xlBad = await xlRun(["mem-set", "xlguest", "512"], { FAKEXL_LOG: `${xlLog}.2` });
@@ -283,8 +296,8 @@ Deno.test("dxl mem-set --hypervisor xen: the hypervisor's limit follows, as with
   assert.match(bad.stderr, /memory_dynamic_max must be less than or equal to memory_static_max/);
   assert.deepEqual(await domctls(`${xlLog}.2`, xlDom), []);
   assert.deepEqual(await domctls(`${dxlLog}.2`, domid), []);
-  assert.equal(await shimMaxMemKb(host, domid), 132096);
-  assert.equal(await xs.read(`/local/domain/${domid}/memory/target`), "131072");
+  assert.equal(await shimMaxMemKb(host, domid), 197632);
+  assert.equal(await xs.read(`/local/domain/${domid}/memory/target`), "196608");
   await host.xl("destroy", "xlguest");
   await dxl(host, "destroy", "web");
 });
