@@ -33,6 +33,18 @@ export interface ConnectionOptions {
   onClose?: (() => void) | undefined;
   /** Where small outputs are copied (one per server). @default {a slab of its own} */
   slab?: OutSlab | undefined;
+  /**
+   * The server's request counter (one per server, incremented as each request starts):
+   * {@linkcode Connection.queuedBytes} counts the output queued since the current request
+   * started. @default {a counter of its own, never incremented}
+   */
+  requests?: RequestCounter | undefined;
+}
+
+/** The number of requests a server has started processing (shared by its connections). */
+export interface RequestCounter {
+  /** Requests started so far. */
+  n: number;
 }
 
 /** A connection to the core. */
@@ -57,6 +69,10 @@ export class Connection {
   /** Keys of the events of each taken output whose write has not finished, oldest first. */
   readonly #writing: (string[] | undefined)[] = [];
   readonly #onClose: (() => void) | undefined;
+  readonly #requests: RequestCounter;
+  /** The request during which output was last queued, and the output length before it. */
+  #queuedIn = -1;
+  #queuedFrom = 0;
 
   /** A connection acting as domain `id` (0 and no domain for a dom0 socket client). */
   constructor(id: number, domain: DomainInfo | undefined, options: ConnectionOptions = {}) {
@@ -64,6 +80,7 @@ export class Connection {
     this.domain = domain;
     this.#onClose = options.onClose;
     this.#out = new OutBuffer(options.slab);
+    this.#requests = options.requests ?? { n: 0 };
   }
 
   /** Unprivileged: a domain connection other than dom0 (`domain_is_unprivileged`). */
@@ -78,7 +95,16 @@ export class Connection {
 
   /** Queues a reply frame. */
   reply(type: number, reqId: number, txId: number, parts: readonly (string | Uint8Array)[]): void {
+    this.#mark();
     this.#out.frame(type, reqId, txId, parts);
+  }
+
+  /** Notes where the current request's output starts, before the first frame it queues. */
+  #mark(): void {
+    const n = this.#requests.n;
+    if (this.#queuedIn === n) return;
+    this.#queuedIn = n;
+    this.#queuedFrom = this.#out.length;
   }
 
   /**
@@ -100,15 +126,20 @@ export class Connection {
       this.#events.add(key);
       (this.#chunk ??= []).push(key);
     }
+    this.#mark();
     this.#out.frame(Op.WatchEvent, 0, 0, [path, "\0", token, "\0"]);
   }
 
   /**
-   * Output bytes queued and not yet taken for writing, frame headers included: what C
-   * charges the domain for its output list until the ring takes it.
+   * Output bytes queued during the current request and not yet taken for writing, frame
+   * headers included: what C still charges the domain for its output list when it checks a
+   * reply or an event. C handles one request of a connection per poll round and writes the
+   * connection's output to its ring in the same round, so what earlier requests queued has
+   * normally left (a pipelined batch or held input, processed at once here, counts only its
+   * current request's output, as C's rounds would).
    */
   get queuedBytes(): number {
-    return this.#out.length;
+    return this.#queuedIn === this.#requests.n ? this.#out.length - this.#queuedFrom : 0;
   }
 
   /** True when output is waiting. */

@@ -20,7 +20,7 @@ import { HEADER_SIZE, PAYLOAD_MAX } from "../protocol/packet.ts";
 import { OutSlab } from "./_bytes.ts";
 import { overMemory, watchBytes } from "./_memory.ts";
 import { Access } from "./access.ts";
-import { Connection, type Watch } from "./connection.ts";
+import { Connection, type RequestCounter, type Watch } from "./connection.ts";
 import type { Request, RequestContext, ServerState } from "./context.ts";
 import { type DomainInfo, Domains } from "./domains.ts";
 import { Errno } from "./errno.ts";
@@ -103,6 +103,7 @@ export class XenstoredCore implements ServerState {
   /** Nonzero while requests are being processed (no resumption from inside a request). */
   #depth = 0;
   readonly #slab = new OutSlab();
+  readonly #requests: RequestCounter = { n: 0 };
   readonly #readers = new WeakMap<Connection, FrameReader>();
   readonly #request: Request = { type: Op.Invalid, reqId: 0, txId: 0, payload: new Uint8Array(0) };
 
@@ -133,7 +134,11 @@ export class XenstoredCore implements ServerState {
       domain = this.domains.findIntroduced(domid);
       if (domain === undefined) throw new RangeError(`Domain ${domid} is not introduced`);
     }
-    const conn = new Connection(domid ?? 0, domain, { onClose, slab: this.#slab });
+    const conn = new Connection(domid ?? 0, domain, {
+      onClose,
+      slab: this.#slab,
+      requests: this.#requests,
+    });
     this.connections.add(conn);
     return conn;
   }
@@ -311,6 +316,7 @@ export class XenstoredCore implements ServerState {
 
   /** Processes one request (`process_message`). */
   process(conn: Connection, req: Request): void {
+    this.#requests.n++;
     const handler = handlerFor(req.type);
     if (handler === undefined) {
       this.#error(conn, req, "ENOSYS");
@@ -351,6 +357,7 @@ export class XenstoredCore implements ServerState {
    * released (its nodes removed, `@releaseDomain` fired); stale records are dropped.
    */
   destroyDomain(domid: number): void {
+    this.#requests.n++;
     this.domains.remove(domid);
     const d = this.domains.findIntroduced(domid);
     if (d !== undefined && d.heldBy === undefined) {
