@@ -13,8 +13,6 @@
  * @module
  */
 
-import { ProtocolError } from "../protocol/errors.ts";
-import { FrameReader } from "../protocol/frame_reader.ts";
 import { Op } from "../protocol/op.ts";
 import { HEADER_SIZE, PAYLOAD_MAX } from "../protocol/packet.ts";
 import { OutSlab } from "./_bytes.ts";
@@ -29,6 +27,7 @@ import { handlerFor } from "./ops.ts";
 import { SOFT_MEMORY_DEFAULT } from "./ops_control.ts";
 import { releaseDomain } from "./ops_domains.ts";
 import { type QuotaName, type Quotas, resolveQuotas } from "./quotas.ts";
+import { RequestReader } from "./request_reader.ts";
 import { INITIAL_PATHS, Tree } from "./store.ts";
 import type { Transaction } from "./transaction.ts";
 import type { Rec, WatchEvent } from "./types.ts";
@@ -97,15 +96,18 @@ export class XenstoredCore implements ServerState {
   #watchCount = 0;
   readonly #onBatch: (() => void) | undefined;
   readonly #onDomainChange: ((domid: number, introduced: boolean) => void) | undefined;
+  /** Requests of each connection; the input of stalled ones held. */
+  readonly #input: RequestReader = new RequestReader({
+    process: (conn, req) => this.process(conn, req),
+    stalled: (conn) => this.#stalled(conn),
+    disconnect: (conn) => this.disconnect(conn),
+    resumed: (conn) => this.#onResume?.(conn),
+  });
   readonly #onResume: ((conn: Connection) => void) | undefined;
-  /** Input of connections that are not read (their domain at its memory quota), in order. */
-  readonly #held = new Map<Connection, Uint8Array>();
   /** Nonzero while requests are being processed (no resumption from inside a request). */
   #depth = 0;
   readonly #slab = new OutSlab();
   readonly #requests: RequestCounter = { n: 0 };
-  readonly #readers = new WeakMap<Connection, FrameReader>();
-  readonly #request: Request = { type: Op.Invalid, reqId: 0, txId: 0, payload: new Uint8Array(0) };
 
   /** A fresh server: `/`, `/tool`, `/tool/xenstored`, dom0 introduced. */
   constructor(options: XenstoredCoreOptions = {}) {
@@ -150,9 +152,9 @@ export class XenstoredCore implements ServerState {
   disconnect(conn: Connection): void {
     this.resetConnection(conn);
     this.connections.delete(conn);
-    this.#held.delete(conn);
+    this.#input.drop(conn);
     conn.close();
-    if (this.#depth === 0 && this.#held.size > 0 && this.#resume()) this.#onBatch?.();
+    if (this.#depth === 0 && this.#input.holding && this.#resume()) this.#onBatch?.();
   }
 
   /** Deletes a connection's watches and transactions. */
@@ -222,10 +224,8 @@ export class XenstoredCore implements ServerState {
     if (conn.closed) return;
     this.#depth++;
     try {
-      if (this.#held.size > 0 && this.#held.has(conn) || this.#stalled(conn)) {
-        this.#hold(conn, chunk);
-      } else this.#feed(conn, chunk);
-      if (this.#held.size > 0) this.#resume();
+      this.#input.receive(conn, chunk);
+      if (this.#input.holding) this.#input.resume();
     } finally {
       this.#depth--;
     }
@@ -234,7 +234,7 @@ export class XenstoredCore implements ServerState {
 
   /** Bytes received on `conn` and held unprocessed (its domain at its memory quota). */
   heldBytes(conn: Connection): number {
-    return this.#held.get(conn)?.length ?? 0;
+    return this.#input.heldBytes(conn);
   }
 
   /**
@@ -246,72 +246,14 @@ export class XenstoredCore implements ServerState {
     return d !== undefined && d.domid !== 0 && d.memory >= this.quota(d, "memory");
   }
 
-  /** Processes the whole frames of `bytes`, holding the rest once the connection stalls. */
-  #feed(conn: Connection, bytes: Uint8Array): void {
-    let reader = this.#readers.get(conn);
-    if (reader === undefined) {
-      const req = this.#request;
-      reader = new FrameReader({
-        onFrame: (type, reqId, txId, payload) => {
-          req.type = type;
-          req.reqId = reqId;
-          req.txId = txId;
-          req.payload = payload;
-          this.process(conn, req);
-          return !conn.closed && !this.#stalled(conn);
-        },
-        allowsOversized: () => false,
-      }, { copy: false });
-      this.#readers.set(conn, reader);
-    }
-    let used: number;
-    try {
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      used = reader.push(bytes, view, bytes.length);
-    } catch (e) {
-      if (!(e instanceof ProtocolError)) throw e;
-      this.disconnect(conn);
-      return;
-    }
-    if (used < bytes.length && !conn.closed) this.#hold(conn, bytes.subarray(used));
-  }
-
-  /** Keeps a copy of `bytes` after the connection's held input. */
-  #hold(conn: Connection, bytes: Uint8Array): void {
-    const before = this.#held.get(conn);
-    if (before === undefined) {
-      this.#held.set(conn, bytes.slice());
-      return;
-    }
-    const all = new Uint8Array(before.length + bytes.length);
-    all.set(before);
-    all.set(bytes, before.length);
-    this.#held.set(conn, all);
-  }
-
-  /**
-   * Processes the held input of every connection whose domain is below its memory quota
-   * again, oldest first, until none can go on (one's requests may free another's charge).
-   * True when any was processed.
-   */
+  /** Processes the held input of connections that may be read again (not inside a request). */
   #resume(): boolean {
-    let any = false;
     this.#depth++;
     try {
-      for (let again = true; again;) {
-        again = false;
-        for (const [conn, bytes] of [...this.#held]) {
-          if (this.#held.get(conn) !== bytes || this.#stalled(conn)) continue;
-          this.#held.delete(conn);
-          this.#feed(conn, bytes);
-          again = any = true;
-          if (!conn.closed && !this.#held.has(conn)) this.#onResume?.(conn);
-        }
-      }
+      return this.#input.resume();
     } finally {
       this.#depth--;
     }
-    return any;
   }
 
   /** Processes one request (`process_message`). */
@@ -376,7 +318,7 @@ export class XenstoredCore implements ServerState {
       } else d.heldBy = holder;
     }
     for (const stale of this.domains.staleRecords()) this.domains.free(stale.domid);
-    if (this.#held.size > 0) this.#resume();
+    if (this.#input.holding) this.#resume();
     this.#onBatch?.();
   }
 }

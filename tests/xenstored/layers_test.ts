@@ -36,8 +36,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ["ops_nodes.ts", "ops_session.ts", "ops_domains.ts", "ops_dxl_domain.ts", "ops_control.ts"],
   // the dispatcher, keyed by Op
   ["ops.ts"],
-  // the protocol core
-  ["core.ts"],
+  // the protocol core: requests read (and held while a guest is stalled), then processed
+  ["request_reader.ts", "core.ts"],
   // persistence, sockets, public face
   ["state.ts"],
   ["server.ts"],
