@@ -2,8 +2,9 @@
 /**
  * The embedded xenstored's protocol core without sockets: CPU time per request (user +
  * system, the best of 31 alternating trials) for READ, WRITE and WRITE with 4 watchers (32
- * requests per batch, as a pipelining client sends them), and the client's frame decoding (64
- * replies per read). Robust to a busy machine, so it can compare two versions in one run:
+ * requests per batch, as a pipelining client sends them) from dom0, READ and WRITE from a
+ * guest (whose requests get the quota checks), and the client's frame decoding (64 replies
+ * per read). Robust to a busy machine, so it can compare two versions in one run:
  * give each version's checkout (e.g. a `git archive` of the old commit) as an argument; the
  * trials alternate between them.
  *
@@ -79,6 +80,29 @@ function server(v: Version, type: number, make: (i: number) => string, watchers:
   };
 }
 
+/** The same on a guest's connection (domain 5): the quota checks a guest's requests get. */
+function guest(v: Version, type: number, make: (i: number) => string): Run {
+  const Op = v.proto.Op;
+  const core = new v.core.XenstoredCore();
+  const dom0 = core.connect();
+  core.createDomain(5);
+  core.receive(dom0, batch(v, Op.Mkdir, () => "/local/domain/5\0", 1));
+  core.receive(dom0, batch(v, Op.SetPerms, () => "/local/domain/5\0n5\0r0\0", 1));
+  core.receive(dom0, batch(v, Op.Introduce, () => "5\u00000\u00001\u0000", 1));
+  dom0.takeOutput();
+  const conn = core.connect(5);
+  core.receive(conn, batch(v, Op.Write, (j) => `n${j}\0v`, 32));
+  conn.takeOutput();
+  const bytes = batch(v, type, make, 32);
+  return (rounds) => {
+    for (let r = 0; r < rounds; r++) {
+      core.receive(conn, bytes);
+      conn.takeOutput();
+    }
+    return rounds * 32;
+  };
+}
+
 function client(v: Version): Run {
   const bytes = batch(v, v.proto.Op.Read, (i) => `value-${i}`, 64);
   const view = new DataView(bytes.buffer);
@@ -93,6 +117,8 @@ const BENCHES: [string, (v: Version) => Run, number][] = [
   ["server READ, 32 per batch", (v) => server(v, v.proto.Op.Read, (i) => `/b/n${i}\0`, 0), 400],
   ["server WRITE, 32 per batch", (v) => server(v, v.proto.Op.Write, (i) => `/b/n${i}\0x`, 0), 400],
   ["server WRITE, 4 watchers", (v) => server(v, v.proto.Op.Write, (i) => `/b/n${i}\0x`, 4), 400],
+  ["guest READ, 32 per batch", (v) => guest(v, v.proto.Op.Read, (i) => `n${i}\0`), 400],
+  ["guest WRITE, 32 per batch", (v) => guest(v, v.proto.Op.Write, (i) => `n${i}\0x`), 400],
   ["client decode, 64 replies per read", client, 3000],
 ];
 
