@@ -9,6 +9,8 @@
 import type { CreatedDomain, DomainBuildRequest, DomainType } from "../libxl/hypervisor.ts";
 import { CREATEDOMAIN, DOM_IMAGE, PHYSINFO, XEN } from "./_layout.ts";
 import type { XenLibs } from "./_libs.ts";
+import { placeDomain } from "./_numa.ts";
+import { setDefaultSchedParams } from "./_sched.ts";
 import { XenBuildRequestError, XenCallError } from "./errors.ts";
 
 /** libxl's `LIBXL_MAXMEM_CONSTANT` (libxl_internal.h): KiB added to the max memory. */
@@ -184,7 +186,8 @@ export class BuildSteps {
   }
 
   /**
-   * `libxl__build_pre` and `libxl__arch_domain_create` for PV: max vcpus, max memory
+   * `libxl__build_pre` and `libxl__arch_domain_create` for PV: max vcpus, NUMA placement
+   * (`placeDomain`: soft vcpu affinity and node affinity), max memory
    * (target + LIBXL_MAXMEM_CONSTANT), the store and console event channels (both to dom0),
    * the memory map limit, the TSC mode and the CPUID policy.
    */
@@ -192,6 +195,7 @@ export class BuildSteps {
     const c = this.#libs.ctrl;
     const x = this.#xch;
     this.check(c.xc_domain_max_vcpus(x, domid, plan.vcpus) === 0, "xc_domain_max_vcpus", domid);
+    placeDomain(this.#libs, x, domid, plan);
     const maxKb = BigInt(plan.targetMemKb + LIBXL_MAXMEM_CONSTANT);
     this.check(c.xc_domain_setmaxmem(x, domid, maxKb) === 0, "xc_domain_setmaxmem", domid);
     const storePort = c.xc_evtchn_alloc_unbound(x, domid, 0);
@@ -281,6 +285,11 @@ export class BuildSteps {
     } finally {
       g.xc_dom_release(dom);
     }
+  }
+
+  /** `libxl__build_post`'s hypervisor part: the scheduler parameters (`setDefaultSchedParams`). */
+  post(domid: number): void {
+    setDefaultSchedParams(this.#libs, this.#xch, domid);
   }
 
   /** xenguest.h's inline `xc_dom_p2m` for a PV guest: `pv_p2m[pfn]` below `total_pages`. */

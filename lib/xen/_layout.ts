@@ -77,6 +77,46 @@ export const PHYSINFO = {
   capabilities: 28, // uint32_t capabilities (XEN_SYSCTL_PHYSCAP_*)
 } as const;
 
+/** `xc_cputopo_t` = `struct xen_sysctl_cputopo` (`/usr/include/xen/sysctl.h`). */
+export const CPUTOPO = {
+  size: 12, // sizeof(xc_cputopo_t)
+  node: 8, // uint32_t node (XEN_INVALID_NODE_ID when unknown)
+} as const;
+
+/** `xc_meminfo_t` = `struct xen_sysctl_meminfo` (`/usr/include/xen/sysctl.h`). */
+export const MEMINFO = {
+  size: 16, // sizeof(xc_meminfo_t)
+  memfree: 8, // uint64_t memfree (bytes)
+} as const;
+
+/** `xc_cpupoolinfo_t` (`/usr/include/xenctrl.h`), as `xc_cpupool_getinfo` returns it. */
+export const CPUPOOLINFO = {
+  size: 24, // sizeof(xc_cpupoolinfo_t)
+  cpupoolId: 0, // uint32_t cpupool_id
+  schedId: 4, // uint32_t sched_id (XEN_SCHEDULER_*)
+  cpumap: 16, // xc_cpumap_t cpumap (uint8_t *)
+} as const;
+
+/** `xc_vcpuinfo_t` = `struct xen_domctl_getvcpuinfo` (`/usr/include/xen/domctl.h`). */
+export const VCPUINFO = {
+  size: 24, // sizeof(xc_vcpuinfo_t)
+} as const;
+
+/** `struct xen_domctl_sched_credit` and `_credit2` (same shape; `/usr/include/xen/domctl.h`). */
+export const SCHED_CREDIT = {
+  size: 4, // sizeof(struct xen_domctl_sched_credit)
+  weight: 0, // uint16_t weight
+  cap: 2, // uint16_t cap
+} as const;
+
+/** `struct xen_domctl_sched_rtds` (`/usr/include/xen/domctl.h`). */
+export const SCHED_RTDS = {
+  size: 12, // sizeof(struct xen_domctl_sched_rtds)
+  period: 0, // uint32_t period (us)
+  budget: 4, // uint32_t budget (us)
+  flags: 8, // uint32_t flags (XEN_DOMCTL_SCHEDRT_*)
+} as const;
+
 /** Flag values from the same headers. */
 export const XEN = {
   /** XEN_DOMCTL_CDF_hvm (domctl.h). */
@@ -105,6 +145,24 @@ export const XEN = {
   PHYSCAP_gnttab_v1: 1 << 8,
   /** XEN_SYSCTL_PHYSCAP_gnttab_v2 (sysctl.h). */
   PHYSCAP_gnttab_v2: 1 << 9,
+  /** XEN_VCPUAFFINITY_HARD (domctl.h). */
+  VCPUAFFINITY_HARD: 1 << 0,
+  /** XEN_VCPUAFFINITY_SOFT (domctl.h). */
+  VCPUAFFINITY_SOFT: 1 << 1,
+  /** XEN_INVALID_MAX_VCPU_ID (domctl.h): a domain without vcpus. */
+  INVALID_MAX_VCPU_ID: 0xffff_ffff,
+  /** XEN_SCHEDULER_CREDIT (domctl.h; libxl_scheduler uses the same numbers). */
+  SCHEDULER_CREDIT: 5,
+  /** XEN_SCHEDULER_CREDIT2. */
+  SCHEDULER_CREDIT2: 6,
+  /** XEN_SCHEDULER_ARINC653. */
+  SCHEDULER_ARINC653: 7,
+  /** XEN_SCHEDULER_RTDS. */
+  SCHEDULER_RTDS: 8,
+  /** XEN_SCHEDULER_NULL. */
+  SCHEDULER_NULL: 9,
+  /** XEN_DOMCTL_SCHEDRT_extra (domctl.h): an RTDS vCPU may run beyond its budget. */
+  SCHEDRT_extra: 1 << 0,
   /** INVALID_MFN as xenguest.h's xc_dom_p2m returns it (~0). */
   INVALID_MFN: 0xffff_ffff_ffff_ffffn,
 } as const;

@@ -32,6 +32,30 @@ const XENCTRL_SYMBOLS = {
   xc_domain_unpause: { parameters: ["pointer", "u32"], result: "i32" },
   xc_domain_getinfolist: { parameters: ["pointer", "u32", "u32", "buffer"], result: "i32" },
   xc_physinfo: { parameters: ["pointer", "buffer"], result: "i32" },
+  // NUMA placement (libxl__build_pre) and scheduler parameters (libxl__build_post)
+  xc_get_max_cpus: { parameters: ["pointer"], result: "i32" },
+  xc_get_max_nodes: { parameters: ["pointer"], result: "i32" },
+  xc_cpupool_getinfo: { parameters: ["pointer", "u32"], result: "pointer" },
+  xc_cpupool_infofree: { parameters: ["pointer", "pointer"], result: "void" },
+  xc_numainfo: { parameters: ["pointer", "buffer", "buffer", "buffer"], result: "i32" },
+  xc_cputopoinfo: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
+  xc_vcpu_getinfo: { parameters: ["pointer", "u32", "u32", "buffer"], result: "i32" },
+  xc_vcpu_getaffinity: {
+    parameters: ["pointer", "u32", "i32", "buffer", "buffer", "u32"],
+    result: "i32",
+  },
+  xc_vcpu_setaffinity: {
+    parameters: ["pointer", "u32", "i32", "buffer", "buffer", "u32"],
+    result: "i32",
+  },
+  xc_domain_node_getaffinity: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
+  xc_domain_node_setaffinity: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
+  xc_sched_credit_domain_get: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
+  xc_sched_credit_domain_set: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
+  xc_sched_credit2_domain_get: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
+  xc_sched_credit2_domain_set: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
+  xc_sched_rtds_domain_get: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
+  xc_sched_rtds_domain_set: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 const XENGUEST_SYMBOLS = {

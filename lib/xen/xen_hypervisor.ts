@@ -76,10 +76,11 @@ function parseInfo(buf: Uint8Array, offset: number): HypervisorDomainInfo {
 /**
  * A `Hypervisor` over libxenctrl and libxenguest. `createDomain` does what `xl create` has
  * the libraries do for a PV guest: `xc_domain_create` (handle = uuid, max vcpus, 1023 event
- * channels, the grant version the hypervisor offers), max vcpus and memory, the store and
- * console event channels, the memory map limit, TSC mode and CPUID policy, then the image
- * build (`xc_dom_allocate`, kernel, ramdisk, cmdline, `xc_dom_boot_xen_init` …
- * `xc_dom_gnttab_init`) and the ring frames it produced. A failing step destroys the domain
+ * channels, the grant version the hypervisor offers), max vcpus, libxl's NUMA placement
+ * (soft vcpu and node affinity), max memory, the store and console event channels, the
+ * memory map limit, TSC mode and CPUID policy, then the image build (`xc_dom_allocate`,
+ * kernel, ramdisk, cmdline, `xc_dom_boot_xen_init` … `xc_dom_gnttab_init`), the ring frames
+ * it produced, and the scheduler parameters (`libxl__build_post`). A failing step destroys the domain
  * again and rejects with {@linkcode XenCallError} naming the step. The kernel and ramdisk are
  * checked (readable regular files) before any hypercall. New domains stay paused until
  * `unpauseDomain`. HVM and PVH are refused (see `checkBuildRequest`).
@@ -149,7 +150,9 @@ export class XenHypervisor implements Hypervisor, Disposable {
     const domid = this.#steps.create(plan);
     try {
       const ports = this.#steps.prepare(domid, plan);
-      return this.#steps.buildPv(domid, plan, ports, this.#claim);
+      const built = this.#steps.buildPv(domid, plan, ports, this.#claim);
+      this.#steps.post(domid);
+      return built;
     } catch (error) {
       this.#libs.ctrl.xc_domain_destroy(this.#xch, domid);
       throw error;

@@ -379,3 +379,56 @@ export default defineConfig({
     "vif-fail online type_if=vif XENBUS_PATH=backend/vif/D/0",
   ]);
 });
+
+/** The shim's log of one run from its createdomain on: `dom=<domid>` as D, no physinfo. */
+async function createCalls(log: string, domid: number): Promise<string[]> {
+  const lines = (await Deno.readTextFile(log)).split("\n")
+    .map((l) => l.replace(/^\[fakexl \d+\] /, ""));
+  return lines.slice(lines.findIndex((l) => l.startsWith("domctl cmd=1 ")))
+    // read-only host queries libxenctrl caches per process (xl makes them earlier)
+    .filter((l) => l !== "" && l !== "sysctl cmd=3" && !l.startsWith("xen_version"))
+    .filter((l) => !l.startsWith("xencall_open") && !/^hypercall 27 /.test(l))
+    .map((l) =>
+      l.replaceAll(`dom=${domid}`, "dom=D").replace(/^ctl 'create \d+' -> OK .*$/, "ctl create D")
+        .replace(/^createdomain -> \d+ /, "createdomain -> D ")
+    );
+}
+
+Deno.test("dxl apply --hypervisor xen makes the hypercalls real xl create makes, in the same order", async () => {
+  await using host = await startShimHost();
+  await site();
+  await Deno.writeTextFile(
+    "/srv/xen/plain.cfg",
+    `name = "xlplain"\ntype = "pv"\nmemory = 256\nvcpus = 2\nkernel = "${KERNEL}"\n` +
+      `cmdline = "root=/dev/xvda ro"\n`,
+  );
+  await Deno.writeTextFile(
+    "/srv/xen/plain.ts",
+    `import { defineConfig } from "${MOD}";
+export default defineConfig({
+  domains: [{
+    name: "dxlplain",
+    memory: "256M",
+    vcpus: 2,
+    kernel: "${KERNEL}",
+    cmdline: "root=/dev/xvda ro",
+  }],
+});
+`,
+  );
+  const xlLog = `${host.dir}/xl-create.log`;
+  const dxlLog = `${host.dir}/dxl-apply.log`;
+  const xl = await xlRun(["create", "/srv/xen/plain.cfg"], { FAKEXL_LOG: xlLog });
+  assert.ok(xl.ok, xl.output);
+  const run = await dxlRun(host, ["apply", "--yes", "/srv/xen/plain.ts"], { FAKEXL_LOG: dxlLog });
+  assert.equal(run.code, 0, run.stderr);
+  const listing = await host.xl("list");
+  const xlDom = Number(xlRow(listing, "xlplain")?.[1]);
+  const dxlDom = Number(xlRow(listing, "dxlplain")?.[1]);
+  const want = await createCalls(xlLog, xlDom);
+  assert.deepEqual(await createCalls(dxlLog, dxlDom), want);
+  // what libxl does, in order: create, max vcpus, NUMA placement, max memory, the event
+  // channels, memmap limit, TSC, CPUID, the image build, scheduler parameters, unpause
+  assert.ok(want.includes("domctl cmd=68 dom=D"), want.join("\n")); // node affinity
+  assert.equal(want.at(-1), "domctl cmd=4 dom=D", want.join("\n")); // unpause
+});

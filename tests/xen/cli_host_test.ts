@@ -11,7 +11,7 @@ import { MAIN, runDxl, tempHome } from "../cli/_run.ts";
 import { runShimSuite } from "./_shim_run.ts";
 
 Deno.test("dxl apply / list / destroy --hypervisor xen beside real xl (fakexl shim, refxs C xenstored)", async () => {
-  await runShimSuite("_cli_suite.ts", 6, "the CLI real-host suite");
+  await runShimSuite("_cli_suite.ts", 7, "the CLI real-host suite");
 });
 
 Deno.test("--hypervisor xen where Xen cannot be used: one line naming what is missing, exit 1", async () => {

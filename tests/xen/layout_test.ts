@@ -4,7 +4,19 @@
  */
 
 import assert from "node:assert/strict";
-import { CREATEDOMAIN, DOM_IMAGE, DOMAININFO, PHYSINFO, XEN } from "../../lib/xen/_layout.ts";
+import {
+  CPUPOOLINFO,
+  CPUTOPO,
+  CREATEDOMAIN,
+  DOM_IMAGE,
+  DOMAININFO,
+  MEMINFO,
+  PHYSINFO,
+  SCHED_CREDIT,
+  SCHED_RTDS,
+  VCPUINFO,
+  XEN,
+} from "../../lib/xen/_layout.ts";
 import { createDomainConfig, uuidBytes } from "../../lib/xen/_build.ts";
 import { XenBuildRequestError } from "../../lib/xen/errors.ts";
 import { exists, mayRun, tryRun } from "./_prereq.ts";
@@ -64,6 +76,21 @@ const FIELDS: Record<string, [Table, Record<string, string>]> = {
   "xc_physinfo_t": [PHYSINFO, {
     capabilities: "capabilities",
   }],
+  "xc_cputopo_t": [CPUTOPO, { node: "node" }],
+  "xc_meminfo_t": [MEMINFO, { memfree: "memfree" }],
+  "xc_cpupoolinfo_t": [CPUPOOLINFO, {
+    cpupoolId: "cpupool_id",
+    schedId: "sched_id",
+    cpumap: "cpumap",
+  }],
+  "xc_vcpuinfo_t": [VCPUINFO, {}],
+  "struct xen_domctl_sched_credit": [SCHED_CREDIT, { weight: "weight", cap: "cap" }],
+  "struct xen_domctl_sched_credit2": [SCHED_CREDIT, { weight: "weight", cap: "cap" }],
+  "struct xen_domctl_sched_rtds": [SCHED_RTDS, {
+    period: "period",
+    budget: "budget",
+    flags: "flags",
+  }],
 };
 
 /** Constants checked against the headers' macros. */
@@ -81,6 +108,15 @@ const MACROS: [string, number][] = [
   ["SHUTDOWN_crash", XEN.SHUTDOWN_crash],
   ["XEN_SYSCTL_PHYSCAP_gnttab_v1", XEN.PHYSCAP_gnttab_v1],
   ["XEN_SYSCTL_PHYSCAP_gnttab_v2", XEN.PHYSCAP_gnttab_v2],
+  ["XEN_VCPUAFFINITY_HARD", XEN.VCPUAFFINITY_HARD],
+  ["XEN_VCPUAFFINITY_SOFT", XEN.VCPUAFFINITY_SOFT],
+  ["XEN_INVALID_MAX_VCPU_ID", XEN.INVALID_MAX_VCPU_ID],
+  ["XEN_SCHEDULER_CREDIT", XEN.SCHEDULER_CREDIT],
+  ["XEN_SCHEDULER_CREDIT2", XEN.SCHEDULER_CREDIT2],
+  ["XEN_SCHEDULER_ARINC653", XEN.SCHEDULER_ARINC653],
+  ["XEN_SCHEDULER_RTDS", XEN.SCHEDULER_RTDS],
+  ["XEN_SCHEDULER_NULL", XEN.SCHEDULER_NULL],
+  ["XEN_DOMCTL_SCHEDRT_extra", XEN.SCHEDRT_extra],
 ];
 
 async function measure(): Promise<Map<string, number> | string> {
