@@ -380,12 +380,16 @@ export default defineConfig({
   ]);
 });
 
-/** The shim's log of one run from its createdomain on: `dom=<domid>` as D, no physinfo. */
+/**
+ * The shim's log of one run from its createdomain on, `dom=<domid>` as D, without the
+ * read-only queries that differ: physinfo (libxenctrl caches `xc_get_max_cpus` per process
+ * and xl asked it earlier, so dxl makes one more), the XSM label lookups (hypercall 27) of
+ * xl's `libxl_domain_info` calls (dxl reads no security labels), handle opens.
+ */
 async function createCalls(log: string, domid: number): Promise<string[]> {
   const lines = (await Deno.readTextFile(log)).split("\n")
     .map((l) => l.replace(/^\[fakexl \d+\] /, ""));
   return lines.slice(lines.findIndex((l) => l.startsWith("domctl cmd=1 ")))
-    // read-only host queries libxenctrl caches per process (xl makes them earlier)
     .filter((l) => l !== "" && l !== "sysctl cmd=3" && !l.startsWith("xen_version"))
     .filter((l) => !l.startsWith("xencall_open") && !/^hypercall 27 /.test(l))
     .map((l) =>
