@@ -1,6 +1,6 @@
 /**
  * apply() is atomic: an applier in a subprocess is SIGKILLed just before its k-th request, at
- * 30 points spread evenly over its whole run (from its first request to past its last:
+ * 50 points spread evenly over its whole run (from its first request to past its last:
  * before, inside and after its transaction) and at every request around its commit, against
  * a store this test owns (the embedded xenstored, and the real C xenstored when
  * ../shared/refxs is set up). After every kill the store equals the state before the apply
@@ -20,7 +20,7 @@ import { defaultKinds, REFXS_DIR, refxsUnavailable } from "../_helpers/servers.t
 import { KILL_BEFORE, KILL_NOW } from "./_helpers.ts";
 
 const CHILD = fromFileUrl(new URL("./_apply_child.ts", import.meta.url));
-const POINTS = 30;
+const POINTS = 50;
 
 interface Outcome {
   tree: string;
@@ -135,17 +135,17 @@ async function killEverywhere(kind: "embedded" | "c"): Promise<void> {
   }
   // The kills landed on both sides of the commit.
   const after = seen.committed!.length + seen.final!.length;
-  assert.ok(seen.before!.length >= 20 && after >= 3, JSON.stringify(seen));
+  assert.ok(seen.before!.length >= 40 && after >= 3, JSON.stringify(seen));
 }
 
 Deno.test({
-  name: "apply() killed with SIGKILL at 30+ points leaves the store before or after [embedded]",
+  name: "apply() killed with SIGKILL at 50+ points leaves the store before or after [embedded]",
   ignore: !defaultKinds().includes("embedded"),
   fn: () => killEverywhere("embedded"),
 });
 
 Deno.test({
-  name: "apply() killed with SIGKILL at 30+ points leaves the store before or after [c]",
+  name: "apply() killed with SIGKILL at 50+ points leaves the store before or after [c]",
   ignore: !defaultKinds().includes("c"),
 }, async () => {
   const reason = await refxsUnavailable();
