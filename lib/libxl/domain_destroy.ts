@@ -41,7 +41,7 @@ export interface DestroyDomainResult {
  * vuarts by xenstore cleanup only, others through the close handshake — the guest's
  * frontends are never used to find them; then `/vm/<uuid>` (from `~/vm`, only when it has that exact shape), `~` and
  * `/libxl/<domid>` are removed, each outside a transaction, and finally the hypervisor is
- * asked to destroy the domain.
+ * asked to destroy the domain. A hypervisor that can pause it does so first, as libxl does.
  *
  * @example
  * ```ts
@@ -71,6 +71,8 @@ export async function destroyDomain(
   checkDomid(domid);
   const { hypervisor, ...rest } = options;
   const removeOptions: RemoveDeviceOptions = { ...rest, force: options.force ?? "always" };
+  // libxl__destroy_domid pauses the domain before its devices go (a failure is only logged)
+  await hypervisor?.pauseDomain?.(domid).catch(() => {});
   // libxl__devices_destroy: the kinds as DIRECTORY lists /libxl/<domid>/device, each kind's
   // devids as listed; removed one after another (concurrent removals on one connection
   // conflict and are retried).

@@ -91,6 +91,7 @@ const XENGUEST_SYMBOLS = {
 
 const LIBC_SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
+  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   stderr: { type: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -99,6 +100,9 @@ const TOOLLOG_SYMBOLS = {
   xtl_createlogger_stdiostream: { parameters: ["pointer", "i32", "u32"], result: "pointer" },
   xtl_logger_destroy: { parameters: ["pointer"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
+
+/** time.h: `CLOCK_MONOTONIC`. */
+const CLOCK_MONOTONIC = 1;
 
 /** xentoollog.h: `XTL_NUM_LEVELS`, above every level (a logger at it prints nothing). */
 const XTL_NUM_LEVELS = 10;
@@ -115,6 +119,8 @@ export interface XenLibs {
   guest: Bound<typeof XENGUEST_SYMBOLS>;
   /** The calling thread's `errno` (read right after a failed call). */
   errno(): number;
+  /** `clock_gettime(CLOCK_MONOTONIC)` whole seconds (libxl stamps its domid history so). */
+  monotonicSeconds(): number;
   /**
    * A libxentoollog logger that prints nothing (for probing `xc_interface_open` without
    * libxencall's own error line on stderr), and its destructor.
@@ -207,6 +213,13 @@ export function loadXenLibs(names: LibraryNames = {}): XenLibs {
     errno() {
       const p = libc.symbols.__errno_location();
       return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32(0);
+    },
+    monotonicSeconds() {
+      const ts = new BigInt64Array(2); // struct timespec { time_t tv_sec; long tv_nsec; }
+      if (libc.symbols.clock_gettime(CLOCK_MONOTONIC, new Uint8Array(ts.buffer)) !== 0) {
+        throw new Error(`clock_gettime(CLOCK_MONOTONIC) failed: errno ${this.errno()}`);
+      }
+      return Number(ts[0]);
     },
     quietLogger() {
       const stderr = new Deno.UnsafePointerView(libc.symbols.stderr!).getPointer();

@@ -202,3 +202,28 @@ export class DomainUserdataError extends Error {
     this.path = path;
   }
 }
+
+/**
+ * libxl's domid history (`/var/run/xen/domid-history`) could not be read or updated, or its
+ * lock file could not be opened; a destroy that cannot record the domid does not happen
+ * (libxl's rule).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DomidHistoryError } from "./errors.ts";
+ * const e = new DomidHistoryError("/var/run/xen/domid-history", "cannot update it: EROFS");
+ * assert.equal(e.message, "libxl domid history /var/run/xen/domid-history: cannot update it: EROFS");
+ * ```
+ */
+export class DomidHistoryError extends Error {
+  /** The history file. */
+  readonly path: string;
+
+  /** Builds the error for `path`. */
+  constructor(path: string, problem: string, options?: ErrorOptions) {
+    super(`libxl domid history ${path}: ${problem}`, options);
+    this.name = "DomidHistoryError";
+    this.path = path;
+  }
+}

@@ -7,6 +7,7 @@
  */
 
 import { checkDomid, checkUuid } from "../libxl/paths.ts";
+import { lockFile } from "./_lock_file.ts";
 import { DomainUserdataError } from "./errors.ts";
 import type { LibxlDomainConfig } from "./libxl_config.ts";
 
@@ -95,33 +96,18 @@ export async function withUserdataLock<T>(
   options: UserdataOptions = {},
 ): Promise<T> {
   const path = userdataPath(domain, "l", options.dir === undefined ? {} : { dir: options.dir });
-  let file: Deno.FsFile;
-  for (;;) {
-    try {
-      file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o666 });
-    } catch (cause) {
-      throw new DomainUserdataError(
-        path,
-        `cannot open the lock file: ${(cause as Error).message}`,
-        {
-          cause,
-        },
-      );
-    }
-    await file.lock(true);
-    const held = await file.stat();
-    const now = await Deno.stat(path).catch(() => undefined);
-    if (now !== undefined && now.dev === held.dev && now.ino === held.ino) break;
-    file.close(); // someone unlocked (and unlinked) it meanwhile: lock the new file
-  }
+  const lock = await lockFile(
+    path,
+    (cause) =>
+      new DomainUserdataError(path, `cannot open the lock file: ${cause.message}`, { cause }),
+  );
   try {
     if (!(await (options.domainExists?.(domain.domid) ?? true))) {
       throw new DomainUserdataError(path, `domain ${domain.domid} no longer exists`);
     }
     return await fn();
   } finally {
-    await Deno.remove(path).catch(() => {});
-    file.close();
+    await lock.release();
   }
 }
 

@@ -13,13 +13,21 @@ import type {
   HypervisorDomainInfo,
 } from "../libxl/hypervisor.ts";
 import { checkDomid } from "../libxl/paths.ts";
+import type { BuildPlan } from "./_build.ts";
 import { BuildSteps, checkBuildRequest } from "./_build.ts";
+import type { DomidHistoryOptions } from "./domid_history.ts";
+import {
+  DOMID_REUSE_TIMEOUT_S,
+  isDomidRecent,
+  markDomidRecent,
+  XEN_RUN_DIR,
+} from "./domid_history.ts";
 import { DOMAININFO, XEN } from "./_layout.ts";
 import type { LibraryNames, XenLibs } from "./_libs.ts";
 
 export type { LibraryNames } from "./_libs.ts";
 import { loadXenLibs } from "./_libs.ts";
-import { errnoName, XenCallError, XenUnavailableError } from "./errors.ts";
+import { errnoName, XenBuildRequestError, XenCallError, XenUnavailableError } from "./errors.ts";
 
 /** Options of {@linkcode XenHypervisor}. */
 export interface XenHypervisorOptions {
@@ -31,7 +39,39 @@ export interface XenHypervisorOptions {
    * @default {true}
    */
   claimMode?: boolean;
+  /** libxl's run dir, where `domid-history` is kept. @default {"/var/run/xen"} */
+  runDir?: string;
+  /**
+   * How long a destroyed domid may not be reused, in seconds.
+   * @default {`LIBXL_DOMID_REUSE_TIMEOUT` from the environment, as libxl reads it, else 60}
+   */
+  domidReuseTimeoutS?: number;
 }
+
+/** libxl's reuse timeout: `LIBXL_DOMID_REUSE_TIMEOUT` (strtol base 0) or 60. */
+function reuseTimeoutFromEnv(): number {
+  let text: string | undefined;
+  try {
+    text = Deno.env.get("LIBXL_DOMID_REUSE_TIMEOUT");
+  } catch {
+    text = undefined; // no --allow-env: libxl's default
+  }
+  if (text === undefined) return DOMID_REUSE_TIMEOUT_S;
+  const m = /^\s*([+-]?)(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)/i.exec(text);
+  if (m === null) return 0; // strtol: no digits
+  const digits = m[2] as string;
+  const n = /^0x/i.test(digits)
+    ? parseInt(digits, 16)
+    : digits.startsWith("0")
+    ? parseInt(digits, 8)
+    : parseInt(digits, 10);
+  return m[1] === "-" ? -n : n;
+}
+
+/** errno ESRCH. */
+const ESRCH = 3;
+/** `DOMID_FIRST_RESERVED`: how many domids there are to try. */
+const DOMID_FIRST_RESERVED = 0x7ff0;
 
 /** `xl list`'s letters for the shutdown reason (xl_list.c): poweroff, reboot, suspend, crash, watchdog, soft reset. */
 const SHUTDOWN_LETTERS = "-rscwS";
@@ -110,11 +150,16 @@ export class XenHypervisor implements Hypervisor, Disposable {
   #xch: Deno.PointerValue;
   #steps: BuildSteps;
   #claim: boolean;
+  #history: DomidHistoryOptions;
 
   /** Loads the libraries and opens the hypervisor interface (`xc_interface_open`). */
   constructor(xs: DomainIntroducer, options: XenHypervisorOptions = {}) {
     this.#xs = xs;
     this.#claim = options.claimMode ?? true;
+    this.#history = {
+      dir: options.runDir ?? XEN_RUN_DIR,
+      timeoutS: options.domidReuseTimeoutS ?? reuseTimeoutFromEnv(),
+    };
     this.#libs = loadXenLibs(options.libraries ?? {});
     // Probed with a logger that prints nothing, so that where Xen is missing the error below
     // is the only line (libxencall would print its own first); then opened with libxenctrl's
@@ -147,7 +192,7 @@ export class XenHypervisor implements Hypervisor, Disposable {
   async createDomain(request: DomainBuildRequest): Promise<CreatedDomain> {
     const plan = await checkBuildRequest(request);
     this.#open();
-    const domid = this.#steps.create(plan);
+    const domid = await this.#createFresh(plan);
     try {
       const ports = this.#steps.prepare(domid, plan);
       const built = this.#steps.buildPv(domid, plan, ports, this.#claim);
@@ -159,14 +204,55 @@ export class XenHypervisor implements Hypervisor, Disposable {
     }
   }
 
+  /**
+   * `xc_domain_create` as `libxl__domain_make` loops on it: a domid destroyed within the
+   * reuse timeout (`domid-history`) is destroyed again and another is taken, or, when the
+   * request named it, the create fails.
+   */
+  async #createFresh(plan: BuildPlan): Promise<number> {
+    for (let tries = 0;; tries++) {
+      const domid = this.#steps.create(plan);
+      let recent: boolean;
+      try {
+        recent = await isDomidRecent(domid, this.#libs.monotonicSeconds(), this.#history);
+      } catch (error) {
+        this.#libs.ctrl.xc_domain_destroy(this.#xch, domid);
+        throw error;
+      }
+      if (!recent) return domid;
+      if (plan.domid !== undefined) {
+        await this.destroyDomain(domid).catch(() => {});
+        throw new XenBuildRequestError(
+          "domid",
+          domid,
+          `destroyed less than ${this.#history.timeoutS} s ago (${this.#history.dir}/domid-history): libxl does not reuse it yet`,
+        );
+      }
+      this.#libs.ctrl.xc_domain_destroy(this.#xch, domid);
+      if (tries >= DOMID_FIRST_RESERVED) {
+        throw new XenCallError("xc_domain_create (every domid is recent)", 0);
+      }
+    }
+  }
+
   /** INTRODUCEs the domain to xenstored with the store ring the build produced. */
   async introduceDomain(domain: CreatedDomain): Promise<void> {
     await this.#xs.introduce(domain.domid, domain.store.gfn, domain.store.port);
   }
 
-  /** `xc_domain_destroy`; xenstored then sees the domain die and fires `@releaseDomain`. */
-  destroyDomain(domid: number): Promise<void> {
-    return this.#call("xc_domain_destroy", domid, this.#libs.ctrl.xc_domain_destroy);
+  /**
+   * `xc_domain_destroy`, after recording the domid in libxl's `domid-history` as libxl's
+   * destroy does (a domid that cannot be recorded is not destroyed: `DomidHistoryError`;
+   * a domain that does not exist is refused first with ESRCH). xenstored then sees the
+   * domain die and fires `@releaseDomain`.
+   */
+  async destroyDomain(domid: number): Promise<void> {
+    checkDomid(domid);
+    if ((await this.getInfo(domid)) === undefined) {
+      throw new XenCallError("xc_domain_destroy", ESRCH, { domid });
+    }
+    await markDomidRecent(domid, this.#libs.monotonicSeconds(), this.#history);
+    await this.#call("xc_domain_destroy", domid, this.#libs.ctrl.xc_domain_destroy);
   }
 
   /** `xc_domain_pause`. */

@@ -386,19 +386,20 @@ export default defineConfig({
  * and xl asked it earlier, so dxl makes one more), the XSM label lookups (hypercall 27) of
  * xl's `libxl_domain_info` calls (dxl reads no security labels), handle opens.
  */
-async function createCalls(log: string, domid: number): Promise<string[]> {
+async function createCalls(log: string, domid: number, from = "domctl cmd=1 "): Promise<string[]> {
   const lines = (await Deno.readTextFile(log)).split("\n")
     .map((l) => l.replace(/^\[fakexl \d+\] /, ""));
-  return lines.slice(lines.findIndex((l) => l.startsWith("domctl cmd=1 ")))
+  return lines.slice(Math.max(0, lines.findIndex((l) => l.startsWith(from))))
     .filter((l) => l !== "" && l !== "sysctl cmd=3" && !l.startsWith("xen_version"))
     .filter((l) => !l.startsWith("xencall_open") && !/^hypercall 27 /.test(l))
     .map((l) =>
-      l.replaceAll(`dom=${domid}`, "dom=D").replace(/^ctl 'create \d+' -> OK .*$/, "ctl create D")
+      l.replaceAll(`dom=${domid}`, "dom=D").replace(`ctl 'destroy ${domid}'`, "ctl 'destroy D'")
+        .replace(/^ctl 'create \d+' -> OK .*$/, "ctl create D")
         .replace(/^createdomain -> \d+ /, "createdomain -> D ")
     );
 }
 
-Deno.test("dxl apply --hypervisor xen makes the hypercalls real xl create makes, in the same order", async () => {
+Deno.test("dxl apply and destroy --hypervisor xen make the hypercalls real xl create and destroy make, in the same order", async () => {
   await using host = await startShimHost();
   await site();
   await Deno.writeTextFile(
@@ -435,4 +436,21 @@ export default defineConfig({
   // channels, memmap limit, TSC, CPUID, the image build, scheduler parameters, unpause
   assert.ok(want.includes("domctl cmd=68 dom=D"), want.join("\n")); // node affinity
   assert.equal(want.at(-1), "domctl cmd=4 dom=D", want.join("\n")); // unpause
+
+  // and destroying them: pause, (devices, records), destroy
+  const xlGone = await xlRun(["destroy", "xlplain"], { FAKEXL_LOG: `${xlLog}.destroy` });
+  assert.ok(xlGone.ok, xlGone.output);
+  const gone = await dxlRun(host, ["destroy", "dxlplain"], { FAKEXL_LOG: `${dxlLog}.destroy` });
+  assert.equal(gone.code, 0, gone.stderr);
+  const xlDestroy = await createCalls(`${xlLog}.destroy`, xlDom, "");
+  assert.deepEqual(xlDestroy.filter((l) => l.startsWith("domctl")), [
+    "domctl cmd=3 dom=D",
+    "domctl cmd=2 dom=D",
+  ]);
+  assert.deepEqual(await createCalls(`${dxlLog}.destroy`, dxlDom, ""), xlDestroy);
+  assert.deepEqual(
+    (await Deno.readTextFile("/var/run/xen/domid-history")).trim().split("\n")
+      .map((l) => Number(l.split(" ")[1])),
+    [xlDom, dxlDom],
+  );
 });

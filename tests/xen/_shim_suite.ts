@@ -356,3 +356,63 @@ Deno.test("setHostMemoryTarget: the hypervisor's limit follows; a limit it refus
   await destroyDomain(xs, domid);
   await forgetDomain({ domid, uuid: UUID });
 });
+
+/** libxl's domid history: `<CLOCK_MONOTONIC seconds> <domid>` lines. */
+async function domidHistory(): Promise<[number, number][]> {
+  const text = await Deno.readTextFile("/var/run/xen/domid-history").catch(() => "");
+  return text.split("\n").filter((l) => l !== "").map((l) => {
+    assert.match(l, /^\d+ \d+$/);
+    const [sec, domid] = l.split(" ").map(Number);
+    return [sec as number, domid as number];
+  });
+}
+
+Deno.test("destroyed domids go into libxl's domid-history; dxl and xl both skip a recent one", async () => {
+  await using host = await startShimHost();
+  await kernel();
+  await Deno.remove("/var/run/xen/domid-history").catch(() => {});
+  await using xs = await connect({ path: host.socket });
+  using hv = new XenHypervisor(xs);
+  await Deno.writeTextFile(
+    "/srv/xen/xlguest.cfg",
+    `name = "xlguest"\ntype = "pv"\nmemory = 128\nvcpus = 1\nkernel = "${KERNEL}"\n`,
+  );
+  await host.xl("create", "-p", "/srv/xen/xlguest.cfg"); // domid 1
+  await host.xl("destroy", "xlguest");
+  const afterXl = await domidHistory();
+  assert.deepEqual(afterXl.map(([, d]) => d), [1], "xl destroy recorded 1");
+  const request = { uuid: UUID, name: "guest1", maxMemKb: 65536, kernel: KERNEL };
+  const dom = await create(xs, hv, request);
+  assert.equal(dom, 2);
+  await destroyDomain(xs, dom, { hypervisor: hv });
+  await forgetDomain({ domid: dom, uuid: UUID });
+  const afterDxl = await domidHistory();
+  assert.deepEqual(afterDxl.map(([, d]) => d), [1, 2], "dxl kept xl's entry and added 2");
+  const [[xlSec], [dxlSec]] = afterDxl as [[number, number], [number, number]];
+  assert.ok(dxlSec >= xlSec && dxlSec - xlSec < 60, `same clock: ${xlSec} then ${dxlSec}`);
+
+  // Xen's rover back at 0: it offers 1, then 2, both recent; dxl takes 3
+  const rover = `${host.dir}/xl-rover`;
+  await Deno.writeTextFile(rover, "0\n");
+  const third = await create(xs, hv, { ...request, uuid: crypto.randomUUID(), name: "g3" });
+  assert.equal(third, 3);
+  assert.equal(await host.ctlList(), "OK 0 3:mapped", "1 and 2 were destroyed again");
+  // and real xl, in the same position, skips 1 (its own) and 2 (dxl's) as well
+  await Deno.writeTextFile(rover, "0\n");
+  await host.xl("create", "-p", "/srv/xen/xlguest.cfg");
+  assert.equal(xlRow(await host.xl("list"), "xlguest")?.[1], "4");
+  // a recent domid asked for by number is refused, and nothing is left of it
+  await assert.rejects(
+    makeDomain(xs, { hypervisor: hv, ...request, uuid: crypto.randomUUID(), domid: 1 }),
+    (e: unknown) =>
+      e instanceof XenBuildRequestError && e.field === "domid" &&
+      /destroyed less than 60 s ago \(\/var\/run\/xen\/domid-history\)/.test(e.message),
+  );
+  assert.equal(await host.ctlList(), "OK 0 3:mapped 4:mapped");
+  // destroying a domain the hypervisor does not have records nothing
+  const before = await domidHistory();
+  await assert.rejects(hv.destroyDomain(7), /xc_domain_destroy failed for domain 7: ESRCH/);
+  assert.deepEqual((await domidHistory()).map(([, d]) => d), before.map(([, d]) => d));
+  await host.xl("destroy", "xlguest");
+  await destroyDomain(xs, third, { hypervisor: hv });
+});
