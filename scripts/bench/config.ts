@@ -22,15 +22,12 @@ import { makeDomain } from "../../lib/libxl/domain_create.ts";
 import { SimulatedHypervisor } from "../../lib/libxl/hypervisor.ts";
 import { type LibxlStore, rmIfPresent } from "../../lib/libxl/store.ts";
 import type { Permission } from "../../lib/protocol/mod.ts";
-import { startXenstored } from "../../lib/xenstored/mod.ts";
+import { type ServerKind, startServer } from "../../tests/_helpers/servers.ts";
 import { apply } from "../../lib/config/apply.ts";
 import { readLive } from "../../lib/config/live.ts";
 import { plan } from "../../lib/config/plan.ts";
 import type { NormalizedConfig } from "../../lib/config/normalized.ts";
 import { validateConfig } from "../../lib/config/validate.ts";
-
-const REFXS = Deno.env.get("DXL_REFXS") ??
-  new URL("../../../shared/refxs", import.meta.url).pathname;
 
 const OPS = new Set([
   "rmIfPresent",
@@ -211,35 +208,15 @@ async function libxlWay(server: Server, domains: number, oneRequestAtATime: bool
   return { ms: performance.now() - t0, ...count };
 }
 
-async function run_(cmd: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
-async function ctl(dir: string, command: string): Promise<void> {
-  const conn = await Deno.connect({ transport: "unix", path: `${dir}/ctl` });
-  try {
-    await conn.write(new TextEncoder().encode(`${command}\n`));
-    const buf = new Uint8Array(256);
-    const n = await conn.read(buf);
-    const text = new TextDecoder().decode(buf.subarray(0, n ?? 0));
-    if (!text.startsWith("OK")) throw new Error(`ctl ${command}: ${text.trim()}`);
-  } finally {
-    conn.close();
-  }
-}
-
-/** Runs `fn` on a fresh embedded xenstored. */
-async function onEmbedded<T>(fn: (server: Server) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "dxl-bench-config-", dir: "/tmp" });
-  try {
-    await using xsd = await startXenstored({ dir });
-    return await fn({ socket: xsd.socket, onCreate: (d) => xsd.createDomain(d) });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+/**
+ * Runs `fn` on a fresh server of `kind`: the embedded xenstored in this process, or a real
+ * daemon through ../shared/refxs (the tests' `startServer`).
+ */
+function onServer(kind: ServerKind) {
+  return async <T>(fn: (server: Server) => Promise<T>): Promise<T> => {
+    await using server = await startServer(kind);
+    return await fn({ socket: server.socket, onCreate: (d) => server.createDomain(d) });
+  };
 }
 
 /** The one xenstored process (`config_server.ts`) that serves a fresh store per run. */
@@ -313,21 +290,6 @@ async function onEmbeddedProcess<T>(fn: (server: Server) => Promise<T>): Promise
   }
 }
 
-/** Runs `fn` on a fresh real C xenstored. */
-async function onC<T>(fn: (server: Server) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "dxl-bench-config-c-", dir: "/tmp" });
-  try {
-    await run_("bash", [`${REFXS}/start.sh`, "c", dir]);
-    try {
-      return await fn({ socket: `${dir}/socket`, onCreate: (d) => ctl(dir, `create ${d}`) });
-    } finally {
-      await run_("bash", [`${REFXS}/stop.sh`, dir]);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 function table(rows: Row[]): string {
   const lines = [
     "| server | domains × 4 devices | dxl plan | dxl apply (1 transaction) | dxl requests | libxl way, one request at a time (as libxenstore) | libxl way, pipelined per transaction | libxl requests / transactions | one at a time ÷ dxl | pipelined ÷ dxl |",
@@ -361,10 +323,10 @@ function table(rows: Row[]): string {
  */
 export async function run(max = 1000, only?: string): Promise<void> {
   const rows: Row[] = [];
-  const servers: [string, typeof onEmbedded][] = [
-    ["embedded", onEmbedded],
+  const servers: [string, ReturnType<typeof onServer>][] = [
+    ["embedded", onServer("embedded")],
     ["embedded, own process", onEmbeddedProcess],
-    ["C xenstored 4.17", onC],
+    ["C xenstored 4.17", onServer("c")],
   ];
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const [name, on] of servers) {

@@ -24,10 +24,7 @@ import type { DeviceSpec } from "../../lib/libxl/device.ts";
 import { backendPath } from "../../lib/libxl/paths.ts";
 import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
 import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
-import { startXenstored } from "../../lib/xenstored/mod.ts";
-
-const REFXS = Deno.env.get("DXL_REFXS") ??
-  new URL("../../../shared/refxs", import.meta.url).pathname;
+import { startServer } from "../../tests/_helpers/servers.ts";
 
 /** Counts requests (round trips) and transaction attempts made through a store. */
 class Counter {
@@ -139,27 +136,6 @@ async function measure(
   };
 }
 
-async function run_(cmd: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
-
-async function ctl(dir: string, command: string): Promise<void> {
-  const conn = await Deno.connect({ transport: "unix", path: `${dir}/ctl` });
-  try {
-    await conn.write(new TextEncoder().encode(`${command}\n`));
-    const buf = new Uint8Array(256);
-    const n = await conn.read(buf);
-    const text = new TextDecoder().decode(buf.subarray(0, n ?? 0));
-    if (!text.startsWith("OK")) throw new Error(`ctl ${command}: ${text.trim()}`);
-  } finally {
-    conn.close();
-  }
-}
-
 function table(rows: Figures[]): string {
   const lines = [
     "| server | domains × devices | create wall (makeDomain + 4 × addDevice) | per domain | simulated backends connect all | destroy wall | requests / device | transactions / device | requests / domain (makeDomain) |",
@@ -191,33 +167,14 @@ function table(rows: Figures[]): string {
  */
 export async function run(domains = 100): Promise<void> {
   const rows: Figures[] = [];
-  const embeddedDir = await Deno.makeTempDir({ prefix: "dxl-bench-libxl-", dir: "/tmp" });
-  try {
-    await using xsd = await startXenstored({ dir: embeddedDir });
-    rows.push(await measure("embedded", xsd.socket, domains, (d) => xsd.createDomain(d)));
-  } finally {
-    await Deno.remove(embeddedDir, { recursive: true });
-  }
-  const cDir = await Deno.makeTempDir({ prefix: "dxl-bench-c-", dir: "/tmp" });
-  try {
-    await run_("bash", [`${REFXS}/start.sh`, "c", cDir]);
+  for (const [name, kind] of [["embedded", "embedded"], ["C xenstored 4.17", "c"]] as const) {
     try {
-      rows.push(
-        await measure(
-          "C xenstored 4.17",
-          `${cDir}/socket`,
-          domains,
-          (d) => ctl(cDir, `create ${d}`),
-        ),
-      );
-    } finally {
-      await run_("bash", [`${REFXS}/stop.sh`, cDir]);
+      await using server = await startServer(kind);
+      rows.push(await measure(name, server.socket, domains, (d) => server.createDomain(d)));
+    } catch (error) {
+      // deno-lint-ignore no-console
+      console.warn(`${name} skipped: ${(error as Error).message}`);
     }
-  } catch (error) {
-    // deno-lint-ignore no-console
-    console.warn(`C xenstored skipped: ${(error as Error).message}`);
-  } finally {
-    await Deno.remove(cDir, { recursive: true });
   }
   // deno-lint-ignore no-console
   console.log(table(rows));

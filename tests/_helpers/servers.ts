@@ -29,6 +29,11 @@ export interface TestServer extends AsyncDisposable {
    * guest. Use a fresh domid per guest session: the real daemons' guest ring keeps state.
    */
   guest(domid: number): Promise<string>;
+  /**
+   * Makes domain `domid` exist in the server's stand-in hypervisor, as a real hypervisor's
+   * create would, without touching xenstore (a toolstack then writes and INTRODUCEs it).
+   */
+  createDomain(domid: number): Promise<void>;
   /** Makes domain `domid` vanish as the hypervisor would (fires `@releaseDomain`). */
   destroyDomain(domid: number): Promise<void>;
 }
@@ -67,6 +72,25 @@ async function run(cmd: string, args: string[]): Promise<string> {
   return text.trim();
 }
 
+/** One line to the control socket of a `../shared/refxs` run dir `dir`; its `OK …` answer. */
+export async function refxsCtl(dir: string, command: string): Promise<string> {
+  const conn = await Deno.connect({ transport: "unix", path: joinPosix(dir, "ctl") });
+  try {
+    await conn.write(new TextEncoder().encode(`${command}\n`));
+    const buf = new Uint8Array(4096);
+    let text = "";
+    while (!text.includes("\n")) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    if (!text.startsWith("OK")) throw new Error(`ctl ${command}: ${text.trim()}`);
+    return text.trim();
+  } finally {
+    conn.close();
+  }
+}
+
 async function startReal(kind: "c" | "ocaml"): Promise<TestServer> {
   const dir = await Deno.makeTempDir({ prefix: `dxl-${kind}-`, dir: "/tmp" });
   await run("bash", [joinPosix(REFXS_DIR, "start.sh"), kind, dir]);
@@ -76,6 +100,7 @@ async function startReal(kind: "c" | "ocaml"): Promise<TestServer> {
     socket: joinPosix(dir, "socket"),
     dir,
     guest: (domid) => run("python3", [refxs, dir, "guest", String(domid)]),
+    createDomain: async (domid) => void await refxsCtl(dir, `create ${domid}`),
     destroyDomain: async (domid) => {
       await run("python3", [refxs, dir, "destroy", String(domid)]);
     },
@@ -94,6 +119,7 @@ async function startEmbedded(): Promise<TestServer> {
     socket: xs.socket,
     dir,
     guest: (domid) => xs.guest(domid),
+    createDomain: (domid) => Promise.resolve(xs.createDomain(domid)),
     destroyDomain: (domid) => xs.destroyDomain(domid),
     async [Symbol.asyncDispose]() {
       await xs.close();

@@ -12,11 +12,10 @@ import assert from "node:assert/strict";
 import { connect } from "../../lib/client/mod.ts";
 import { SimulatedHypervisor } from "../../lib/libxl/hypervisor.ts";
 import { formatTree } from "../../lib/libxl/tree.ts";
-import { startXenstored } from "../../lib/xenstored/mod.ts";
 import { apply } from "../../lib/config/apply.ts";
 import { validateConfig } from "../../lib/config/validate.ts";
 import { fromFileUrl } from "../_helpers/paths.ts";
-import { defaultKinds, REFXS_DIR, refxsUnavailable } from "../_helpers/servers.ts";
+import { defaultKinds, refxsUnavailable, startServer } from "../_helpers/servers.ts";
 import { KILL_BEFORE, KILL_NOW } from "./_helpers.ts";
 
 const CHILD = fromFileUrl(new URL("./_apply_child.ts", import.meta.url));
@@ -29,60 +28,12 @@ interface Outcome {
   requests: number | undefined;
 }
 
-/** A store of one kind: its socket, and how a domain is made known to its hypervisor side. */
-interface Store extends AsyncDisposable {
-  socket: string;
-  createDomain(domid: number): Promise<void>;
-}
-
-async function sh(args: string[]): Promise<void> {
-  const out = await new Deno.Command("bash", { args, stdout: "piped", stderr: "piped" }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-}
-
-async function ctl(dir: string, command: string): Promise<void> {
-  const conn = await Deno.connect({ transport: "unix", path: `${dir}/ctl` });
-  try {
-    await conn.write(new TextEncoder().encode(`${command}\n`));
-    const buf = new Uint8Array(256);
-    const n = await conn.read(buf);
-    const text = new TextDecoder().decode(buf.subarray(0, n ?? 0));
-    if (!text.startsWith("OK")) throw new Error(`ctl ${command}: ${text.trim()}`);
-  } finally {
-    conn.close();
-  }
-}
-
-async function startStore(kind: "embedded" | "c"): Promise<Store> {
-  const dir = await Deno.makeTempDir({ prefix: `dxl-atomic-${kind}-`, dir: "/tmp" });
-  if (kind === "embedded") {
-    const xsd = await startXenstored({ dir });
-    return {
-      socket: xsd.socket,
-      createDomain: (domid) => Promise.resolve(xsd.createDomain(domid)),
-      async [Symbol.asyncDispose]() {
-        await xsd.close();
-        await Deno.remove(dir, { recursive: true });
-      },
-    };
-  }
-  await sh([`${REFXS_DIR}/start.sh`, "c", dir]);
-  return {
-    socket: `${dir}/socket`,
-    createDomain: (domid) => ctl(dir, `create ${domid}`),
-    async [Symbol.asyncDispose]() {
-      await sh([`${REFXS_DIR}/stop.sh`, dir]);
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
-
 /**
  * A fresh store in the state before; then, unless `killAt` is undefined, the child applies
  * to it; the tree afterwards.
  */
 async function runOnce(kind: "embedded" | "c", killAt: string | undefined): Promise<Outcome> {
-  await using store = await startStore(kind);
+  await using store = await startServer(kind);
   await using xs = await connect({ path: store.socket });
   const hypervisor = new SimulatedHypervisor(xs, { onCreate: (d) => store.createDomain(d) });
   await apply(xs, validateConfig(KILL_BEFORE), { hypervisor, wait: false, now: KILL_NOW });

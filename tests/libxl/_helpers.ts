@@ -17,7 +17,7 @@ import { vif } from "../../lib/libxl/devices/vif.ts";
 import { backendPath, frontendPath, libxlDevicePath } from "../../lib/libxl/paths.ts";
 import { backendPerms, frontendPerms, noperm, roFrontendPerms } from "../../lib/libxl/perms.ts";
 import type { LibxlStore } from "../../lib/libxl/store.ts";
-import type { TestServer } from "../_helpers/servers.ts";
+import { refxsCtl, type TestServer } from "../_helpers/servers.ts";
 import { fromFileUrl } from "../_helpers/paths.ts";
 
 /** Reads `tests/testdata/libxl/<name>`. */
@@ -202,25 +202,6 @@ export function lastTransaction(log: Logged[]): string[] {
   return log.slice(start + 1).filter((e) => e.tx === id).map((e) => e.line);
 }
 
-/** One line to the control socket of `../shared/refxs`; its `OK …` answer. */
-export async function ctl(server: TestServer, command: string): Promise<string> {
-  const conn = await Deno.connect({ transport: "unix", path: `${server.dir}/ctl` });
-  try {
-    await conn.write(new TextEncoder().encode(`${command}\n`));
-    const buf = new Uint8Array(4096);
-    let text = "";
-    while (!text.includes("\n")) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      text += new TextDecoder().decode(buf.subarray(0, n));
-    }
-    if (!text.startsWith("OK")) throw new Error(`ctl ${command}: ${text.trim()}`);
-    return text.trim();
-  } finally {
-    conn.close();
-  }
-}
-
 /** A hypervisor for tests plus the guest socket of each domain it made. */
 export interface TestHypervisor {
   /** Pass this to `makeDomain`. */
@@ -246,14 +227,14 @@ export function testHypervisor(
     firstDomid,
     onCreate: async (domid) => {
       if (real) {
-        await ctl(server, `create ${domid}`);
+        await server.createDomain(domid);
         sockets.set(domid, `${server.dir}/dom${domid}.sock`);
       } else {
         sockets.set(domid, await server.guest(domid));
       }
     },
     onDestroy: async (domid) => {
-      if (real) await ctl(server, `destroy ${domid}`);
+      if (real) await refxsCtl(server.dir, `destroy ${domid}`);
     },
   });
   return {

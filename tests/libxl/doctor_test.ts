@@ -18,8 +18,8 @@ import { SimulatedHypervisor } from "../../lib/libxl/hypervisor.ts";
 import { formatTree } from "../../lib/libxl/tree.ts";
 import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
 import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
-import { forEachServer, type TestServer } from "../_helpers/servers.ts";
-import { ctl, recording, type TestHypervisor, testHypervisor } from "./_helpers.ts";
+import { forEachServer, refxsCtl, type TestServer } from "../_helpers/servers.ts";
+import { recording, type TestHypervisor, testHypervisor } from "./_helpers.ts";
 
 interface World {
   xs: XenstoreClient;
@@ -45,7 +45,7 @@ async function world(server: TestServer): Promise<World> {
       if (server.kind === "embedded") {
         return [0, ...hv.hypervisor.domains.filter((d) => !killed.has(d))];
       }
-      const reply = await ctl(server, "list"); // "OK 0 5:mapped"
+      const reply = await refxsCtl(server.dir, "list"); // "OK 0 5:mapped"
       return reply.split(/\s+/).slice(1).map((t) => Number.parseInt(t, 10));
     },
     async kill(domid) {
