@@ -288,9 +288,12 @@ async function afterCommit(
   const host: HostOptions | undefined = options.host === undefined
     ? undefined
     : { ...options.host, hypervisor: hv };
-  for (const { want, created, request } of fresh.values()) {
-    await hv.introduceDomain(created);
+  const domains = [...fresh.values()];
+  // Without host steps nothing else happens per domain: the INTRODUCEs go out together.
+  if (host === undefined) await Promise.all(domains.map((d) => hv.introduceDomain(d.created)));
+  for (const { want, created, request } of domains) {
     if (host !== undefined) {
+      await hv.introduceDomain(created);
       // xl create: libxl's config file; the domain stays paused until its devices connected
       await finishCreate(created.domid, request, {
         ...host,
