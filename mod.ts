@@ -277,6 +277,8 @@ export type {
 
 // Real Xen host: the hypervisor through libxenctrl/libxenguest, hotplug scripts, libxl's config file
 export {
+  autoAutoballoon,
+  autoballoonEnabled,
   connectDevice,
   deleteDomainUserdata,
   deviceConfig,
@@ -289,10 +291,12 @@ export {
   errnoName,
   finishCreate,
   forgetDomain,
+  freeMemory,
   hasMemoryLimits,
   HOTPLUG_TIMEOUT_MS,
   hotplugCommands,
   HotplugError,
+  InsufficientMemoryError,
   isDomidRecent,
   markDomidRecent,
   PRIVCMD_PATH,
@@ -316,13 +320,17 @@ export {
   xenHostDetected,
   XenHypervisor,
   XenUnavailableError,
+  XL_CONF,
 } from "./lib/xen/mod.ts";
 export type {
+  AutoballoonOptions,
+  BalloonHost,
   ConnectedDevice,
   DeviceKeys,
   DomainConfigOptions,
   DomidHistoryOptions,
   FinishCreateOptions,
+  FreeMemoryOptions,
   HostMemoryTargetOptions,
   HostOptions,
   HotplugAction,

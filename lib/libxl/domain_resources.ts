@@ -8,7 +8,7 @@
 
 import { readDomainUuid } from "./domain.ts";
 import { DomainNotFoundError } from "./errors.ts";
-import { checkDomid, domainPath, vmPath } from "./paths.ts";
+import { checkDomid, checkUuid, domainPath, vmPath } from "./paths.ts";
 import type { Target, TransactionalOptions } from "./store.ts";
 import { inTransaction, listIfPresent, pipelined } from "./store.ts";
 
@@ -21,6 +21,12 @@ export interface SetMemoryTargetOptions extends TransactionalOptions {
   targetKb: number;
   /** `targetKb` is added to the current target (a negative result becomes 0). @default {false} */
   relative?: boolean;
+  /**
+   * The uuid whose `/vm/<uuid>/memory` mirrors the target (libxl takes it from the
+   * hypervisor, which also knows dom0's, whose `~/vm` may be missing).
+   * @default {the uuid in ~/vm}
+   */
+  vmUuid?: string;
 }
 
 /** What {@linkcode setMemoryTarget} wrote. */
@@ -82,6 +88,7 @@ export function setMemoryTarget(
   options: SetMemoryTargetOptions,
 ): Promise<MemoryTarget> {
   checkDomid(domid);
+  if (options?.vmUuid !== undefined) checkUuid(options.vmUuid);
   const kb = options?.targetKb;
   const relative = options?.relative ?? false;
   if (typeof kb !== "number" || !Number.isSafeInteger(kb) || (!relative && kb < 0)) {
@@ -114,7 +121,7 @@ export function setMemoryTarget(
     if (domid === 0 && next < MIN_DOM0_MEM_KB) {
       throw new RangeError(`New target ${next} for dom0 is below the minimum threshold`);
     }
-    const uuid = await readDomainUuid(tx, domid);
+    const uuid = options.vmUuid ?? await readDomainUuid(tx, domid);
     if (uuid === undefined) throw new DomainNotFoundError(domid);
     const vmMemoryMb = Math.floor(next / 1024);
     await pipelined((send) => {

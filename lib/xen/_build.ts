@@ -7,7 +7,7 @@
  */
 
 import type { CreatedDomain, DomainBuildRequest, DomainType } from "../libxl/hypervisor.ts";
-import { CREATEDOMAIN, DOM_IMAGE, PHYSINFO, XEN } from "./_layout.ts";
+import { CREATEDOMAIN, DOM_IMAGE, DOMAININFO, PHYSINFO, XEN } from "./_layout.ts";
 import type { XenLibs } from "./_libs.ts";
 import { placeDomain } from "./_numa.ts";
 import { setDefaultSchedParams } from "./_sched.ts";
@@ -19,6 +19,14 @@ export const LIBXL_MAXMEM_CONSTANT = 1024;
 export const DEFAULT_EVENT_CHANNELS = 1023;
 /** libxl's `INVALID_DOMID` (~0): the hypervisor picks the id. */
 const INVALID_DOMID = 0xffff_ffff;
+
+/** Formats a domain handle as a uuid. */
+export function handleToUuid(bytes: Uint8Array): string {
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
+    hex.slice(20)
+  }`;
+}
 
 /** A checked build request with libxl's defaults filled in. */
 export interface BuildPlan {
@@ -169,6 +177,39 @@ export class BuildSteps {
     const caps = new DataView(info.buffer).getUint32(PHYSINFO.capabilities, true);
     if (caps & XEN.PHYSCAP_gnttab_v2) return 2;
     return caps & XEN.PHYSCAP_gnttab_v1 ? 1 : 0;
+  }
+
+  /** `libxl_get_free_memory`: the host's free and scrub pages, in KiB (`xc_physinfo`). */
+  freeKb(): number {
+    const info = new Uint8Array(PHYSINFO.size);
+    this.check(this.#libs.ctrl.xc_physinfo(this.#xch, info) === 0, "xc_physinfo");
+    const v = new DataView(info.buffer);
+    const pages = v.getBigUint64(PHYSINFO.freePages, true) +
+      v.getBigUint64(PHYSINFO.scrubPages, true);
+    return Number(pages) * 4;
+  }
+
+  /** dom0 as `libxl_domain_info` gives it to xl's `freemem`: memory in KiB, and its handle. */
+  dom0Memory(): { currentKb: number; outstandingKb: number; maxKb: number; uuid: string } {
+    const buf = new Uint8Array(DOMAININFO.size);
+    const n = this.#libs.ctrl.xc_domain_getinfolist(this.#xch, 0, 1, buf);
+    this.check(n === 1, "xc_domain_getinfolist", 0);
+    const v = new DataView(buf.buffer);
+    const kb = (at: number) => Number(v.getBigUint64(at, true)) * 4;
+    return {
+      currentKb: kb(DOMAININFO.totPages),
+      outstandingKb: kb(DOMAININFO.outstandingPages),
+      maxKb: kb(DOMAININFO.maxPages),
+      uuid: handleToUuid(buf.subarray(DOMAININFO.handle, DOMAININFO.handle + 16)),
+    };
+  }
+
+  /** Xen's command line (`xc_version(XENVER_commandline)`), undefined when it cannot be read. */
+  commandline(): string | undefined {
+    const buf = new Uint8Array(1024);
+    if (this.#libs.ctrl.xc_version(this.#xch, XEN.XENVER_commandline, buf) !== 0) return undefined;
+    const end = buf.indexOf(0);
+    return new TextDecoder().decode(buf.subarray(0, end < 0 ? buf.length : end));
   }
 
   /** `xc_domain_create`; returns the new domid. */

@@ -38,6 +38,7 @@ export const DOMAININFO = {
   flags: 4, // uint32_t flags (XEN_DOMINF_*)
   totPages: 8, // uint64_aligned_t tot_pages
   maxPages: 16, // uint64_aligned_t max_pages
+  outstandingPages: 24, // uint64_aligned_t outstanding_pages
   shrPages: 32, // uint64_aligned_t shr_pages
   cpuTime: 56, // uint64_aligned_t cpu_time (ns)
   nrOnlineVcpus: 64, // uint32_t nr_online_vcpus
@@ -75,6 +76,8 @@ export const DOM_IMAGE = {
 export const PHYSINFO = {
   size: 112, // sizeof(xc_physinfo_t)
   capabilities: 28, // uint32_t capabilities (XEN_SYSCTL_PHYSCAP_*)
+  freePages: 48, // uint64_aligned_t free_pages
+  scrubPages: 56, // uint64_aligned_t scrub_pages
 } as const;
 
 /** `xc_cputopo_t` = `struct xen_sysctl_cputopo` (`/usr/include/xen/sysctl.h`). */
@@ -145,6 +148,8 @@ export const XEN = {
   PHYSCAP_gnttab_v1: 1 << 8,
   /** XEN_SYSCTL_PHYSCAP_gnttab_v2 (sysctl.h). */
   PHYSCAP_gnttab_v2: 1 << 9,
+  /** XENVER_commandline (version.h): Xen's command line, a `char[1024]`. */
+  XENVER_commandline: 9,
   /** XEN_VCPUAFFINITY_HARD (domctl.h). */
   VCPUAFFINITY_HARD: 1 << 0,
   /** XEN_VCPUAFFINITY_SOFT (domctl.h). */

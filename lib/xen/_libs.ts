@@ -32,6 +32,7 @@ const XENCTRL_SYMBOLS = {
   xc_domain_unpause: { parameters: ["pointer", "u32"], result: "i32" },
   xc_domain_getinfolist: { parameters: ["pointer", "u32", "u32", "buffer"], result: "i32" },
   xc_physinfo: { parameters: ["pointer", "buffer"], result: "i32" },
+  xc_version: { parameters: ["pointer", "i32", "buffer"], result: "i32" },
   // NUMA placement (libxl__build_pre) and scheduler parameters (libxl__build_post)
   xc_get_max_cpus: { parameters: ["pointer"], result: "i32" },
   xc_get_max_nodes: { parameters: ["pointer"], result: "i32" },

@@ -227,3 +227,34 @@ export class DomidHistoryError extends Error {
     this.path = path;
   }
 }
+
+/**
+ * xl's "failed to free memory for the domain": the host has less free memory than the new
+ * domain needs and autoballooning dom0 did not free enough.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InsufficientMemoryError } from "./errors.ts";
+ * const e = new InsufficientMemoryError(2097152, 1048576, "dom0 did not get down to its target");
+ * assert.equal(e.needKb, 2097152);
+ * assert.match(e.message, /^failed to free memory for the domain: it needs 2097152 KiB, 1048576 KiB are free/);
+ * ```
+ */
+export class InsufficientMemoryError extends Error {
+  /** What the domain needs, in KiB (`libxl_domain_need_memory`). */
+  readonly needKb: number;
+  /** What the host had free, in KiB. */
+  readonly freeKb: number;
+
+  /** Builds the error; `why` says what stopped the ballooning. */
+  constructor(needKb: number, freeKb: number, why: string, options?: ErrorOptions) {
+    super(
+      `failed to free memory for the domain: it needs ${needKb} KiB, ${freeKb} KiB are free (${why})`,
+      options,
+    );
+    this.name = "InsufficientMemoryError";
+    this.needKb = needKb;
+    this.freeKb = freeKb;
+  }
+}

@@ -17,6 +17,7 @@
  * @module
  */
 
+export * from "./autoballoon.ts";
 export * from "./domid_history.ts";
 export * from "./errors.ts";
 export * from "./host.ts";

@@ -13,8 +13,11 @@ import type {
   HypervisorDomainInfo,
 } from "../libxl/hypervisor.ts";
 import { checkDomid } from "../libxl/paths.ts";
+import type { LibxlStore } from "../libxl/store.ts";
+import { autoballoonEnabled, freeMemory } from "./autoballoon.ts";
+import { pvNeedMemoryKb } from "./_numa.ts";
 import type { BuildPlan } from "./_build.ts";
-import { BuildSteps, checkBuildRequest } from "./_build.ts";
+import { BuildSteps, checkBuildRequest, handleToUuid } from "./_build.ts";
 import type { DomidHistoryOptions } from "./domid_history.ts";
 import {
   DOMID_REUSE_TIMEOUT_S,
@@ -42,6 +45,14 @@ export interface XenHypervisorOptions {
   /** libxl's run dir, where `domid-history` is kept. @default {"/var/run/xen"} */
   runDir?: string;
   /**
+   * Balloon dom0 down when the host lacks free memory for a new domain, as `xl create` does
+   * (needs `xs` to be a full xenstore connection, for dom0's memory target).
+   * @default {as xl decides: xl.conf's `autoballoon`, and for `auto` Xen's command line}
+   */
+  autoballoon?: boolean;
+  /** xl's config file, read for `autoballoon`. @default {"/etc/xen/xl.conf"} */
+  xlConf?: string;
+  /**
    * How long a destroyed domid may not be reused, in seconds.
    * @default {`LIBXL_DOMID_REUSE_TIMEOUT` from the environment, as libxl reads it, else 60}
    */
@@ -68,6 +79,13 @@ function reuseTimeoutFromEnv(): number {
   return m[1] === "-" ? -n : n;
 }
 
+/** Whether the xenstore handle is a full connection (reads, writes, transactions). */
+function isStore(xs: DomainIntroducer): xs is DomainIntroducer & LibxlStore {
+  const ops = xs as Partial<LibxlStore>;
+  return typeof ops.transaction === "function" && typeof ops.tryRead === "function" &&
+    typeof ops.write === "function";
+}
+
 /** errno ESRCH. */
 const ESRCH = 3;
 /** `DOMID_FIRST_RESERVED`: how many domids there are to try. */
@@ -75,14 +93,6 @@ const DOMID_FIRST_RESERVED = 0x7ff0;
 
 /** `xl list`'s letters for the shutdown reason (xl_list.c): poweroff, reboot, suspend, crash, watchdog, soft reset. */
 const SHUTDOWN_LETTERS = "-rscwS";
-
-/** Formats a domain handle as a uuid. */
-function handleToUuid(bytes: Uint8Array): string {
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
-    hex.slice(20)
-  }`;
-}
 
 /** A count the libraries take as uint64_t: a non-negative safe integer. */
 function checkKb(field: string, value: number): void {
@@ -151,11 +161,17 @@ export class XenHypervisor implements Hypervisor, Disposable {
   #steps: BuildSteps;
   #claim: boolean;
   #history: DomidHistoryOptions;
+  #store: LibxlStore | undefined;
+  #autoballoon: boolean | undefined;
+  #xlConf: string | undefined;
 
   /** Loads the libraries and opens the hypervisor interface (`xc_interface_open`). */
   constructor(xs: DomainIntroducer, options: XenHypervisorOptions = {}) {
     this.#xs = xs;
     this.#claim = options.claimMode ?? true;
+    this.#store = isStore(xs) ? xs : undefined;
+    this.#autoballoon = options.autoballoon;
+    this.#xlConf = options.xlConf;
     this.#history = {
       dir: options.runDir ?? XEN_RUN_DIR,
       timeoutS: options.domidReuseTimeoutS ?? reuseTimeoutFromEnv(),
@@ -192,6 +208,7 @@ export class XenHypervisor implements Hypervisor, Disposable {
   async createDomain(request: DomainBuildRequest): Promise<CreatedDomain> {
     const plan = await checkBuildRequest(request);
     this.#open();
+    await this.#freemem(plan);
     const domid = await this.#createFresh(plan);
     try {
       const ports = this.#steps.prepare(domid, plan);
@@ -202,6 +219,20 @@ export class XenHypervisor implements Hypervisor, Disposable {
       this.#libs.ctrl.xc_domain_destroy(this.#xch, domid);
       throw error;
     }
+  }
+
+  /** xl's `freemem` before the create (see `freeMemory`), when autoballooning is on. */
+  async #freemem(plan: BuildPlan): Promise<void> {
+    if (this.#store === undefined) return;
+    this.#autoballoon ??= await autoballoonEnabled({
+      ...(this.#xlConf === undefined ? {} : { xlConf: this.#xlConf }),
+      commandline: () => this.#steps.commandline(),
+    });
+    if (!this.#autoballoon) return;
+    await freeMemory(this.#store, pvNeedMemoryKb(plan), {
+      freeKb: () => this.#steps.freeKb(),
+      dom0: () => this.#steps.dom0Memory(),
+    });
   }
 
   /**

@@ -22,7 +22,11 @@ import type { LibxlStore } from "../../lib/libxl/store.ts";
 import { formatTree } from "../../lib/libxl/tree.ts";
 import { XenbusState } from "../../lib/libxl/xenbus_state.ts";
 import { waitForXenbusState } from "../../lib/libxl/xenbus_wait.ts";
-import { XenBuildRequestError, XenCallError } from "../../lib/xen/errors.ts";
+import {
+  InsufficientMemoryError,
+  XenBuildRequestError,
+  XenCallError,
+} from "../../lib/xen/errors.ts";
 import {
   connectDevice,
   finishCreate,
@@ -415,4 +419,65 @@ Deno.test("destroyed domids go into libxl's domid-history; dxl and xl both skip 
   assert.deepEqual((await domidHistory()).map(([, d]) => d), before.map(([, d]) => d));
   await host.xl("destroy", "xlguest");
   await destroyDomain(xs, third, { hypervisor: hv });
+});
+
+const DOM0_VM = "/vm/00000000-0000-0000-0000-000000000000";
+
+/** dom0's memory nodes as libxl's ballooning leaves them. */
+async function dom0Memory(xs: LibxlStore): Promise<(string | undefined)[]> {
+  return await Promise.all([
+    xs.tryRead("/local/domain/0/memory/target"),
+    xs.tryRead("/local/domain/0/memory/static-max"),
+    xs.tryRead(`${DOM0_VM}/memory`),
+  ]);
+}
+
+Deno.test("a domain bigger than the free memory: dxl balloons dom0 as xl create does, and honours xl.conf", async () => {
+  await using host = await startShimHost();
+  await kernel();
+  await using xs = await connect({ path: host.socket });
+  // the shim's host has 12 GiB free; 13 GiB + libxl's overheads is 1078 MiB too much
+  await Deno.writeTextFile(
+    "/srv/xen/big.cfg",
+    `name = "big"\ntype = "pv"\nmemory = 13312\nvcpus = 1\nkernel = "${KERNEL}"\n`,
+  );
+  const xl = await host.xlStatus("create", "-p", "/srv/xen/big.cfg");
+  assert.equal(xl.ok, false);
+  assert.match(xl.output, /failed to free memory for the domain/);
+  const afterXl = await dom0Memory(xs);
+  // dom0's target lowered by what is missing (the shim's dom0 never gives memory back)
+  assert.deepEqual(afterXl, ["3090432", "4194304", "3018"]);
+  assert.equal(await host.ctlList(), "OK 0");
+  await xs.rm("/local/domain/0/memory");
+  await xs.rm(DOM0_VM);
+
+  using hv = new XenHypervisor(xs);
+  const big = { uuid: UUID, name: "big", maxMemKb: 13312 * 1024, vcpus: 1, kernel: KERNEL };
+  await assert.rejects(makeDomain(xs, { hypervisor: hv, ...big }), (e: unknown) => {
+    assert.ok(e instanceof InsufficientMemoryError, String(e));
+    assert.equal(e.needKb, 13686784);
+    assert.equal(e.freeKb, 12582912);
+    assert.match(
+      e.message,
+      /dom0 did not get down to its target 3090432 KiB \(still 4194304 KiB\)/,
+    );
+    return true;
+  });
+  assert.deepEqual(await dom0Memory(xs), afterXl, "the same nodes as xl's");
+  assert.equal(await host.ctlList(), "OK 0", "no domain made");
+
+  // autoballoon=0 in xl.conf: neither touches dom0, both create the domain
+  await xs.rm("/local/domain/0/memory");
+  await xs.rm(DOM0_VM);
+  await Deno.writeTextFile("/etc/xen/xl.conf", "autoballoon=0\n");
+  try {
+    await host.xl("create", "-p", "/srv/xen/big.cfg");
+    using hv2 = new XenHypervisor(xs);
+    const { domid } = await makeDomain(xs, { hypervisor: hv2, ...big, name: "big2" });
+    assert.deepEqual(await dom0Memory(xs), [undefined, undefined, undefined]);
+    await host.xl("destroy", "big");
+    await destroyDomain(xs, domid, { hypervisor: hv2 });
+  } finally {
+    await Deno.writeTextFile("/etc/xen/xl.conf", "");
+  }
 });

@@ -44,6 +44,7 @@ const FIELDS: Record<string, [Table, Record<string, string>]> = {
     flags: "flags",
     totPages: "tot_pages",
     maxPages: "max_pages",
+    outstandingPages: "outstanding_pages",
     shrPages: "shr_pages",
     cpuTime: "cpu_time",
     nrOnlineVcpus: "nr_online_vcpus",
@@ -75,6 +76,8 @@ const FIELDS: Record<string, [Table, Record<string, string>]> = {
   }],
   "xc_physinfo_t": [PHYSINFO, {
     capabilities: "capabilities",
+    freePages: "free_pages",
+    scrubPages: "scrub_pages",
   }],
   "xc_cputopo_t": [CPUTOPO, { node: "node" }],
   "xc_meminfo_t": [MEMINFO, { memfree: "memfree" }],
@@ -108,6 +111,7 @@ const MACROS: [string, number][] = [
   ["SHUTDOWN_crash", XEN.SHUTDOWN_crash],
   ["XEN_SYSCTL_PHYSCAP_gnttab_v1", XEN.PHYSCAP_gnttab_v1],
   ["XEN_SYSCTL_PHYSCAP_gnttab_v2", XEN.PHYSCAP_gnttab_v2],
+  ["XENVER_commandline", XEN.XENVER_commandline],
   ["XEN_VCPUAFFINITY_HARD", XEN.VCPUAFFINITY_HARD],
   ["XEN_VCPUAFFINITY_SOFT", XEN.VCPUAFFINITY_SOFT],
   ["XEN_INVALID_MAX_VCPU_ID", XEN.INVALID_MAX_VCPU_ID],
@@ -138,7 +142,9 @@ async function measure(): Promise<Map<string, number> | string> {
   for (const [name] of MACROS) lines.push(`printf("macro ${name} %lld\\n", (long long)(${name}));`);
   const src =
     `#include <stddef.h>\n#include <stdio.h>\n#include <xenctrl.h>\n#include <xenguest.h>\n` +
-    `#include <xen/sched.h>\nint main(void) {\n${lines.join("\n")}\nreturn 0;\n}\n`;
+    `#include <xen/sched.h>\n#include <xen/version.h>\nint main(void) {\n${
+      lines.join("\n")
+    }\nreturn 0;\n}\n`;
   const dir = await Deno.makeTempDir({ prefix: "dxl-layout-" });
   try {
     await Deno.writeTextFile(`${dir}/layout.c`, src);

@@ -10,5 +10,5 @@
 import { runShimSuite } from "./_shim_run.ts";
 
 Deno.test("XenHypervisor, hotplug and libxl's config file beside real xl (fakexl shim, refxs C xenstored)", async () => {
-  await runShimSuite("_shim_suite.ts", 6, "the real-host suite");
+  await runShimSuite("_shim_suite.ts", 7, "the real-host suite");
 });
