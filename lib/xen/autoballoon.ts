@@ -66,7 +66,7 @@ export interface AutoballoonOptions {
 
 /**
  * Whether xl would autoballoon: xl.conf's `autoballoon` (`on`/`1`, `off`/`0`, `auto`; a
- * missing file or an invalid value is `auto`), `auto` decided by {@linkcode autoAutoballoon}.
+ * file that cannot be read or an invalid value is `auto`), `auto` decided by {@linkcode autoAutoballoon}.
  *
  * @example
  * ```ts
@@ -84,8 +84,8 @@ export async function autoballoonEnabled(options: AutoballoonOptions): Promise<b
   let text = "";
   try {
     text = await Deno.readTextFile(options.xlConf ?? XL_CONF);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  } catch {
+    // xl warns that it cannot read its config file and goes on with the defaults
   }
   const value = xlConfValue(text, "autoballoon");
   if (value === "on" || value === "1") return true;
