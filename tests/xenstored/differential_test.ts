@@ -40,6 +40,8 @@ interface Side {
   memoryQuota: number;
   /** Per connection: its writes, one after another (a stalled guest's may block for long). */
   writes: Promise<unknown>[];
+  /** A stalled guest ran requests it had sent while stalled, during the last step. */
+  resumed: boolean;
 }
 
 async function open(kind: "c" | "embedded"): Promise<Side> {
@@ -56,6 +58,7 @@ async function open(kind: "c" | "embedded"): Promise<Side> {
     memory: conns.map(() => 0),
     memoryQuota: 0,
     writes: conns.map(() => Promise.resolve()),
+    resumed: false,
   };
 }
 
@@ -75,20 +78,21 @@ function drain(side: Side, i: number): void {
     const sent = f.type === 15 ? undefined : pending.get(f.reqId);
     if (sent === undefined) continue;
     pending.delete(f.reqId);
+    if (f.reqId >= FIXUP) continue; // the runner's own: its transaction is dropped already
     const { type, txId } = sent;
+    const forget = (id: number) => {
+      const at = open.indexOf(id);
+      if (at >= 0) open.splice(at, 1);
+    };
     if (type === 6 && f.type === 6) open.push(Number(f.body.replace("\0", "")));
-    if (type === 7 && txId !== 0 && txId !== 999 && f.type === 7) {
-      open.splice(open.indexOf(txId), 1);
-    }
-    if (type === 7 && f.type === 16 && f.body !== "EINVAL\0" && txId !== 999) {
-      const at = open.indexOf(txId);
-      if (at >= 0) open.splice(at, 1);
-    }
+    if (type === 7 && txId !== 0 && txId !== 999 && f.type === 7) forget(txId);
+    if (type === 7 && f.type === 16 && f.body !== "EINVAL\0" && txId !== 999) forget(txId);
     if (type === 21 && f.type === 21) open.length = 0;
-    if (f.body === "EIO\0" && txId !== 0 && txId !== 999 && f.reqId < FIXUP) {
-      // D21: C leaves this transaction inconsistent, the embedded server fails it; drop it.
-      const at = open.indexOf(txId);
-      if (at >= 0) open.splice(at, 1);
+    if (type === 13 && f.body === "EIO\0" && txId !== 0 && txId !== 999) {
+      // E5: C leaves this transaction inconsistent, the embedded server fails it; drop it. (An
+      // EIO to a WRITE, at the memory quota, fails the transaction on both: kept, as C's stale
+      // errno for an existing node, E9, would leave it on C's side only.)
+      forget(txId);
       send(side, i, 7, "F\0", txId, FIXUP + f.reqId).catch(() => {});
     }
   }
@@ -135,6 +139,7 @@ async function memoryOf(side: Side, domid: number, reqId: number): Promise<numbe
  * moment for their replies to arrive.
  */
 async function lookAtStalls(side: Side): Promise<void> {
+  side.resumed = false;
   if (side.memoryQuota === 0) return;
   for (const [k, domid] of GUESTS.entries()) {
     const i = k + 2;
@@ -148,6 +153,7 @@ async function lookAtStalls(side: Side): Promise<void> {
       figure = await memoryOf(side, domid, query);
       ran = true;
     }
+    if (ran) side.resumed = true;
     const moved = figure !== side.memory[i];
     side.memory[i] = figure;
     side.stalled[i] = figure >= side.memoryQuota;
@@ -259,6 +265,23 @@ const RESCUE_AFTER = 100;
 /** How many times a run did. */
 let rescues = 0;
 
+/**
+ * E13: a stalled guest's held requests, run once it may be read again, are a pipelined batch:
+ * C runs one of them per poll round, and whether an identical watch event caused by a later
+ * one is dropped depends on whether its poll loop has written the earlier one yet; the
+ * embedded server runs the batch at once (one event). At such a step the watch events are
+ * compared without their repetitions.
+ */
+function distinctEvents(line: string): string {
+  const at = line.indexOf(" events=");
+  if (at < 0) return line;
+  const events = line.slice(at + 8).split(" ").filter((e) => e !== "");
+  return `${line.slice(0, at)} events=${[...new Set(events)].join(" ")}`;
+}
+
+/** Steps where a resumed guest's events were compared without repetitions (E13). */
+let resumedDuplicates = 0;
+
 /** How many replies the runs compared as "an error" (E9's stale errno), over all seeds run. */
 let staleCount = 0;
 
@@ -307,9 +330,17 @@ async function differential(quotas: [string, number][]): Promise<void> {
         }
       })) as [string[], string[]];
       if (JSON.stringify(a) === JSON.stringify(b)) return;
-      const excused = staleErrnos(a, b, types);
-      staleCount += excused;
-      if (excused > 0) return;
+      // A resumed batch's repeated events (E13), and C's stale errno (E9).
+      const [x, y] = c.resumed ? [a.map(distinctEvents), b.map(distinctEvents)] : [a, b];
+      const same = JSON.stringify(x) === JSON.stringify(y);
+      const excused = same ? 0 : staleErrnos(x, y, types);
+      if (same || excused > 0) {
+        if (c.resumed && JSON.stringify(a.map(distinctEvents)) !== JSON.stringify(a)) {
+          resumedDuplicates++;
+        }
+        staleCount += excused;
+        return;
+      }
       assert.fail(
         `step ${reqId} differs\nC:        ${a.join("\n          ")}\nembedded: ${
           b.join("\n          ")
@@ -363,11 +394,12 @@ async function differential(quotas: [string, number][]): Promise<void> {
       return [conn.take().filter((f) => f.type === 15).map(norm).sort(), tree.body, intro.body];
     };
     assert.deepEqual(await destroy(e), await destroy(c));
-    if (staleCount > 0 || rescues > 0) {
+    if (staleCount > 0 || rescues > 0 || resumedDuplicates > 0) {
       // deno-lint-ignore no-console
       console.warn(
         `stale errno (E9) compared as an error: ${staleCount} replies; ` +
-          `stalled guests rescued: ${rescues}`,
+          `stalled guests rescued: ${rescues}; ` +
+          `resumed batches compared without repeated events (E13): ${resumedDuplicates}`,
       );
     }
   } finally {
