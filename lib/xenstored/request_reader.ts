@@ -18,7 +18,10 @@ import type { Request } from "./context.ts";
 export interface RequestSink {
   /** Processes one request (its payload is valid only during the call). */
   process(conn: Connection, req: Request): void;
-  /** True while the connection may not be read (its domain at its memory quota). */
+  /**
+   * True while the connection may not be read (its domain at its memory quota); asked only
+   * for unprivileged connections.
+   */
   stalled(conn: Connection): boolean;
   /** Drops a connection that sent a frame over the size limit. */
   disconnect(conn: Connection): void;
@@ -35,6 +38,7 @@ export interface RequestSink {
  * import assert from "node:assert/strict";
  * import { RequestReader } from "./request_reader.ts";
  * import { Connection } from "./connection.ts";
+ * import { Domains } from "./domains.ts";
  * import { encodePacket, Op } from "../protocol/mod.ts";
  * let stalled = true;
  * const seen: number[] = [];
@@ -44,7 +48,7 @@ export interface RequestSink {
  *   disconnect: () => {},
  *   resumed: () => {},
  * });
- * const conn = new Connection(0, undefined);
+ * const conn = new Connection(5, new Domains().alloc(5, 0)); // guest 5: it may stall
  * const frame = (reqId: number) =>
  *   encodePacket({ type: Op.Read, reqId, txId: 0, payload: new Uint8Array([47, 0]) });
  * reader.receive(conn, frame(1));
@@ -83,7 +87,10 @@ export class RequestReader {
    * rest held (a copy: `bytes` may be reused once this returns).
    */
   receive(conn: Connection, bytes: Uint8Array): void {
-    if (this.#held.size > 0 && this.#held.has(conn) || this.#sink.stalled(conn)) {
+    // Only a guest's connection can stall (dom0's never asks).
+    if (
+      this.#held.size > 0 && this.#held.has(conn) || conn.unprivileged && this.#sink.stalled(conn)
+    ) {
       this.#hold(conn, bytes);
     } else this.#feed(conn, bytes);
   }
@@ -118,6 +125,7 @@ export class RequestReader {
     if (reader === undefined) {
       const req = this.#request;
       const sink = this.#sink;
+      const guest = conn.unprivileged;
       reader = new FrameReader({
         onFrame: (type, reqId, txId, payload) => {
           req.type = type;
@@ -125,7 +133,7 @@ export class RequestReader {
           req.txId = txId;
           req.payload = payload;
           sink.process(conn, req);
-          return !conn.closed && !sink.stalled(conn);
+          return !conn.closed && !(guest && sink.stalled(conn));
         },
         allowsOversized: () => false,
       }, { copy: false });
