@@ -316,7 +316,7 @@ Deno.test("differential: memory quota — what nodes and watches charge, and EIO
     q,
     ["g", Op.TransactionEnd, "T|", 3],
     // (A READ here would charge a copy without a check and take the guest past its quota,
-    // after which C stops reading its ring: E9.)
+    // after which neither server reads it until the charge falls: memory_stall_*_test.ts.)
     ["g", Op.TransactionStart, "|"],
     q,
     ["g", Op.Write, `new/a|${big(150)}`, 4],
