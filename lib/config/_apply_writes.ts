@@ -163,6 +163,8 @@ async function createDomain(
     devices,
     // plan checked every name against all names read in this same transaction
     checkName: false,
+    // the same tree as libxl's requests give, without its SET_PERMS that change nothing
+    skipInheritedPerms: true,
   };
   if (want.kernel !== undefined) o.kernel = want.kernel;
   if (want.ramdisk !== undefined) o.ramdisk = want.ramdisk;

@@ -62,6 +62,13 @@ export interface NewDomainOptions {
    */
   checkName?: boolean;
   /**
+   * Leave out the SET_PERMS requests that give a node the permissions it inherited already
+   * (`skippingInheritedPerms`): the same tree in the same order with about an eighth fewer
+   * requests. `false` sends exactly libxl's requests.
+   * @default {false}
+   */
+  skipInheritedPerms?: boolean;
+  /**
    * A driver domain: also make `~/libxl` and `~/device-model`, owned by the domain, as
    * libxl does for `driver_domain=1`.
    * @default {false}

@@ -26,6 +26,7 @@ import { noperm, roperm, rwperm } from "./perms.ts";
 import type { LibxlStore, TransactionalOptions } from "./store.ts";
 import type { RequestSender } from "./store.ts";
 import { inTransaction, rmIfPresent, sendAll } from "./store.ts";
+import { skippingInheritedPerms } from "./inherited_perms.ts";
 
 export type { MakeDomainOptions, NewDomainOptions } from "./_domain_options.ts";
 
@@ -287,7 +288,8 @@ export async function writeNewDomain(
   }
   const libxl = libxlDomainPath(domid);
   const now = (options.now ?? Date.now)();
-  await sendAll(tx, (s) => {
+  await sendAll(tx, (sender) => {
+    const s = options.skipInheritedPerms === true ? skippingInheritedPerms(sender) : sender;
     writeMake(s, domid, o);
     s.write(`${libxl}/dm-version`, "qemu_xen");
     writeBuild(s, created, o, now);
