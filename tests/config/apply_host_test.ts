@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { connect } from "../../lib/client/mod.ts";
 import { apply, destroy } from "../../lib/config/apply.ts";
+import { readLive } from "../../lib/config/live.ts";
 import { validateConfig } from "../../lib/config/validate.ts";
 import { SimulatedBackend } from "../../lib/libxl/sim_backend.ts";
 import { readDomainConfig } from "../../lib/xen/userdata.ts";
@@ -98,7 +99,7 @@ forEachServer(
 );
 
 forEachServer(
-  "apply() with host: a failing hotplug script fails the apply, naming it; the domain stays paused",
+  "apply() with host: a failing hotplug script fails the apply, naming it; the new domain is destroyed, never unpaused",
   async (_t, server) => {
     const dir = await Deno.makeTempDir({ prefix: "dxl-host-", dir: "/tmp" });
     try {
@@ -134,6 +135,9 @@ forEachServer(
         },
       );
       assert.equal(unpaused.length, 1, "the domain whose disk failed was not unpaused");
+      const live = await readLive(xs);
+      const guests = live.domains.filter((d) => d.domid !== 0).map((d) => d.name);
+      assert.deepEqual(guests, ["ok"], "the failed domain is gone, as after xl create");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
