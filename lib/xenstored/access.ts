@@ -2,8 +2,9 @@
  * Node access as C xenstored's core does it (`read_node`, `get_node`, `errno_from_parents`,
  * `create_node`, `rm_node`, `write_node`), on the live tree or inside a transaction. Checks
  * that can fail run before anything changes, so the live tree is never half-changed. A change
- * does not fire watches: it records the {@linkcode WatchEvent}s it causes (outside a
- * transaction) or marks the transaction's entry (inside one); the dispatcher delivers them.
+ * does not fire watches itself: it hands the {@linkcode WatchEvent}s it causes to
+ * `record` (outside a transaction: kept here, or delivered at once by a request's context,
+ * which overrides it) or marks the transaction's entry (inside one).
  *
  * @module
  */
@@ -92,13 +93,22 @@ export class Access {
       return;
     }
     if (this.store.watchCount === 0) return;
-    this.events.push({ name, node, parent, exact, oldPerms, lookup: undefined });
+    this.record({ name, node, parent, exact, oldPerms, lookup: undefined });
+  }
+
+  /**
+   * Where an event outside a transaction goes: {@linkcode Access.events} here; a request's
+   * context delivers it at once instead, as C's `fire_watches` sends it where it is called
+   * (an RM checks each event against the watcher's memory quota as each node goes).
+   */
+  protected record(ev: WatchEvent): void {
+    this.events.push(ev);
   }
 
   /** Records an event of a special `@` path (no node, exact watches only). */
   fireSpecial(name: string): void {
     if (this.store.watchCount === 0) return;
-    this.events.push({
+    this.record({
       name,
       node: undefined,
       parent: undefined,

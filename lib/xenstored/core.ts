@@ -342,6 +342,11 @@ class Context extends Access implements RequestContext {
     this.domain = conn.domain;
   }
 
+  /** Delivers an event as it is fired (`fire_watches`). */
+  protected override record(ev: WatchEvent): void {
+    deliver(this.server, ev);
+  }
+
   /** Delivers the events recorded so far. */
   flushEvents(): void {
     const events = this.takeEvents();

@@ -351,3 +351,27 @@ Deno.test("differential: memory quota — what nodes and watches charge, and EIO
   assert.equal(c.filter((l) => l.includes('["dz\\u0000k\\u0000"]')).length, 2);
   assert.equal(c.filter((l) => l.includes("kkkk\\u0000") || l.includes("mmmm\\u0000")).length, 0);
 });
+
+Deno.test("differential: an RM checks each node's watch event against the memory quota as that node goes", async () => {
+  // Guest 5 at 594 of 620 watches p/q with a 100-byte token: the event of p/q costs 137. C
+  // removes q (51 back), fires its watch (543 + 137 >= 620: dropped), then removes p; checked
+  // after the whole removal (174 + 137) it would have been sent.
+  const token = "k".repeat(100);
+  if (await skipReason() !== undefined) return;
+  const script: Line[] = [
+    ["d", Op.Control, "quota|set|memory|620|"],
+    ["g", Op.Write, `p|${big(300)}`],
+    ["g", Op.Write, "p/q|"],
+    ["g", Op.Watch, `p/q|${token}|`],
+    ["d", Op.Control, "quota|5|"],
+    ["d", Op.Rm, "/local/domain/5/p|"],
+    ["d", Op.Control, "quota|5|"],
+    ["g", Op.Write, "p|"],
+    ["g", Op.Write, "p/q|"], // now there is room: the event comes
+  ];
+  const c = await runScript("c", script);
+  assert.deepEqual(await runScript("embedded", script), c);
+  const withEvent = c.map((l) => l.includes(`p/q\\u0000${token}`));
+  assert.deepEqual(withEvent, [false, false, false, false, false, false, false, false, true]);
+  assert.match(c[4] as string, /memory +: +594\\n/);
+});
