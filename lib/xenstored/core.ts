@@ -243,7 +243,10 @@ export class XenstoredCore implements ServerState {
    */
   #stalled(conn: Connection): boolean {
     const d = conn.domain;
-    return d !== undefined && d.domid !== 0 && d.memory >= this.quota(d, "memory");
+    if (d === undefined || d.domid === 0) return false;
+    // this.quota(d, "memory") spelled out: asked after every request of a guest.
+    const quota = d.quotas.memory ?? this.quotas.memory;
+    return quota !== 0 && d.memory >= quota;
   }
 
   /** Processes the held input of connections that may be read again (not inside a request). */
