@@ -44,6 +44,10 @@ interface Result {
   output: string;
   /** Replies compared as "an error" (E9: C's stale errno). */
   stale: number;
+  /** Times a guest stalled for long had its memory quota raised for one step. */
+  rescues: number;
+  /** Resumed batches whose events were compared without repetitions (E13). */
+  repeated: number;
 }
 
 async function runSeed(seed: number): Promise<Result> {
@@ -60,8 +64,16 @@ async function runSeed(seed: number): Promise<Result> {
   }).output();
   const dec = new TextDecoder();
   const output = dec.decode(out.stdout) + dec.decode(out.stderr);
-  const stale = Number(/stale errno \(E9\) compared as an error: ([0-9]+)/.exec(output)?.[1] ?? 0);
-  return { seed, ok: out.success, seconds: (performance.now() - started) / 1000, output, stale };
+  const figure = (re: RegExp) => Number(re.exec(output)?.[1] ?? 0);
+  return {
+    seed,
+    ok: out.success,
+    seconds: (performance.now() - started) / 1000,
+    output,
+    stale: figure(/stale errno \(E9\) compared as an error: ([0-9]+)/),
+    rescues: figure(/stalled guests rescued: ([0-9]+)/),
+    repeated: figure(/without repeated events \(E13\): ([0-9]+)/),
+  };
 }
 
 const started = performance.now();
@@ -71,7 +83,9 @@ await Promise.all(Array.from({ length: jobs }, async () => {
   for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
     const r = await runSeed(seed);
     results.push(r);
-    const stale = r.stale > 0 ? `, ${r.stale} stale errno` : "";
+    const stale = `${r.stale > 0 ? `, ${r.stale} stale errno` : ""}${
+      r.rescues > 0 ? `, ${r.rescues} stalled guests rescued` : ""
+    }${r.repeated > 0 ? `, ${r.repeated} resumed batches with repeated events` : ""}`;
     console.log(
       `seed ${seed}: ${r.ok ? "no divergence" : "DIVERGED"} (${r.seconds.toFixed(0)} s${stale})`,
     );
@@ -86,6 +100,9 @@ console.log(
     `2 guests connected: ${failed.length} diverged` +
     `${failed.length > 0 ? ` (seeds ${failed.map((r) => r.seed).join(", ")})` : ""}; ` +
     `${minutes.toFixed(1)} min` +
-    `; ${results.reduce((a, r) => a + r.stale, 0)} replies compared as an error (E9 stale errno)`,
+    `; ${results.reduce((a, r) => a + r.stale, 0)} replies compared as an error (E9 stale errno)` +
+    `; ${results.reduce((a, r) => a + r.rescues, 0)} stalled guests rescued` +
+    `; ${results.reduce((a, r) => a + r.repeated, 0)} resumed batches compared without ` +
+    `repeated events (E13)`,
 );
 if (failed.length > 0) Deno.exit(1);
