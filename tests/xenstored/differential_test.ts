@@ -3,7 +3,13 @@
  * against the real C xenstored and the embedded server must give identical replies and
  * identical watch events, up to the documented differences (README.md, "Where it differs from C xenstored").
  *
- * `DXL_DIFF_SEED` and `DXL_DIFF_COUNT` choose the seed and the number of steps.
+ * `DXL_DIFF_SEED` and `DXL_DIFF_COUNT` choose the seed and the number of steps;
+ * `DXL_DIFF_MEMORY` adds a guest `memory` quota to the low quotas. With it a guest can stall
+ * (both servers stop reading it at its quota): the runner then looks at each guest's
+ * `quota N` figure after every step, does not wait for a stalled guest's replies, waits for
+ * all of them once it is read again, and after 100 steps stalled raises the quota for one step.
+ * Compared loosely, and counted: C's stale errno for a write refused at the quota (E9), and
+ * repeated identical events in a resumed guest's batch (E13).
  *
  * @module
  */
