@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { tryRun } from "./_prereq.ts";
+import { refxsCtl } from "../_helpers/servers.ts";
 
 /** What real_host_test.ts passes in the environment. */
 export const ENV = {
@@ -47,23 +48,6 @@ export interface ShimHost extends AsyncDisposable {
   ctlList(): Promise<string>;
   /** The hotplug scripts' invocation log (fakexl stand-ins), one line each. */
   hotplugLog(): Promise<string[]>;
-}
-
-async function ctl(dir: string, command: string): Promise<string> {
-  const conn = await Deno.connect({ transport: "unix", path: `${dir}/ctl` });
-  try {
-    await conn.write(new TextEncoder().encode(`${command}\n`));
-    const buf = new Uint8Array(4096);
-    let text = "";
-    while (!text.includes("\n")) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      text += new TextDecoder().decode(buf.subarray(0, n));
-    }
-    return text.trim();
-  } finally {
-    conn.close();
-  }
 }
 
 /** Empties a directory (the namespace's /var/lib/xen between tests). */
@@ -115,7 +99,7 @@ export async function startShimHost(): Promise<ShimHost> {
       assert.ok(r.ok, `xl ${args.join(" ")} failed: ${r.output}`);
       return r.output;
     },
-    ctlList: () => ctl(dir, "list"),
+    ctlList: () => refxsCtl(dir, "list"),
     async hotplugLog() {
       const text = await Deno.readTextFile(hotplugLog).catch(() => "");
       return text.split("\n").filter((l) => l !== "");
