@@ -99,7 +99,15 @@ export class XenstoredCore implements ServerState {
   /** Requests of each connection; the input of stalled ones held. */
   readonly #input: RequestReader = new RequestReader({
     process: (conn, req) => this.process(conn, req),
-    stalled: (conn) => this.#stalled(conn),
+    // `domain_can_read`: an unprivileged domain charged its hard memory quota or more is not
+    // read (dom0, socket clients and a disabled quota never stall). Asked after every request
+    // of a guest, so this.quota(d, "memory") is spelled out.
+    stalled: (conn) => {
+      const d = conn.domain;
+      if (d === undefined || d.domid === 0) return false;
+      const quota = d.quotas.memory ?? this.quotas.memory;
+      return quota !== 0 && d.memory >= quota;
+    },
     disconnect: (conn) => this.disconnect(conn),
     resumed: (conn) => this.#onResume?.(conn),
   });
@@ -235,18 +243,6 @@ export class XenstoredCore implements ServerState {
   /** Bytes received on `conn` and held unprocessed (its domain at its memory quota). */
   heldBytes(conn: Connection): number {
     return this.#input.heldBytes(conn);
-  }
-
-  /**
-   * `domain_can_read`: an unprivileged domain charged its hard memory quota or more is not
-   * read (dom0, socket clients and a disabled quota never stall).
-   */
-  #stalled(conn: Connection): boolean {
-    const d = conn.domain;
-    if (d === undefined || d.domid === 0) return false;
-    // this.quota(d, "memory") spelled out: asked after every request of a guest.
-    const quota = d.quotas.memory ?? this.quotas.memory;
-    return quota !== 0 && d.memory >= quota;
   }
 
   /** Processes the held input of connections that may be read again (not inside a request). */
