@@ -48,6 +48,8 @@ interface Result {
   rescues: number;
   /** Resumed batches whose events were compared without repetitions (E13). */
   repeated: number;
+  /** The step at which C aborted on its stale errno 0 (E9) and the run stopped, or 0. */
+  aborted: number;
 }
 
 async function runSeed(seed: number): Promise<Result> {
@@ -73,6 +75,7 @@ async function runSeed(seed: number): Promise<Result> {
     stale: figure(/stale errno \(E9\) compared as an error: ([0-9]+)/),
     rescues: figure(/stalled guests rescued: ([0-9]+)/),
     repeated: figure(/without repeated events \(E13\): ([0-9]+)/),
+    aborted: figure(/C aborted \(E9: stale errno 0\) at step ([0-9]+)/),
   };
 }
 
@@ -85,7 +88,9 @@ await Promise.all(Array.from({ length: jobs }, async () => {
     results.push(r);
     const stale = `${r.stale > 0 ? `, ${r.stale} stale errno` : ""}${
       r.rescues > 0 ? `, ${r.rescues} stalled guests rescued` : ""
-    }${r.repeated > 0 ? `, ${r.repeated} resumed batches with repeated events` : ""}`;
+    }${r.repeated > 0 ? `, ${r.repeated} resumed batches with repeated events` : ""}${
+      r.aborted > 0 ? `, C aborted (E9) at step ${r.aborted}: stopped there` : ""
+    }`;
     console.log(
       `seed ${seed}: ${r.ok ? "no divergence" : "DIVERGED"} (${r.seconds.toFixed(0)} s${stale})`,
     );
@@ -103,6 +108,7 @@ console.log(
     `; ${results.reduce((a, r) => a + r.stale, 0)} replies compared as an error (E9 stale errno)` +
     `; ${results.reduce((a, r) => a + r.rescues, 0)} stalled guests rescued` +
     `; ${results.reduce((a, r) => a + r.repeated, 0)} resumed batches compared without ` +
-    `repeated events (E13)`,
+    `repeated events (E13); C aborted (E9) in ${results.filter((r) => r.aborted > 0).length} ` +
+    `seeds`,
 );
 if (failed.length > 0) Deno.exit(1);
