@@ -11,17 +11,26 @@
 import { formatPermissions, type Permission } from "../protocol/perms.ts";
 import type { RequestSender } from "./store.ts";
 
-/** What the sender knows of a node this batch created or set permissions on. */
-interface Known {
-  /** When it was learnt (the batch's step counter). */
-  step: number;
-  /** Its permissions (`formatPermissions`), or `undefined` when not known. */
-  perms: string | undefined;
-}
+/** What the requests sent so far show of one node (a trie along the paths they named). */
+class Seen {
+  /** `true` exists, `false` known not to exist, `undefined` not known. */
+  exists: boolean | undefined = undefined;
+  /** Its permissions (`formatPermissions`) when known. */
+  perms: string | undefined = undefined;
+  /** Children without an entry here do not exist (it was created by this batch). */
+  bare = false;
+  kids: Map<string, Seen> | undefined = undefined;
 
-function parentOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i <= 0 ? "/" : path.slice(0, i);
+  child(name: string): Seen {
+    this.kids ??= new Map();
+    let kid = this.kids.get(name);
+    if (kid === undefined) {
+      kid = new Seen();
+      if (this.exists === false || this.bare) kid.exists = false;
+      this.kids.set(name, kid);
+    }
+    return kid;
+  }
 }
 
 /**
@@ -62,42 +71,36 @@ function parentOf(path: string): string {
  * ```
  */
 export function skippingInheritedPerms(s: RequestSender): RequestSender {
-  let step = 0;
-  /** The step at which each path was last removed (with everything below it). */
-  const removedAt = new Map<string, number>();
-  const known = new Map<string, Known>();
-
-  /** True when `path` or an ancestor was removed after step `since`. */
-  const removedSince = (path: string, since: number): boolean => {
-    for (let p = path;; p = parentOf(p)) {
-      if ((removedAt.get(p) ?? -1) > since) return true;
-      if (p === "/") return false;
+  const root = new Seen();
+  root.exists = true;
+  const at = (path: string): Seen => {
+    let node = root;
+    let i = 1;
+    while (i < path.length) {
+      let j = path.indexOf("/", i);
+      if (j < 0) j = path.length;
+      node = node.child(path.slice(i, j));
+      i = j + 1;
     }
+    return node;
   };
-  const knownOf = (path: string): Known | undefined => {
-    const k = known.get(path);
-    return k === undefined || removedSince(path, k.step) ? undefined : k;
-  };
-  /** True when `path` is known not to exist: removed, and not created since. */
-  const absent = (path: string): boolean => {
-    if (knownOf(path) !== undefined) return false;
-    for (let p = path;; p = parentOf(p)) {
-      if (removedAt.has(p)) return true;
-      if (p === "/") return false;
-    }
-  };
-  /** A WRITE or MKDIR of `path`: it and its missing ancestors take the nearest one's perms. */
+  /** A WRITE or MKDIR: every missing node on the path is made with its parent's perms. */
   const create = (path: string): void => {
-    if (!absent(path)) return;
-    const made = [path];
-    let above = parentOf(path);
-    while (above !== "/" && absent(above)) {
-      made.push(above);
-      above = parentOf(above);
+    let node = root;
+    let i = 1;
+    while (i < path.length) {
+      let j = path.indexOf("/", i);
+      if (j < 0) j = path.length;
+      const kid = node.child(path.slice(i, j));
+      if (kid.exists === false) {
+        kid.exists = true;
+        kid.perms = node.exists === true ? node.perms : undefined;
+        kid.bare = true;
+        kid.kids = undefined;
+      } else if (kid.exists === undefined) kid.exists = true;
+      node = kid;
+      i = j + 1;
     }
-    const perms = knownOf(above)?.perms;
-    step++;
-    for (const p of made) known.set(p, { step, perms });
   };
 
   return {
@@ -110,15 +113,19 @@ export function skippingInheritedPerms(s: RequestSender): RequestSender {
       s.mkdir(path);
     },
     rmIfPresent(path) {
-      removedAt.set(path, ++step);
+      const node = at(path);
+      node.exists = false;
+      node.perms = undefined;
+      node.bare = false;
+      node.kids = undefined;
       s.rmIfPresent(path);
     },
     setPerms(path, perms: readonly Permission[]) {
       const wire = formatPermissions(perms);
-      const k = knownOf(path);
-      if (k !== undefined && k.perms === wire) return;
-      if (k !== undefined) k.perms = wire;
-      else known.set(path, { step: ++step, perms: wire });
+      const node = at(path);
+      if (node.exists === true && node.perms === wire) return;
+      node.exists = true;
+      node.perms = wire;
       s.setPerms(path, perms);
     },
   };
