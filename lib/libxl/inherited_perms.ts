@@ -73,35 +73,30 @@ class Seen {
 export function skippingInheritedPerms(s: RequestSender): RequestSender {
   const root = new Seen();
   root.exists = true;
-  const at = (path: string): Seen => {
-    let node = root;
-    let i = 1;
-    while (i < path.length) {
-      let j = path.indexOf("/", i);
-      if (j < 0) j = path.length;
-      node = node.child(path.slice(i, j));
-      i = j + 1;
-    }
-    return node;
-  };
-  /** A WRITE or MKDIR: every missing node on the path is made with its parent's perms. */
-  const create = (path: string): void => {
+  /** The node at `path`, calling `step(parent, kid)` on each node on the way down. */
+  const at = (path: string, step?: (parent: Seen, kid: Seen) => void): Seen => {
     let node = root;
     let i = 1;
     while (i < path.length) {
       let j = path.indexOf("/", i);
       if (j < 0) j = path.length;
       const kid = node.child(path.slice(i, j));
-      if (kid.exists === false) {
-        kid.exists = true;
-        kid.perms = node.exists === true ? node.perms : undefined;
-        kid.bare = true;
-        kid.kids = undefined;
-      } else if (kid.exists === undefined) kid.exists = true;
+      step?.(node, kid);
       node = kid;
       i = j + 1;
     }
+    return node;
   };
+  /** A WRITE or MKDIR: every missing node on the path is made with its parent's perms. */
+  const create = (path: string): void =>
+    void at(path, (parent, kid) => {
+      if (kid.exists === false) {
+        kid.exists = true;
+        kid.perms = parent.exists === true ? parent.perms : undefined;
+        kid.bare = true;
+        kid.kids = undefined;
+      } else if (kid.exists === undefined) kid.exists = true;
+    });
 
   return {
     write(path, value) {

@@ -15,6 +15,7 @@
 
 import { cpuUsage } from "node:process";
 import { resolve } from "node:path";
+import { concatBytes } from "../../tests/_helpers/bytes.ts";
 
 interface Version {
   name: string;
@@ -45,13 +46,7 @@ function batch(v: Version, type: number, make: (i: number) => string, n: number)
     { length: n },
     (_, i) => v.proto.encodePacket({ type, reqId: i + 1, txId: 0, payload: enc.encode(make(i)) }),
   );
-  const out = new Uint8Array(frames.reduce((a, f) => a + f.length, 0));
-  let at = 0;
-  for (const f of frames) {
-    out.set(f, at);
-    at += f.length;
-  }
-  return out;
+  return concatBytes(frames);
 }
 
 type Run = (rounds: number) => number;

@@ -8,21 +8,12 @@
 import assert from "node:assert/strict";
 import { encodePacket, FrameReader } from "../../lib/protocol/mod.ts";
 import { withSeed } from "./_prng.ts";
+import { concatBytes } from "../_helpers/bytes.ts";
 
 const opts = { permissions: "none" } as const;
 
 function frame(reqId: number, size: number): Uint8Array {
   return encodePacket({ type: 2, reqId, txId: 0, payload: new Uint8Array(size).fill(reqId) });
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** A reader that stops after every frame whose id is in `stopAt`, recording what it got. */
@@ -45,7 +36,7 @@ Deno.test(
   "FrameReader.push() returns the bytes used: all of them, or up to the frame the sink stopped at",
   opts,
   () => {
-    const bytes = concat([frame(1, 3), frame(2, 0), frame(3, 10)]);
+    const bytes = concatBytes([frame(1, 3), frame(2, 0), frame(3, 10)]);
     const { got, reader } = stopping(new Set([2]));
     assert.equal(push(reader, bytes), 19 + 16);
     assert.deepEqual(got, ["1:3:true", "2:0:true"]);
@@ -59,7 +50,7 @@ Deno.test(
   "FrameReader.push() stopping at a frame completed from its carry returns the bytes taken for it",
   opts,
   () => {
-    const bytes = concat([frame(1, 20), frame(2, 5)]);
+    const bytes = concatBytes([frame(1, 20), frame(2, 5)]);
     const { got, reader } = stopping(new Set([1]));
     assert.equal(push(reader, bytes.subarray(0, 10)), 10); // carried
     assert.equal(reader.partial, 10);
@@ -78,7 +69,7 @@ Deno.test(
       for (let round = 0; round < 200; round++) {
         const n = rng.int(1, 12);
         const parts = Array.from({ length: n }, (_, i) => frame(i + 1, rng.int(0, 300)));
-        const bytes = concat(parts);
+        const bytes = concatBytes(parts);
         const stopAt = new Set(parts.map((_, i) => i + 1).filter(() => rng.next() < 0.4));
         const { got, reader } = stopping(stopAt);
         // Bytes not used yet, as a caller holding a stopped connection's input keeps them.
@@ -86,7 +77,7 @@ Deno.test(
         let at = 0;
         while (at < bytes.length || pending.length > 0) {
           const take = rng.int(1, 400);
-          const chunk = concat([pending, bytes.subarray(at, at + take)]);
+          const chunk = concatBytes([pending, bytes.subarray(at, at + take)]);
           at = Math.min(bytes.length, at + take);
           const used = push(reader, chunk);
           assert.ok(used >= 0 && used <= chunk.length);

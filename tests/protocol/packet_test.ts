@@ -13,6 +13,7 @@ import {
   ProtocolError,
 } from "../../lib/protocol/mod.ts";
 import { type Prng, withSeed } from "./_prng.ts";
+import { concatBytes } from "../_helpers/bytes.ts";
 
 const opts = { permissions: "none" } as const;
 
@@ -25,16 +26,6 @@ function randomPacket(rng: Prng): Packet {
     txId: rng.int(0, 0xffffffff),
     payload,
   };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 Deno.test("encodePacket() writes a little-endian header then the payload", opts, () => {
@@ -54,7 +45,7 @@ Deno.test("encodePacket() writes a little-endian header then the payload", opts,
 Deno.test("PacketDecoder decodes frames fed one byte at a time", opts, () => {
   withSeed((rng) => {
     const packets = Array.from({ length: 20 }, () => randomPacket(rng));
-    const stream = concat(packets.map(encodePacket));
+    const stream = concatBytes(packets.map(encodePacket));
     const decoder = new PacketDecoder();
     const out: Packet[] = [];
     for (let i = 0; i < stream.length; i++) out.push(...decoder.push(stream.subarray(i, i + 1)));
@@ -67,7 +58,7 @@ Deno.test("PacketDecoder decodes frames fed in random chunk sizes", opts, () => 
   for (let round = 0; round < 20; round++) {
     withSeed((rng) => {
       const packets = Array.from({ length: rng.int(1, 40) }, () => randomPacket(rng));
-      const stream = concat(packets.map(encodePacket));
+      const stream = concatBytes(packets.map(encodePacket));
       const decoder = new PacketDecoder();
       const out: Packet[] = [];
       for (let at = 0; at < stream.length;) {

@@ -15,6 +15,7 @@ import type { Connection } from "../../lib/xenstored/connection.ts";
 import { XenstoredCore } from "../../lib/xenstored/core.ts";
 import { bin } from "./_raw.ts";
 import { Harness, OPS } from "./_table.ts";
+import { concatBytes } from "../_helpers/bytes.ts";
 
 const x = (n: number) => "x".repeat(n);
 
@@ -28,13 +29,7 @@ function frames(requests: [string, string, number?][], first = 100): Uint8Array 
       payload: bin(text.replaceAll("|", "\0")),
     })
   );
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Request ids and bodies of the frames in `bytes` (`|` for NUL). */
