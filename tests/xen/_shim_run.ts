@@ -23,6 +23,21 @@ async function firstExisting(paths: string[]): Promise<string | undefined> {
   return undefined;
 }
 
+/**
+ * The stand-in scripts' hotplug-common.sh with the same log line written in one `write()`:
+ * the shared one writes a line in pieces, so two scripts running at once (libxl and dxl run a
+ * domain's hotplug scripts concurrently) could interleave their lines.
+ */
+const ATOMIC_LOG = `log_invocation() {
+  line="$(basename "$0") $*"
+  for v in XENBUS_PATH XENBUS_TYPE XENBUS_BASE_PATH script vif netdev INTERFACE; do
+    eval "val=\\\${$v-}"
+    [ -n "$val" ] && line="$line $v=$val"
+  done
+  printf '%s\\n' "$line" >> "\${GOLDEN_HOTPLUG_LOG:-/tmp/golden-hotplug.log}"
+}
+`;
+
 interface Setup {
   shim: string;
   xl: string;
@@ -61,6 +76,7 @@ async function prepare(): Promise<Setup | string> {
     await Deno.copyFile(`${FAKEXL}/scripts/${e.name}`, `${root}/etc-xen/scripts/${e.name}`);
     await Deno.chmod(`${root}/etc-xen/scripts/${e.name}`, 0o755);
   }
+  await Deno.writeTextFile(`${root}/etc-xen/scripts/hotplug-common.sh`, ATOMIC_LOG);
   for (const d of ["var-lib-xen", "run-xen", "log-xen", "srv"]) await Deno.mkdir(`${root}/${d}`);
   return { shim: built.so, xl, initDom0, root };
 }
