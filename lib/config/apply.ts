@@ -108,8 +108,8 @@ class Replan extends Error {
  * domains the plan creates are first created by the hypervisor (their ids go into the
  * transaction); inside it the live state is read again and re-planned (so nothing another
  * writer did since is lost), then every domain record, device and `/libxl` registry entry is
- * written in libxl's order (`writeNewDomain` for a new domain: the tree `xl create` writes),
- * plus dxl's mark under `/libxl/<domid>/dxl`. Removed devices get libxl's removal request
+ * written in libxl's order (`writeNewDomain` for a new domain: the tree `xl create` writes,
+ * without its SET_PERMS that change nothing), plus dxl's mark under `/libxl/<domid>/dxl`. Removed devices get libxl's removal request
  * (`online=0`, `state=5`) in the transaction. On EAGAIN the new domains are destroyed again
  * and everything is re-read and re-planned, up to `attempts` times
  * ({@linkcode ApplyConflictError}); any other failure also destroys them, so a failed apply
